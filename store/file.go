@@ -1,0 +1,440 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	"filippo.io/age/plugin"
+
+	"github.com/hush-secrets/hush/store/internal/atomicfile"
+	"github.com/hush-secrets/hush/store/internal/lock"
+)
+
+// DefaultLockTimeout is how long a writer waits for the lock by default.
+const DefaultLockTimeout = 10 * time.Second
+
+// Options configure a file store.
+type Options struct {
+	// Identities decrypt the store. All are tried.
+	Identities []age.Identity
+	// Passphrase, if set, decrypts and re-encrypts a passphrase (scrypt)
+	// store, whose recipient list is the single entry "scrypt".
+	Passphrase string
+	// LockTimeout bounds the wait for the write lock; zero means
+	// DefaultLockTimeout. The context's deadline also applies.
+	LockTimeout time.Duration
+	// AllowInsecurePermissions opens a store that group or others can
+	// read. HUSH_ALLOW_INSECURE_PERMS=1 in the environment does the same.
+	AllowInsecurePermissions bool
+	// Armor makes Create write an ASCII-armored store. An existing store
+	// keeps the encoding it has.
+	Armor bool
+	// PluginUI is handed to age plugins for recipients stored in the
+	// document. Nil means plugins may not interact with the user.
+	PluginUI *plugin.ClientUI
+	// Now is the clock for entry timestamps; nil means time.Now.
+	Now func() time.Time
+
+	fault atomicfile.Fault // test seam for the write path
+}
+
+// PassphraseRecipient is the recipient-list entry of a passphrase store.
+const PassphraseRecipient = "scrypt"
+
+// File is the age-encrypted file provider. It is safe for concurrent use
+// by several goroutines and several processes.
+type File struct {
+	ops
+	path string
+	opts Options
+
+	mu      sync.Mutex // guards the fields below
+	cached  *document
+	cacheID fileID
+	armored bool
+}
+
+var (
+	_ Provider = (*File)(nil)
+	_ Updater  = (*File)(nil)
+)
+
+// fileID identifies one version of the store file. Every write replaces
+// the inode, and inode numbers are reused, so size and times are part of it.
+type fileID struct {
+	dev, ino, size          uint64
+	mtimeS, mtimeN, ctimeS, ctimeN int64
+}
+
+func idOf(fi fs.FileInfo) fileID {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}
+	}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino, size: uint64(st.Size),
+		mtimeS: st.Mtim.Sec, mtimeN: st.Mtim.Nsec, ctimeS: st.Ctim.Sec, ctimeN: st.Ctim.Nsec}
+}
+
+// Open opens the store at path. It returns an error wrapping ErrNoStore if
+// the file is missing or empty, and ErrInsecurePermissions if group or
+// others can read it. The file is decrypted on first use.
+func Open(path string, opts Options) (*File, error) {
+	f := newFile(path, opts)
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0) {
+		return nil, &StoreError{Path: path, Err: ErrNoStore}
+	}
+	if err != nil {
+		return nil, &StoreError{Path: path, Err: err}
+	}
+	if err := f.checkPerm(fi); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Create makes a new, empty store at path encrypted to recipients, creating
+// its directory 0700 and the file 0600. It refuses (ErrExists) to replace a
+// store that exists and is not empty. The caller need not be able to
+// decrypt the new store.
+func Create(ctx context.Context, path string, recipients []string, opts Options) (*File, error) {
+	f := newFile(path, opts)
+	f.armored = opts.Armor
+	rs, err := f.parseRecipients(recipients)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, &StoreError{Path: path, Err: errors.New("no recipients")}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, &StoreError{Path: path, Err: err}
+	}
+	err = f.locked(ctx, func() error {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return ErrExists
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return f.write(newDocument(append([]string(nil), recipients...)), false)
+	})
+	if err != nil {
+		return nil, &StoreError{Path: path, Err: err}
+	}
+	return f, nil
+}
+
+func newFile(path string, opts Options) *File {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	if os.Getenv("HUSH_ALLOW_INSECURE_PERMS") == "1" {
+		opts.AllowInsecurePermissions = true
+	}
+	if opts.Passphrase != "" {
+		if id, err := age.NewScryptIdentity(opts.Passphrase); err == nil {
+			opts.Identities = append([]age.Identity{id}, opts.Identities...)
+		}
+	}
+	f := &File{path: path, opts: opts}
+	f.ops = ops{s: f}
+	return f
+}
+
+// Path returns the store's path.
+func (f *File) Path() string { return f.path }
+
+// LockPath returns the path of the store's lock file.
+func (f *File) LockPath() string { return f.path + ".lock" }
+
+// Update runs fn atomically under the store's lock; see [Updater].
+func (f *File) Update(ctx context.Context, fn func(Tx) error) error {
+	return f.ops.Update(ctx, fn, "", "")
+}
+
+// StoreError reports a failure of the store as a whole, with its path.
+type StoreError struct {
+	Path string
+	Err  error
+}
+
+func (e *StoreError) Error() string { return "store " + e.Path + ": " + e.Err.Error() }
+func (e *StoreError) Unwrap() error { return e.Err }
+
+func (f *File) now() time.Time {
+	if f.opts.Now != nil {
+		return f.opts.Now()
+	}
+	return time.Now()
+}
+
+// PermissionError reports a file that group or others may read.
+type PermissionError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("%s is accessible by group or others (mode %04o)", e.Path, e.Mode.Perm())
+}
+func (e *PermissionError) Unwrap() error { return ErrInsecurePermissions }
+
+// CheckPermissions refuses a file that group or others can access, as ssh
+// refuses loose keys. The error wraps ErrInsecurePermissions.
+func CheckPermissions(path string, fi fs.FileInfo) error {
+	if fi.Mode().Perm()&0o077 != 0 {
+		return &PermissionError{Path: path, Mode: fi.Mode()}
+	}
+	return nil
+}
+
+func (f *File) checkPerm(fi fs.FileInfo) error {
+	if f.opts.AllowInsecurePermissions {
+		return nil
+	}
+	return CheckPermissions(f.path, fi)
+}
+
+// load returns the current document, from the cache when the file is the
+// one the cache was read from.
+func (f *File) load(ctx context.Context) (*document, error) {
+	fi, err := os.Stat(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &StoreError{Path: f.path, Err: ErrNoStore}
+	}
+	if err != nil {
+		return nil, &StoreError{Path: f.path, Err: err}
+	}
+	if err := f.checkPerm(fi); err != nil {
+		return nil, err
+	}
+	id := idOf(fi)
+	f.mu.Lock()
+	if f.cached != nil && id == f.cacheID && id != (fileID{}) {
+		d := f.cached
+		f.mu.Unlock()
+		return d, nil
+	}
+	f.mu.Unlock()
+	return f.read()
+}
+
+// read decrypts the whole file. On any error nothing read is kept.
+func (f *File) read() (*document, error) {
+	fh, err := os.Open(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &StoreError{Path: f.path, Err: ErrNoStore}
+	}
+	if err != nil {
+		return nil, &StoreError{Path: f.path, Err: err}
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, &StoreError{Path: f.path, Err: err}
+	}
+	if err := f.checkPerm(fi); err != nil {
+		return nil, err
+	}
+	if fi.Size() == 0 {
+		return nil, &StoreError{Path: f.path, Err: fmt.Errorf("%w (the file is empty)", ErrNoStore)}
+	}
+	ciphertext, err := io.ReadAll(io.LimitReader(fh, 2*MaxStoreSize))
+	if err != nil {
+		return nil, &StoreError{Path: f.path, Err: err}
+	}
+	d, armored, err := decryptDocument(ciphertext, f.opts.Identities)
+	if err != nil {
+		return nil, &StoreError{Path: f.path, Err: err}
+	}
+	f.mu.Lock()
+	f.cached, f.cacheID, f.armored = d, idOf(fi), armored
+	f.mu.Unlock()
+	return d, nil
+}
+
+// DecryptError wraps ErrDecrypt with age's reason. It never holds plaintext.
+type DecryptError struct{ Reason error }
+
+func (e *DecryptError) Error() string {
+	if e.Reason == nil {
+		return ErrDecrypt.Error()
+	}
+	return ErrDecrypt.Error() + ": " + e.Reason.Error()
+}
+func (e *DecryptError) Unwrap() error { return ErrDecrypt }
+
+// Cause returns age's underlying error, if any.
+func (e *DecryptError) Cause() error { return e.Reason }
+
+var armorHeader = []byte(armor.Header)
+
+func isArmored(b []byte) bool { return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), armorHeader) }
+
+// decryptDocument decrypts and parses a whole store file. age releases
+// plaintext before it authenticates later chunks, so everything is read to
+// the end and discarded on any error.
+func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, error) {
+	if len(ids) == 0 {
+		return nil, false, &DecryptError{Reason: errors.New("no identity was given")}
+	}
+	armored := isArmored(ciphertext)
+	var r io.Reader = bytes.NewReader(ciphertext)
+	if armored {
+		r = armor.NewReader(r)
+	}
+	pr, err := age.Decrypt(r, ids...)
+	if err != nil {
+		return nil, armored, &DecryptError{Reason: err}
+	}
+	plain, err := io.ReadAll(io.LimitReader(pr, MaxStoreSize+1))
+	if err != nil {
+		return nil, armored, &DecryptError{Reason: err}
+	}
+	d, err := decodeDocument(plain)
+	clear(plain)
+	if err != nil {
+		var de *DocumentError
+		if errors.As(err, &de) {
+			return nil, armored, &DecryptError{Reason: err}
+		}
+		return nil, armored, err
+	}
+	return d, armored, nil
+}
+
+// commit implements docStore: lock, read fresh, change, write, unlock.
+func (f *File) commit(ctx context.Context, fn func(*document) (bool, error)) error {
+	return f.locked(ctx, func() error {
+		cur, err := f.load(ctx)
+		if err != nil {
+			return err
+		}
+		d := cur.clone()
+		changed, err := fn(d)
+		if err != nil || !changed {
+			return err
+		}
+		return f.write(d, false)
+	})
+}
+
+// locked runs fn holding the store's lock, bounded by LockTimeout.
+func (f *File) locked(ctx context.Context, fn func() error) error {
+	lctx, cancel := context.WithTimeout(ctx, f.opts.LockTimeout)
+	defer cancel()
+	l, err := lock.Acquire(lctx, f.LockPath())
+	if err != nil {
+		if errors.Is(err, lock.ErrTimeout) {
+			return &StoreError{Path: f.path, Err: fmt.Errorf("%w (after %v)", ErrLockTimeout, f.opts.LockTimeout)}
+		}
+		return &StoreError{Path: f.path, Err: err}
+	}
+	defer l.Unlock()
+	return fn()
+}
+
+// write encrypts d to its recipients and atomically replaces the store.
+// With verify, it first checks that the caller's identities can decrypt
+// the result and refuses with ErrLastRecipient otherwise.
+func (f *File) write(d *document, verify bool) error {
+	plain, err := d.marshal()
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	rs, err := f.parseRecipients(d.Recipients)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	f.mu.Lock()
+	armored := f.armored
+	f.mu.Unlock()
+	var out io.Writer = &buf
+	var aw io.WriteCloser
+	if armored {
+		aw = armor.NewWriter(&buf)
+		out = aw
+	}
+	w, err := age.Encrypt(out, rs...)
+	if err != nil {
+		return fmt.Errorf("encrypting the store: %w", err)
+	}
+	if _, err := w.Write(plain); err != nil {
+		return fmt.Errorf("encrypting the store: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("encrypting the store: %w", err)
+	}
+	if aw != nil {
+		if err := aw.Close(); err != nil {
+			return fmt.Errorf("encrypting the store: %w", err)
+		}
+	}
+	if verify {
+		if _, _, err := decryptDocument(buf.Bytes(), f.opts.Identities); err != nil {
+			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
+		}
+	}
+	err = atomicfile.Write(f.path, 0o600, f.opts.fault, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+	if err != nil {
+		var ae *atomicfile.Error
+		if errors.As(err, &ae) && ae.Step != atomicfile.StepDirSync {
+			return err
+		}
+		// The rename happened: forget the cache, the file changed.
+		f.mu.Lock()
+		f.cached = nil
+		f.mu.Unlock()
+		return err
+	}
+	fi, err := os.Stat(f.path)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.cached = nil
+		return nil
+	}
+	f.cached, f.cacheID = d, idOf(fi)
+	return nil
+}
+
+func (f *File) parseRecipients(ss []string) ([]age.Recipient, error) {
+	var rs []age.Recipient
+	for _, s := range ss {
+		if s == PassphraseRecipient {
+			if len(ss) != 1 {
+				return nil, errors.New("a passphrase store has exactly one recipient")
+			}
+			if f.opts.Passphrase == "" {
+				return nil, &DecryptError{Reason: errors.New("a passphrase is needed to write this store")}
+			}
+			r, err := age.NewScryptRecipient(f.opts.Passphrase)
+			if err != nil {
+				return nil, err
+			}
+			return []age.Recipient{r}, nil
+		}
+		r, err := ParseRecipient(s, f.opts.PluginUI)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}

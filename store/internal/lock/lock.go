@@ -1,0 +1,118 @@
+// Package lock takes the store's exclusive advisory lock on a stable side
+// file (<store>.lock) that is never deleted. After acquiring, it checks
+// that the locked file is still the one at the path (device and inode) and
+// starts over if it was deleted or replaced. A waiter blocks in the kernel
+// (no polling), so it proceeds as soon as the holder releases or dies.
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/gofrs/flock"
+)
+
+// ErrTimeout is returned when the context ends before the lock is held.
+var ErrTimeout = errors.New("timed out waiting for the lock")
+
+// Lock is a held lock. Release it with Unlock.
+type Lock struct {
+	fl *flock.Flock
+}
+
+// Acquire blocks until it holds an exclusive lock on path, creating the
+// file 0600 if needed, or until ctx ends (ErrTimeout wrapping ctx.Err()).
+func Acquire(ctx context.Context, path string) (*Lock, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTimeout, err)
+		}
+		fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+		if err := lockCtx(ctx, fl); err != nil {
+			return nil, err
+		}
+		same, err := stillAtPath(fl, path)
+		if err != nil {
+			fl.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if same {
+			return &Lock{fl: fl}, nil
+		}
+		// The file we locked was deleted or replaced: our lock excludes
+		// nobody. Drop it and lock the file now at the path.
+		fl.Close()
+	}
+}
+
+// lockCtx takes fl's lock, blocking in the kernel. flock(2) cannot be
+// interrupted, so the blocking call runs in a goroutine; if ctx ends first,
+// the goroutine releases the lock as soon as it gets it.
+func lockCtx(ctx context.Context, fl *flock.Flock) error {
+	if ok, err := fl.TryLock(); err != nil {
+		return fmt.Errorf("lock %s: %w", fl.Path(), err)
+	} else if ok {
+		return nil
+	}
+	done := make(chan error) // unbuffered: a result is either taken or abandoned
+	abandoned := make(chan struct{})
+	go func() {
+		err := fl.Lock()
+		select {
+		case done <- err:
+		case <-abandoned:
+			fl.Close()
+		}
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", fl.Path(), err)
+		}
+		return nil
+	case <-ctx.Done():
+		close(abandoned)
+		// The goroutine may be offering its result at this moment; take it
+		// so the lock is released either here or there, never leaked.
+		select {
+		case err := <-done:
+			if err == nil {
+				fl.Close()
+			}
+		default:
+		}
+		return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+}
+
+func stillAtPath(fl *flock.Flock, path string) (bool, error) {
+	held, err := fl.Stat() // the locked descriptor's file while held
+	if err != nil {
+		return false, err
+	}
+	cur, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sameFile(held, cur), nil
+}
+
+func sameFile(a, b os.FileInfo) bool {
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	if !ok1 || !ok2 {
+		return os.SameFile(a, b)
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
+
+// Unlock releases the lock. The lock file stays in place.
+func (l *Lock) Unlock() error {
+	return l.fl.Close()
+}

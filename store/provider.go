@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// docStore is what the file and memory providers share: a way to read the
+// current document and to replace it under exclusion.
+type docStore interface {
+	// load returns the current document. The caller must not modify it.
+	load(ctx context.Context) (*document, error)
+	// commit runs fn on a private copy of the current document while
+	// holding the store's exclusion, and stores the copy if fn returns nil
+	// and reports a change.
+	commit(ctx context.Context, fn func(d *document) (changed bool, err error)) error
+	now() time.Time
+}
+
+// ops implements Provider and Updater for any docStore.
+type ops struct{ s docStore }
+
+func (o ops) Get(ctx context.Context, name string) ([]byte, error) {
+	d, err := o.s.load(ctx)
+	if err != nil {
+		return nil, &KeyError{Op: "get", Name: name, Err: err}
+	}
+	e, ok := d.Entries[name]
+	if !ok {
+		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
+	}
+	return e.bytes(), nil
+}
+
+func (o ops) Set(ctx context.Context, name string, value []byte) error {
+	if err := ValidateName(name); err != nil {
+		return &KeyError{Op: "set", Name: name, Err: err}
+	}
+	if err := validateValue(value); err != nil {
+		return &KeyError{Op: "set", Name: name, Err: err}
+	}
+	return o.Update(ctx, func(tx Tx) error { return tx.Set(name, value) }, "set", name)
+}
+
+func (o ops) Delete(ctx context.Context, name string) error {
+	return o.Update(ctx, func(tx Tx) error { return tx.Delete(name) }, "delete", name)
+}
+
+func (o ops) List(ctx context.Context) ([]Entry, error) {
+	d, err := o.s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.list(), nil
+}
+
+func (o ops) DeleteMany(ctx context.Context, names []string) error {
+	return o.Update(ctx, func(tx Tx) error {
+		for _, n := range names {
+			if err := tx.Delete(n); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	}, "", "")
+}
+
+func (o ops) Cleanup(ctx context.Context) error {
+	return o.Update(ctx, func(tx Tx) error {
+		es, _ := tx.List()
+		for _, e := range es {
+			if err := tx.Delete(e.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, "", "")
+}
+
+// Update runs fn atomically. opName and key, when set, name the operation
+// in errors that are not already KeyErrors (a lock timeout, a write error).
+func (o ops) Update(ctx context.Context, fn func(Tx) error, op, key string) error {
+	err := o.s.commit(ctx, func(d *document) (bool, error) {
+		tx := &docTx{doc: d, now: o.s.now().UTC().Round(0)}
+		if err := fn(tx); err != nil {
+			return false, err
+		}
+		return tx.changed, nil
+	})
+	if err != nil && op != "" {
+		var ke *KeyError
+		if !errors.As(err, &ke) {
+			return &KeyError{Op: op, Name: key, Err: err}
+		}
+	}
+	return err
+}
+
+// Memory is an in-memory Provider with the same semantics as the file
+// provider, for tests and for programs that want a throwaway store. The
+// zero value is not usable; call NewMemory.
+type Memory struct {
+	ops
+	m *memStore
+}
+
+var (
+	_ Provider = (*Memory)(nil)
+	_ Updater  = (*Memory)(nil)
+)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	m := &memStore{doc: newDocument(nil), sem: make(chan struct{}, 1)}
+	return &Memory{ops: ops{s: m}, m: m}
+}
+
+// Update runs fn atomically; see [Updater].
+func (m *Memory) Update(ctx context.Context, fn func(Tx) error) error {
+	return m.ops.Update(ctx, fn, "", "")
+}
+
+// Writes reports how many times the store's contents were replaced.
+func (m *Memory) Writes() int {
+	m.m.sem <- struct{}{}
+	defer func() { <-m.m.sem }()
+	return m.m.writes
+}
+
+type memStore struct {
+	sem    chan struct{} // held by a writer, and while reading doc
+	doc    *document
+	writes int
+}
+
+func (m *memStore) now() time.Time { return time.Now() }
+
+func (m *memStore) load(ctx context.Context) (*document, error) {
+	select {
+	case m.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-m.sem }()
+	return m.doc, nil
+}
+
+func (m *memStore) commit(ctx context.Context, fn func(*document) (bool, error)) error {
+	select {
+	case m.sem <- struct{}{}:
+	case <-ctx.Done():
+		return errors.Join(ErrLockTimeout, ctx.Err())
+	}
+	defer func() { <-m.sem }()
+	d := m.doc.clone()
+	changed, err := fn(d)
+	if err != nil || !changed {
+		return err
+	}
+	if _, err := d.marshal(); err != nil {
+		return err
+	}
+	m.doc = d
+	m.writes++
+	return nil
+}
