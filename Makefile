@@ -1,0 +1,33 @@
+# Thin wrapper over the go tool; CI runs `make test` (see README).
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 10s
+BIN      ?= bin/hush
+
+.PHONY: build test bench bench-cli fuzz lint demo reliability clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/hush
+
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Short run of every fuzzer in the module.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	$(GO) vet $(PKGS)
+	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed; ran go vet only"; fi
+
+clean:
+	rm -rf bin
