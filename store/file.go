@@ -73,7 +73,7 @@ var (
 // fileID identifies one version of the store file. Every write replaces
 // the inode, and inode numbers are reused, so size and times are part of it.
 type fileID struct {
-	dev, ino, size          uint64
+	dev, ino, size                 uint64
 	mtimeS, mtimeN, ctimeS, ctimeN int64
 }
 

@@ -107,11 +107,11 @@ type directTx struct {
 	p   Provider
 }
 
-func (t *directTx) Get(name string) ([]byte, error)   { return t.p.Get(t.ctx, name) }
-func (t *directTx) Set(name string, v []byte) error   { return t.p.Set(t.ctx, name, v) }
-func (t *directTx) Delete(name string) error          { return t.p.Delete(t.ctx, name) }
-func (t *directTx) List() ([]Entry, error)            { return t.p.List(t.ctx) }
-func (t *directTx) SetDescription(n, d string) error  { return ErrNoBatch }
+func (t *directTx) Get(name string) ([]byte, error)  { return t.p.Get(t.ctx, name) }
+func (t *directTx) Set(name string, v []byte) error  { return t.p.Set(t.ctx, name, v) }
+func (t *directTx) Delete(name string) error         { return t.p.Delete(t.ctx, name) }
+func (t *directTx) List() ([]Entry, error)           { return t.p.List(t.ctx) }
+func (t *directTx) SetDescription(n, d string) error { return ErrNoBatch }
 func (t *directTx) Lookup(name string) (Entry, error) {
 	es, err := t.p.List(t.ctx)
 	if err != nil {

@@ -14,4 +14,3 @@ func TestMemory(t *testing.T) {
 func TestFile(t *testing.T) {
 	storetest.TestProvider(t, func(t *testing.T) store.Provider { f, _ := storetest.NewFile(t); return f })
 }
-
