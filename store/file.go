@@ -286,21 +286,9 @@ func isArmored(b []byte) bool { return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\
 // plaintext before it authenticates later chunks, so everything is read to
 // the end and discarded on any error.
 func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, error) {
-	if len(ids) == 0 {
-		return nil, false, &DecryptError{Reason: errors.New("no identity was given")}
-	}
-	armored := isArmored(ciphertext)
-	var r io.Reader = bytes.NewReader(ciphertext)
-	if armored {
-		r = armor.NewReader(r)
-	}
-	pr, err := age.Decrypt(r, ids...)
+	plain, armored, err := decryptPlain(ciphertext, ids)
 	if err != nil {
-		return nil, armored, &DecryptError{Reason: err}
-	}
-	plain, err := io.ReadAll(io.LimitReader(pr, MaxStoreSize+1))
-	if err != nil {
-		return nil, armored, &DecryptError{Reason: err}
+		return nil, armored, err
 	}
 	d, err := decodeDocument(plain)
 	clear(plain)
@@ -312,6 +300,31 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 		return nil, armored, err
 	}
 	return d, armored, nil
+}
+
+// decryptPlain is the decrypt stage of decryptDocument: it decrypts a
+// whole age file (armored or not) and returns the plaintext only if every
+// chunk authenticated to the end. On any error it returns no plaintext and
+// an error wrapping ErrDecrypt.
+func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored bool, err error) {
+	if len(ids) == 0 {
+		return nil, false, &DecryptError{Reason: errors.New("no identity was given")}
+	}
+	armored = isArmored(ciphertext)
+	var r io.Reader = bytes.NewReader(ciphertext)
+	if armored {
+		r = armor.NewReader(r)
+	}
+	pr, err := age.Decrypt(r, ids...)
+	if err != nil {
+		return nil, armored, &DecryptError{Reason: err}
+	}
+	plain, err = io.ReadAll(io.LimitReader(pr, MaxStoreSize+1))
+	if err != nil {
+		clear(plain)
+		return nil, armored, &DecryptError{Reason: err}
+	}
+	return plain, armored, nil
 }
 
 // commit implements docStore: lock, read fresh, change, write, unlock.
