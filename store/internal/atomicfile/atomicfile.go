@@ -55,11 +55,15 @@ func IsTemp(target, name string) bool { return strings.HasPrefix(name, TempPrefi
 // file; it must write the whole content and return any error. perm is
 // applied to the temp file at creation.
 func Write(target string, perm os.FileMode, fault Fault, write func(io.Writer) error) (err error) {
-	check := func(s Step) error {
+	inject := func(s Step) error {
 		if fault != nil {
-			if err := fault(s); err != nil {
-				return &Error{Step: s, Path: target, Err: err}
-			}
+			return fault(s)
+		}
+		return nil
+	}
+	check := func(s Step) error {
+		if err := inject(s); err != nil {
+			return &Error{Step: s, Path: target, Err: err}
 		}
 		return nil
 	}
@@ -111,7 +115,7 @@ func Write(target string, perm os.FileMode, fault Fault, write func(io.Writer) e
 		return &Error{Step: StepRename, Path: target, Err: err}
 	}
 	// From here the new file is in place; the temp name no longer exists.
-	if err := check(StepDirSync); err != nil {
+	if err := inject(StepDirSync); err != nil {
 		return errDirSync(err, target)
 	}
 	if err := syncDir(dir); err != nil {
@@ -125,7 +129,7 @@ func Write(target string, perm os.FileMode, fault Fault, write func(io.Writer) e
 var ErrNotDurable = errors.New("the change is visible but may not survive a power loss")
 
 func errDirSync(err error, target string) error {
-	return &Error{Step: StepDirSync, Path: target, Err: errors.Join(err, ErrNotDurable)}
+	return &Error{Step: StepDirSync, Path: target, Err: fmt.Errorf("%w; %w", err, ErrNotDurable)}
 }
 
 func syncDir(dir string) error {
