@@ -3,6 +3,12 @@
 // that the locked file is still the one at the path (device and inode) and
 // starts over if it was deleted or replaced. A waiter blocks in the kernel
 // (no polling), so it proceeds as soon as the holder releases or dies.
+//
+// The re-check keeps exclusion when the lock file is deleted or replaced by
+// a process that holds the lock at the time (as tools that delete their
+// lock file on release do): a waiter left holding the old file notices and
+// starts over. No advisory lock survives a process that deletes the lock
+// file without holding it; that is why hush never deletes it.
 package lock
 
 import (
