@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// app is one invocation of hush: its standard streams, its environment
+// and the global flags. Commands reach everything outside the process
+// through it, so tests (and the git commands) can run hush in-process.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	env            []string // the environment, as os.Environ returns it
+	getenv         func(string) string
+
+	// Global flags.
+	storeFlag   string
+	identities  []string
+	scopeFlag   string
+	lockTimeout string
+	quiet       bool
+	verbose     bool
+
+	// started is set once a command's own code runs. An error before
+	// that came from cobra parsing the command line: a usage error.
+	started bool
+
+	// execve replaces the process (exec command); syscall.Exec in
+	// production, a fake in unit tests.
+	execve func(argv0 string, argv, envv []string) error
+	// tty opens the controlling terminal for prompts; see tty.go.
+	tty func() (ttyFile, error)
+	// passphrases remembers passphrases typed for identity files, so a
+	// process asks for each at most once.
+	passphrases map[string][]byte
+}
+
+// run is hush's whole life: parse args, run the command, map the error to
+// an exit code. It never calls os.Exit.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	a := newApp(stdin, stdout, stderr, env)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !a.started {
+		err = usageErr(err)
+	}
+	if err != nil {
+		a.report(err)
+	}
+	return exitCode(err)
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, env []string) *app {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return &app{
+		stdin: stdin, stdout: stdout, stderr: stderr, env: env,
+		getenv:      func(k string) string { return m[k] },
+		execve:      syscall.Exec,
+		tty:         openTTY,
+		passphrases: map[string][]byte{},
+	}
+}
+
+// rootCmd builds the command tree.
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hush",
+		Short: "an age-encrypted secret store for servers, CI and workstations",
+		Long: `hush keeps secrets in one age-encrypted file, guarded by an advisory lock.
+
+Secret values go to standard output and nowhere else; diagnostics go to
+standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
+4 refused (reserved name, insecure permissions, policy), 5 cannot decrypt,
+6 lock timeout.`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		Version:           version(),
+		Args:              cobra.ArbitraryArgs,
+		PersistentPreRunE: func(*cobra.Command, []string) error { a.started = true; return nil },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q", args[0])
+			}
+			return usageErrorf("missing command; run 'hush --help' for the list")
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.SetVersionTemplate("hush {{.Version}}\n")
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.storeFlag, "store", "", "store file (default $HUSH_STORE, else $XDG_DATA_HOME/hush/store.age)")
+	pf.StringArrayVarP(&a.identities, "identity", "i", nil, "identity file (repeatable; default $HUSH_IDENTITY, $HUSH_IDENTITY_FILE, $XDG_CONFIG_HOME/hush/identity.txt)")
+	pf.StringVar(&a.scopeFlag, "scope", "", "address the reserved scope `S` instead of your own secrets")
+	pf.StringVar(&a.lockTimeout, "lock-timeout", "", "how long a write waits for the store lock (default $HUSH_LOCK_TIMEOUT, else 10s)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no warnings")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "say which store and identities are used")
+
+	root.AddCommand(
+		a.initCmd(), a.keygenCmd(),
+		a.setCmd(), a.getCmd(), a.rmCmd(), a.mvCmd(), a.lsCmd(),
+		a.execCmd(), a.exportCmd(), a.importCmd(),
+		a.recipientsCmd(), a.migrateCmd(), a.doctorCmd(),
+		a.versionCmd(), a.completionCmd(),
+	)
+	// The teams helper registers `hush git` here (cmd/hush/git.go):
+	// root.AddCommand(newGitCmd(a)) // HUSH-GIT-HOOK: uncomment when git.go exists
+	for _, c := range root.Commands() {
+		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	}
+	return root
+}
+
+// groupRunE makes a command that only groups subcommands fail with a
+// usage error when called without one.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return usageErrorf("%s needs a subcommand; run '%s --help'", cmd.CommandPath(), cmd.CommandPath())
+}
+
+// exactArgs, rangeArgs and minArgs are cobra's validators with usage errors.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %s (got %d arguments)", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
+func rangeArgs(lo, hi int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usageErrorf("%s takes %s (got %d arguments)", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageErrorf("%s takes %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// storePath is --store, else HUSH_STORE, else the XDG default.
+func (a *app) storePath() string {
+	if a.storeFlag != "" {
+		return a.storeFlag
+	}
+	return store.DefaultStorePath(a.getenv)
+}
+
+// lockWait is --lock-timeout, else HUSH_LOCK_TIMEOUT, else the default.
+// A bare number is seconds.
+func (a *app) lockWait() (time.Duration, error) {
+	s, from := a.lockTimeout, "--lock-timeout"
+	if s == "" {
+		s, from = a.getenv("HUSH_LOCK_TIMEOUT"), "HUSH_LOCK_TIMEOUT"
+	}
+	if s == "" {
+		return store.DefaultLockTimeout, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		n, nerr := strconv.ParseFloat(s, 64)
+		if nerr != nil {
+			return 0, usageErrorf("%s: invalid duration %q (use e.g. 500ms, 30s or 2m)", from, s)
+		}
+		d = time.Duration(n * float64(time.Second))
+	}
+	if d <= 0 {
+		return 0, usageErrorf("%s: the timeout must be positive", from)
+	}
+	return d, nil
+}
+
+func (a *app) allowInsecure() bool { return a.getenv("HUSH_ALLOW_INSECURE_PERMS") == "1" }
+
+// warnf prints a warning unless -q was given.
+func (a *app) warnf(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, "hush: "+format+"\n", args...)
+	}
+}
+
+// infof prints a note only with -v.
+func (a *app) infof(format string, args ...any) {
+	if a.verbose {
+		fmt.Fprintf(a.stderr, "hush: "+format+"\n", args...)
+	}
+}
+
+// report prints err, and the hints that go with it, to stderr.
+func (a *app) report(err error) {
+	msg := strings.TrimSpace(err.Error())
+	if msg == "" {
+		msg = "error"
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		fmt.Fprintf(a.stderr, "hush: %s\n", lowerFirst(line))
+	}
+	for _, h := range hints(err, a) {
+		fmt.Fprintf(a.stderr, "hush: hint: %s\n", h)
+	}
+}
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	// Keep acronyms and identifiers (HUSH_STORE, SSH, AGE-...) as they are.
+	if len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z' {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+var errNoTerminal = errors.New("no terminal")

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hush-secrets/hush/migrate"
+	"github.com/hush-secrets/hush/scope"
+	"github.com/hush-secrets/hush/store"
+)
+
+// check is one line of hush doctor's report.
+type check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	err    error
+}
+
+// doctorJSON is the output of `hush doctor --json` (docs/CLI.md).
+type doctorJSON struct {
+	OK     bool    `json:"ok"`
+	Checks []check `json:"checks"`
+}
+
+// doctorError reports failed checks; it wraps the first failure, so the
+// exit code is that failure's (4 permissions, 5 decrypt, 6 lock, ...).
+type doctorError struct {
+	failed int
+	first  error
+}
+
+func (e *doctorError) Error() string {
+	return fmt.Sprintf("doctor: %d check(s) failed; the first: %v", e.failed, e.first)
+}
+func (e *doctorError) Unwrap() error { return e.first }
+
+func (a *app) doctorCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "check paths, permissions, decryption, recipients, lock and migrations",
+		Long: `Check the store's path and permissions, the identities, that the store
+decrypts, its recipients, its lock, and the recorded migrations. Exit 0 only
+when every check passes; otherwise the exit code of the first failure.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.noScope("doctor"); err != nil {
+				return err
+			}
+			checks := a.runDoctor(cmd.Context())
+			return writeDoctor(checks, asJSON, a.stdout)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON report (see docs/CLI.md)")
+	return cmd
+}
+
+// runDoctor runs every check it can; a check whose prerequisite failed is
+// reported as failed with the reason.
+func (a *app) runDoctor(ctx context.Context) []check {
+	var cs []check
+	add := func(name string, err error, detail string) bool {
+		c := check{Name: name, OK: err == nil, Detail: detail, err: err}
+		if err != nil {
+			c.Detail = err.Error()
+		}
+		cs = append(cs, c)
+		return err == nil
+	}
+	path := a.storePath()
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0):
+		err = &store.StoreError{Path: path, Err: store.ErrNoStore}
+	case err == nil && !fi.Mode().IsRegular():
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	storeOK := add("store", err, path)
+	if storeOK {
+		err = nil
+		if !a.allowInsecure() {
+			err = store.CheckPermissions(path, fi)
+		}
+		add("store permissions", err, fmt.Sprintf("%s mode %04o", path, fi.Mode().Perm()))
+	}
+	dir := filepath.Dir(path)
+	if di, err := os.Stat(dir); err == nil {
+		if di.Mode().Perm()&0o022 != 0 && !a.allowInsecure() {
+			err = fmt.Errorf("%w: directory %s is writable by group or others (mode %04o); anyone there could replace the store",
+				store.ErrInsecurePermissions, dir, di.Mode().Perm())
+		}
+		add("store directory", err, fmt.Sprintf("%s mode %04o", dir, di.Mode().Perm()))
+	}
+	found, err := store.FindIdentities(a.identitySource())
+	detail := ""
+	if err == nil {
+		detail = fmt.Sprintf("%d identity(ies) from %s", len(found.Identities), found.From)
+	}
+	idOK := add("identity", err, detail)
+	if !storeOK || !idOK {
+		return append(cs, check{Name: "decrypt", Detail: "skipped: needs a store and an identity", err: errSkippedCheck},
+			check{Name: "recipients", Detail: "skipped", err: errSkippedCheck},
+			check{Name: "lock", Detail: "skipped", err: errSkippedCheck},
+			check{Name: "migrations", Detail: "skipped", err: errSkippedCheck})
+	}
+	wait, err := a.lockWait()
+	if err != nil {
+		wait = store.DefaultLockTimeout
+	}
+	f, err := store.Open(path, store.Options{Identities: found.Identities, LockTimeout: wait, AllowInsecurePermissions: true})
+	var es []store.Entry
+	if err == nil {
+		es, err = f.List(ctx)
+	}
+	if !add("decrypt", err, fmt.Sprintf("%d entries", len(es))) {
+		return cs
+	}
+	rs, err := f.Recipients(ctx)
+	if err == nil {
+		for _, r := range rs {
+			if r == store.PassphraseRecipient {
+				continue
+			}
+			if _, perr := store.ParseRecipient(r, nil); perr != nil {
+				err = perr
+				break
+			}
+		}
+		if len(rs) == 0 {
+			err = errors.New("the store lists no recipients")
+		}
+	}
+	add("recipients", err, fmt.Sprintf("%d recipient(s)", len(rs)))
+	lockPath := f.LockPath()
+	err = nil
+	if li, lerr := os.Stat(lockPath); lerr == nil && !a.allowInsecure() {
+		err = store.CheckPermissions(lockPath, li)
+	}
+	if err == nil {
+		err = f.Update(ctx, func(store.Tx) error { return nil })
+	}
+	add("lock", err, lockPath+" can be taken")
+	var done []string
+	for _, e := range es {
+		if s, name, ok := scope.Split(e.Name); ok && s == migrate.RecordScope {
+			done = append(done, name)
+		}
+	}
+	detail = "none recorded"
+	if len(done) > 0 {
+		detail = "recorded complete: " + strings.Join(done, ", ")
+	}
+	add("migrations", nil, detail)
+	return cs
+}
+
+var errSkippedCheck = errors.New("skipped")
+
+func writeDoctor(cs []check, asJSON bool, w io.Writer) error {
+	var first error
+	failed := 0
+	for _, c := range cs {
+		if !c.OK {
+			failed++
+			if first == nil {
+				first = c.err
+			}
+		}
+	}
+	if asJSON {
+		if err := encodeJSON(w, doctorJSON{OK: failed == 0, Checks: cs}); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range cs {
+			mark := "ok  "
+			if !c.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(w, "%s  %-18s %s\n", mark, c.Name, c.Detail)
+		}
+	}
+	if failed > 0 {
+		return &doctorError{failed: failed, first: first}
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hush-secrets/hush/migrate"
+	"github.com/hush-secrets/hush/scope"
+	"github.com/hush-secrets/hush/store"
+)
+
+// Exit codes. They are part of hush's interface: docs/CLI.md and the
+// README list them, and scripts branch on them.
+const (
+	exitOK          = 0
+	exitError       = 1 // any other error
+	exitUsage       = 2 // bad command line or argument
+	exitNotFound    = 3 // the secret does not exist
+	exitRefused     = 4 // reserved name, insecure permissions, other refusal by policy
+	exitDecrypt     = 5 // no identity matched, wrong passphrase, corrupt or tampered file
+	exitLockTimeout = 6 // timed out waiting for the store lock
+)
+
+// errRefused marks a refusal by policy that has no library sentinel (a
+// target that exists without --force, an identity file that exists).
+var errRefused = errors.New("refused")
+
+// usageError is a mistake on the command line.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErr(err error) error {
+	var u *usageError
+	if errors.As(err, &u) {
+		return err
+	}
+	return &usageError{err}
+}
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// hintError attaches a next step to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// exitCode maps an error to hush's exit code. It is the only place that
+// does: commands return errors wrapping the library's sentinels and this
+// function decides with errors.Is and errors.As.
+func exitCode(err error) int {
+	var usage *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &usage),
+		errors.Is(err, store.ErrInvalidName),
+		errors.Is(err, store.ErrInvalidRecipient),
+		errors.Is(err, scope.ErrInvalidScope),
+		errors.Is(err, migrate.ErrInvalidRule):
+		return exitUsage
+	case errors.Is(err, store.ErrLockTimeout):
+		return exitLockTimeout
+	case errors.Is(err, store.ErrDecrypt),
+		errors.Is(err, store.ErrNoIdentity),
+		errors.Is(err, store.ErrInvalidIdentity):
+		return exitDecrypt
+	case errors.Is(err, scope.ErrReserved),
+		errors.Is(err, store.ErrInsecurePermissions),
+		errors.Is(err, store.ErrExists),
+		errors.Is(err, store.ErrLastRecipient),
+		errors.Is(err, store.ErrReadOnly),
+		errors.Is(err, migrate.ErrClash),
+		errors.Is(err, errRefused):
+		return exitRefused
+	case errors.Is(err, store.ErrNotFound):
+		return exitNotFound
+	}
+	return exitError
+}
+
+// hints returns the next steps that help with err, most specific first.
+func hints(err error, a *app) []string {
+	var out []string
+	var h *hintError
+	for e := err; errors.As(e, &h); e = h.err {
+		out = append(out, h.hint)
+	}
+	var (
+		perm  *store.PermissionError
+		usage *usageError
+	)
+	switch {
+	case errors.As(err, &perm):
+		out = append(out, fmt.Sprintf("run 'chmod 600 %s' (or set HUSH_ALLOW_INSECURE_PERMS=1 to accept it)", perm.Path))
+	case errors.Is(err, store.ErrNoStore):
+		out = append(out, fmt.Sprintf("run 'hush init' to create a store at %s, or point --store or HUSH_STORE at an existing one", a.storePath()))
+	case errors.Is(err, store.ErrNoIdentity):
+		out = append(out, "pass -i FILE, set HUSH_IDENTITY (the key) or HUSH_IDENTITY_FILE (a path), or run 'hush keygen'")
+	case errors.Is(err, store.ErrDecrypt):
+		out = append(out, "check that one of your identities (-i, HUSH_IDENTITY, HUSH_IDENTITY_FILE, the default identity file) is a recipient of this store; 'hush doctor' shows which are used")
+	case errors.Is(err, store.ErrLockTimeout):
+		out = append(out, "another hush process is writing the store; retry, or raise --lock-timeout / HUSH_LOCK_TIMEOUT")
+	case errors.Is(err, scope.ErrReserved):
+		out = append(out, "use --scope S to address a program's scope on purpose")
+	case errors.Is(err, store.ErrLastRecipient):
+		out = append(out, "add a recipient you hold an identity for first, or pass --force if you really mean to lose access")
+	case errors.Is(err, store.ErrNotFound) && len(out) == 0:
+		out = append(out, "'hush ls' lists the names you can see")
+	case errors.As(err, &usage) && len(out) == 0:
+		out = append(out, "run 'hush --help' or 'hush COMMAND --help' for usage")
+	}
+	return out
+}

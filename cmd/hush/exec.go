@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// execOptions are the flags of hush exec.
+type execOptions struct {
+	Only    []string
+	Secrets []string // NAME,target=ENV
+	Prefix  string
+	Strict  bool
+	Command []string
+}
+
+func (a *app) execCmd() *cobra.Command {
+	var o execOptions
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- CMD [ARGS...]",
+		Short: "run a command with secrets in its environment",
+		Long: `Run CMD with secrets added to its environment, replacing the hush process
+(exec(2)), so signals and the exit status pass straight through.
+
+By default every secret you can see becomes a variable of the same name
+(with --prefix P prepended). --only A,B limits that to the names listed;
+--secret NAME,target=ENV adds one secret under another variable name (and,
+without --only, injects only the --secret mappings). Names that are not valid
+variable names are skipped with a warning, or fail with --strict.`,
+		Args: minArgs(1, "a command after --"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Command = args
+			p, _, err := a.openView()
+			if err != nil {
+				return err
+			}
+			env, err := a.execEnv(cmd.Context(), p, o)
+			if err != nil {
+				return err
+			}
+			return a.execute(o.Command, env)
+		},
+	}
+	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "inject only these secrets (comma-separated)")
+	cmd.Flags().StringArrayVar(&o.Secrets, "secret", nil, "inject secret NAME as variable ENV (`NAME,target=ENV`, repeatable)")
+	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "prepend `P` to every variable name")
+	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail instead of skipping names that are not valid variable names")
+	return cmd
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// execEnv returns the child's environment: hush's own, with the chosen
+// secrets added (a secret replaces a variable of the same name).
+func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]string, error) {
+	type mapping struct{ name, target string }
+	var ms []mapping
+	for _, s := range o.Secrets {
+		name, rest, ok := strings.Cut(s, ",")
+		target, tok := strings.CutPrefix(rest, "target=")
+		if !ok || !tok || name == "" || target == "" {
+			return nil, usageErrorf("--secret %q: want NAME,target=ENV", s)
+		}
+		ms = append(ms, mapping{name, target})
+	}
+	switch {
+	case len(o.Only) > 0:
+		for _, n := range o.Only {
+			ms = append(ms, mapping{n, o.Prefix + n})
+		}
+	case len(o.Secrets) == 0:
+		es, err := p.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			ms = append(ms, mapping{e.Name, o.Prefix + e.Name})
+		}
+	}
+	add := map[string][]byte{}
+	var skipped []string
+	for _, m := range ms {
+		if !envName.MatchString(m.target) {
+			if o.Strict {
+				return nil, withHint(fmt.Errorf("%w: %q is not a valid environment variable name", errRefused, m.target),
+					"map it with --secret %s,target=VALID_NAME, or drop --strict to skip it", m.name)
+			}
+			skipped = append(skipped, m.target)
+			continue
+		}
+		v, err := p.Get(ctx, m.name)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.IndexByte(v, 0) >= 0 {
+			clear(v)
+			if o.Strict {
+				return nil, fmt.Errorf("%w: %s", errRefused, secretValueError(m.name, "contains a NUL byte, which an environment variable cannot hold"))
+			}
+			skipped = append(skipped, m.name+" (NUL byte in value)")
+			continue
+		}
+		add[m.target] = v
+	}
+	for _, s := range skipped {
+		a.warnf("skipped %s: not a valid environment variable", s)
+	}
+	env := make([]string, 0, len(a.env)+len(add))
+	for _, kv := range a.env {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := add[k]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range add {
+		env = append(env, k+"="+string(v))
+	}
+	return env, nil
+}
+
+// execute replaces the process with argv, looking argv[0] up in the
+// child's PATH. It returns only on failure.
+func (a *app) execute(argv, env []string) error {
+	path := argv[0]
+	if !strings.Contains(path, "/") {
+		var err error
+		path, err = lookPath(path, env)
+		if err != nil {
+			return withHint(fmt.Errorf("exec %s: %w", argv[0], err), "check the command name and PATH")
+		}
+	}
+	if err := a.execve(path, argv, env); err != nil {
+		return fmt.Errorf("exec %s: %w", argv[0], err)
+	}
+	return nil
+}
+
+// lookPath finds file in the PATH of env.
+func lookPath(file string, env []string) (string, error) {
+	pathEnv := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if _, err := exec.LookPath(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("command not found")
+}
