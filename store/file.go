@@ -46,7 +46,8 @@ type Options struct {
 	// Now is the clock for entry timestamps; nil means time.Now.
 	Now func() time.Time
 
-	fault atomicfile.Fault // test seam for the write path
+	fault            atomicfile.Fault // test seam for the write path
+	scryptWorkFactor int              // test seam: cheaper scrypt for passphrase stores; 0 is age's default
 }
 
 // PassphraseRecipient is the recipient-list entry of a passphrase store.
@@ -440,6 +441,9 @@ func (f *File) parseRecipients(ss []string) ([]age.Recipient, error) {
 			r, err := age.NewScryptRecipient(f.opts.Passphrase)
 			if err != nil {
 				return nil, err
+			}
+			if f.opts.scryptWorkFactor > 0 {
+				r.SetWorkFactor(f.opts.scryptWorkFactor)
 			}
 			return []age.Recipient{r}, nil
 		}

@@ -18,8 +18,11 @@ import (
 var ErrInvalidRecipient = errors.New("invalid recipient")
 
 // ParseRecipient parses one recipient: X25519 (age1...), post-quantum
-// hybrid (age1pq1...), an age plugin (age1name1...), or an SSH ed25519 or
-// RSA public key. The error wraps ErrInvalidRecipient.
+// hybrid (age1pq1...), an age plugin (age1name1...), an SSH ed25519 or
+// RSA public key, or a data-less plugin identity (AGE-PLUGIN-NAME-1...,
+// what `age -j name` encrypts to, e.g. age-plugin-batchpass, whose
+// identity holds no key material). A plugin identity that carries data is
+// refused: it may be private. The error wraps ErrInvalidRecipient.
 func ParseRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
 	var (
 		r   age.Recipient
@@ -37,6 +40,8 @@ func ParseRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
 		r, err = age.ParseX25519Recipient(s)
 	case strings.HasPrefix(s, "ssh-"):
 		r, err = agessh.ParseRecipient(s)
+	case strings.HasPrefix(s, "AGE-PLUGIN-"):
+		r, err = dataLessPluginRecipient(s, ui)
 	case s == PassphraseRecipient:
 		err = errors.New("a passphrase store cannot share its recipient list")
 	default:
@@ -46,6 +51,26 @@ func ParseRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
 		return nil, fmt.Errorf("%w %s: %v", ErrInvalidRecipient, shortRecipient(s), err)
 	}
 	return r, nil
+}
+
+// dataLessPluginRecipient encrypts to a plugin through its identity, as
+// `age -j name` does. Only identities without data are accepted.
+func dataLessPluginRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
+	name, data, err := plugin.ParseIdentity(s)
+	if err != nil {
+		return nil, errors.New("malformed plugin identity")
+	}
+	if len(data) != 0 {
+		return nil, errors.New("a plugin identity with data may be private; use the plugin's recipient (age1...)")
+	}
+	if ui == nil {
+		ui = noninteractiveUI
+	}
+	id, err := plugin.NewIdentityWithoutData(name, ui)
+	if err != nil {
+		return nil, err
+	}
+	return id.Recipient(), nil
 }
 
 // shortRecipient renders a recipient for an error message. Recipients are
