@@ -1,11 +1,12 @@
 package store
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -18,10 +19,26 @@ const FormatVersion = 1
 // recipient list and the entries.
 //
 //	{"version":1,"recipients":["age1..."],"entries":{"NAME":{...}}}
+//
+// A document decoded from a file is lazy: its entries stay a sorted slice
+// of substrings of the plaintext until something needs the map (a write,
+// a clone). A first Get is then a binary search, and reading a store costs
+// little more than decrypting it. Use get, all and list, never the fields.
 type document struct {
-	Version    int                  `json:"version"`
-	Recipients []string             `json:"recipients"`
-	Entries    map[string]*docEntry `json:"entries"`
+	Version    int
+	Recipients []string
+
+	once    sync.Once
+	lazy    bool                 // decoded: sorted is the source and immutable
+	sorted  []rawEntry           // sorted by name, when lazy
+	entries map[string]*docEntry // built on demand when lazy; see all
+}
+
+// rawEntry is an entry as decoded, with its timestamps still in text.
+type rawEntry struct {
+	name             string
+	e                docEntry
+	created, updated string
 }
 
 // docEntry is one secret. Value holds the bytes as a JSON string when they
@@ -38,7 +55,9 @@ type docEntry struct {
 const encodingBase64 = "base64"
 
 func newDocument(recipients []string) *document {
-	return &document{Version: FormatVersion, Recipients: recipients, Entries: map[string]*docEntry{}}
+	d := &document{Version: FormatVersion, Recipients: recipients, entries: map[string]*docEntry{}}
+	d.once.Do(func() {})
+	return d
 }
 
 func encodeValue(v []byte) (value, encoding string) {
@@ -61,10 +80,7 @@ func (e *docEntry) size() int { return len(e.Value) }
 // marshal encodes the document. The output is deterministic: entries are
 // sorted by name.
 func (d *document) marshal() ([]byte, error) {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("store: encoding document: %w", err)
-	}
+	b := encodeDocument(d)
 	if len(b) > MaxStoreSize {
 		return nil, fmt.Errorf("%w: store would be %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
 	}
@@ -83,14 +99,9 @@ func decodeDocument(b []byte) (*document, error) {
 	if len(b) > MaxStoreSize {
 		return nil, fmt.Errorf("%w: document is %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var d document
-	if err := dec.Decode(&d); err != nil {
-		return nil, &DocumentError{Reason: "not a JSON store document"}
-	}
-	if dec.More() {
-		return nil, &DocumentError{Reason: "trailing data after the document"}
+	d, err := parseDocument(b)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case d.Version < 1:
@@ -98,42 +109,100 @@ func decodeDocument(b []byte) (*document, error) {
 	case d.Version > FormatVersion:
 		return nil, &DocumentError{Reason: fmt.Sprintf("format version %d is newer than this hush understands (%d); upgrade hush", d.Version, FormatVersion)}
 	}
-	if d.Entries == nil {
-		d.Entries = map[string]*docEntry{}
-	}
-	for name, e := range d.Entries {
-		if err := ValidateName(name); err != nil {
-			return nil, &DocumentError{Reason: "invalid entry name " + quoteName(name)}
+	for i := range d.sorted {
+		r := &d.sorted[i]
+		if err := ValidateName(r.name); err != nil {
+			return nil, &DocumentError{Reason: "invalid entry name " + quoteName(r.name)}
 		}
-		if e == nil {
-			return nil, &DocumentError{Reason: "null entry " + quoteName(name)}
+		if i > 0 && d.sorted[i-1].name >= r.name {
+			return nil, &DocumentError{Reason: "entries out of order or duplicated at " + quoteName(r.name)}
 		}
-		switch e.Encoding {
+		switch r.e.Encoding {
 		case "":
 		case encodingBase64:
-			if _, err := base64.StdEncoding.DecodeString(e.Value); err != nil {
-				return nil, &DocumentError{Reason: "bad base64 value for " + quoteName(name)}
+			if !validBase64(r.e.Value) {
+				return nil, &DocumentError{Reason: "bad base64 value for " + quoteName(r.name)}
 			}
 		default:
-			return nil, &DocumentError{Reason: "unknown value encoding for " + quoteName(name)}
+			return nil, &DocumentError{Reason: "unknown value encoding for " + quoteName(r.name)}
+		}
+		for _, ts := range []*string{&r.created, &r.updated} {
+			if *ts == "" || validStamp(*ts) {
+				continue
+			}
+			t, err := time.Parse(time.RFC3339Nano, *ts)
+			if err != nil {
+				return nil, &DocumentError{Reason: "bad timestamp for " + quoteName(r.name)}
+			}
+			*ts = t.UTC().Format(time.RFC3339Nano)
 		}
 	}
-	return &d, nil
+	return d, nil
 }
 
-// clone returns a copy of d whose entry map may be changed without
-// affecting d. Entries themselves are treated as immutable.
+// all returns the entries as a map, materialising a lazy document. The
+// map must not be modified except in a clone.
+func (d *document) all() map[string]*docEntry {
+	d.once.Do(func() {
+		m := make(map[string]*docEntry, len(d.sorted))
+		for i := range d.sorted {
+			r := &d.sorted[i]
+			e := r.e // sorted stays immutable: concurrent readers use it
+			e.Created, _ = parseStamp(r.created)
+			e.Updated, _ = parseStamp(r.updated)
+			m[r.name] = &e
+		}
+		d.entries = m
+	})
+	return d.entries
+}
+
+// get returns the entry for name.
+func (d *document) get(name string) (*docEntry, bool) {
+	if d.lazy {
+		i, ok := slices.BinarySearchFunc(d.sorted, name, func(r rawEntry, n string) int { return strings.Compare(r.name, n) })
+		if !ok {
+			return nil, false
+		}
+		return &d.sorted[i].e, true
+	}
+	e, ok := d.all()[name]
+	return e, ok
+}
+
+func (d *document) len() int {
+	if d.lazy {
+		return len(d.sorted)
+	}
+	return len(d.all())
+}
+
+// clone returns a materialised copy of d whose entry map may be changed
+// without affecting d. Entries themselves are treated as immutable.
 func (d *document) clone() *document {
-	c := &document{Version: d.Version, Recipients: append([]string(nil), d.Recipients...), Entries: make(map[string]*docEntry, len(d.Entries))}
-	for k, v := range d.Entries {
-		c.Entries[k] = v
+	src := d.all()
+	c := &document{Version: d.Version, Recipients: append([]string(nil), d.Recipients...), entries: make(map[string]*docEntry, len(src))}
+	c.once.Do(func() {})
+	for k, v := range src {
+		c.entries[k] = v
 	}
 	return c
 }
 
 func (d *document) list() []Entry {
-	es := make([]Entry, 0, len(d.Entries))
-	for name, e := range d.Entries {
+	if d.lazy {
+		es := make([]Entry, len(d.sorted))
+		for i := range d.sorted {
+			r := &d.sorted[i]
+			c, _ := parseStamp(r.created)
+			u, _ := parseStamp(r.updated)
+			es[i] = Entry{Name: r.name, Description: r.e.Description, Created: c, Updated: u}
+		}
+		return es
+	}
+	m := d.all()
+	es := make([]Entry, 0, len(m))
+	for name, e := range m {
 		es = append(es, Entry{Name: name, Description: e.Description, Created: e.Created, Updated: e.Updated})
 	}
 	sort.Slice(es, func(i, j int) bool { return es[i].Name < es[j].Name })
@@ -150,7 +219,7 @@ type docTx struct {
 var _ Tx = (*docTx)(nil)
 
 func (t *docTx) Get(name string) ([]byte, error) {
-	e, ok := t.doc.Entries[name]
+	e, ok := t.doc.entries[name]
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
@@ -158,7 +227,7 @@ func (t *docTx) Get(name string) ([]byte, error) {
 }
 
 func (t *docTx) Lookup(name string) (Entry, error) {
-	e, ok := t.doc.Entries[name]
+	e, ok := t.doc.entries[name]
 	if !ok {
 		return Entry{}, &KeyError{Op: "lookup", Name: name, Err: ErrNotFound}
 	}
@@ -174,19 +243,19 @@ func (t *docTx) Set(name string, value []byte) error {
 	}
 	v, enc := encodeValue(value)
 	ne := &docEntry{Value: v, Encoding: enc, Created: t.now, Updated: t.now}
-	if old, ok := t.doc.Entries[name]; ok {
+	if old, ok := t.doc.entries[name]; ok {
 		ne.Created, ne.Description = old.Created, old.Description
 		if old.Value == v && old.Encoding == enc {
 			return nil // unchanged: no write, keep the updated time
 		}
 	}
-	t.doc.Entries[name] = ne
+	t.doc.entries[name] = ne
 	t.changed = true
 	return nil
 }
 
 func (t *docTx) SetDescription(name, description string) error {
-	old, ok := t.doc.Entries[name]
+	old, ok := t.doc.entries[name]
 	if !ok {
 		return &KeyError{Op: "describe", Name: name, Err: ErrNotFound}
 	}
@@ -196,16 +265,16 @@ func (t *docTx) SetDescription(name, description string) error {
 	ne := *old
 	ne.Description = description
 	ne.Updated = t.now
-	t.doc.Entries[name] = &ne
+	t.doc.entries[name] = &ne
 	t.changed = true
 	return nil
 }
 
 func (t *docTx) Delete(name string) error {
-	if _, ok := t.doc.Entries[name]; !ok {
+	if _, ok := t.doc.entries[name]; !ok {
 		return &KeyError{Op: "delete", Name: name, Err: ErrNotFound}
 	}
-	delete(t.doc.Entries, name)
+	delete(t.doc.entries, name)
 	t.changed = true
 	return nil
 }

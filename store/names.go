@@ -26,6 +26,16 @@ func ValidateName(name string) error {
 	case !utf8.ValidString(name):
 		return fmt.Errorf("%w: name is not valid UTF-8", ErrInvalidName)
 	}
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return nil
+	}
 	for _, r := range name {
 		if unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
 			return fmt.Errorf("%w: name contains whitespace or a control character (%U)", ErrInvalidName, r)

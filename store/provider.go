@@ -26,7 +26,7 @@ func (o ops) Get(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
 	}
-	e, ok := d.Entries[name]
+	e, ok := d.get(name)
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
