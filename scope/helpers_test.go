@@ -1,0 +1,283 @@
+package scope_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/store/storetest"
+)
+
+var ctx = context.Background()
+
+// call is one call seen by a recorder: the method and the name(s) it got.
+type call struct{ op, name string }
+
+// recorder wraps a Provider, records every call (including calls on the Tx
+// of an Update) and fails the calls listed in fail. It is the only fake in
+// these tests; it exists to inject faults and to prove that a view did not
+// call its inner Provider at all.
+type recorder struct {
+	p    store.Provider
+	mu   sync.Mutex
+	log  []call
+	fail map[call]error
+}
+
+// recorderU is a recorder whose inner Provider is an Updater.
+type recorderU struct{ *recorder }
+
+var (
+	_ store.Provider = (*recorder)(nil)
+	_ store.Updater  = recorderU{}
+)
+
+func record(p store.Provider) *recorder { return &recorder{p: p, fail: map[call]error{}} }
+
+// withUpdate returns r as an Updater.
+func (r *recorder) withUpdate() recorderU { return recorderU{r} }
+
+func (r *recorder) note(op, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := call{op, name}
+	r.log = append(r.log, c)
+	return r.fail[c]
+}
+
+func (r *recorder) calls() []call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.log)
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log = nil
+}
+
+// called reports whether op was called with name.
+func (r *recorder) called(op, name string) bool {
+	return slices.Contains(r.calls(), call{op, name})
+}
+
+func (r *recorder) Get(ctx context.Context, name string) ([]byte, error) {
+	if err := r.note("get", name); err != nil {
+		return nil, err
+	}
+	return r.p.Get(ctx, name)
+}
+
+func (r *recorder) Set(ctx context.Context, name string, v []byte) error {
+	if err := r.note("set", name); err != nil {
+		return err
+	}
+	return r.p.Set(ctx, name, v)
+}
+
+func (r *recorder) Delete(ctx context.Context, name string) error {
+	if err := r.note("delete", name); err != nil {
+		return err
+	}
+	return r.p.Delete(ctx, name)
+}
+
+func (r *recorder) List(ctx context.Context) ([]store.Entry, error) {
+	if err := r.note("list", ""); err != nil {
+		return nil, err
+	}
+	return r.p.List(ctx)
+}
+
+func (r *recorder) DeleteMany(ctx context.Context, names []string) error {
+	if err := r.note("deletemany", strings.Join(names, ",")); err != nil {
+		return err
+	}
+	return r.p.DeleteMany(ctx, names)
+}
+
+func (r *recorder) Cleanup(ctx context.Context) error {
+	if err := r.note("cleanup", ""); err != nil {
+		return err
+	}
+	return r.p.Cleanup(ctx)
+}
+
+func (r recorderU) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := r.note("update", ""); err != nil {
+		return err
+	}
+	return store.Update(ctx, r.p, func(tx store.Tx) error { return fn(recTx{r.recorder, tx}) })
+}
+
+// recTx records and fails Tx calls as "tx.get", "tx.set" and so on.
+type recTx struct {
+	r  *recorder
+	tx store.Tx
+}
+
+func (t recTx) Get(name string) ([]byte, error) {
+	if err := t.r.note("tx.get", name); err != nil {
+		return nil, err
+	}
+	return t.tx.Get(name)
+}
+
+func (t recTx) Lookup(name string) (store.Entry, error) {
+	if err := t.r.note("tx.lookup", name); err != nil {
+		return store.Entry{}, err
+	}
+	return t.tx.Lookup(name)
+}
+
+func (t recTx) Set(name string, v []byte) error {
+	if err := t.r.note("tx.set", name); err != nil {
+		return err
+	}
+	return t.tx.Set(name, v)
+}
+
+func (t recTx) SetDescription(name, d string) error {
+	if err := t.r.note("tx.describe", name); err != nil {
+		return err
+	}
+	return t.tx.SetDescription(name, d)
+}
+
+func (t recTx) Delete(name string) error {
+	if err := t.r.note("tx.delete", name); err != nil {
+		return err
+	}
+	return t.tx.Delete(name)
+}
+
+func (t recTx) List() ([]store.Entry, error) {
+	if err := t.r.note("tx.list", ""); err != nil {
+		return nil, err
+	}
+	return t.tx.List()
+}
+
+// newFile returns a real, empty age file store.
+func newFile(t testing.TB) *store.File {
+	t.Helper()
+	f, _ := storetest.NewFile(t)
+	return f
+}
+
+// fileState is what a write would change: the store file's inode, times
+// and bytes.
+type fileState struct {
+	ino   uint64
+	mtime int64
+	ctime int64
+	data  []byte
+}
+
+func stateOf(t testing.TB, path string) fileState {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return fileState{ino: st.Ino, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), data: b}
+}
+
+// noWrite records the store file's state and returns a function that fails
+// the test if the file was written since.
+func noWrite(t testing.TB, f *store.File) func() {
+	t.Helper()
+	before := stateOf(t, f.Path())
+	return func() {
+		t.Helper()
+		after := stateOf(t, f.Path())
+		if after.ino != before.ino || after.mtime != before.mtime || after.ctime != before.ctime || !bytes.Equal(after.data, before.data) {
+			t.Errorf("the store file was written (inode %d -> %d)", before.ino, after.ino)
+		}
+	}
+}
+
+func set(t testing.TB, p store.Provider, name, value string) {
+	t.Helper()
+	if err := p.Set(ctx, name, []byte(value)); err != nil {
+		t.Fatalf("Set(%s): %v", name, err)
+	}
+}
+
+func wantValue(t testing.TB, p store.Provider, name, want string) {
+	t.Helper()
+	got, err := p.Get(ctx, name)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", name, err)
+	}
+	if string(got) != want {
+		t.Fatalf("Get(%s) = %q, want %q", name, got, want)
+	}
+}
+
+func wantAbsent(t testing.TB, p store.Provider, name string) {
+	t.Helper()
+	_, err := p.Get(ctx, name)
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get(%s) = %v, want not found", name, err)
+	}
+}
+
+// wantKeyError checks that err is a *store.KeyError for op and name that
+// wraps target, and that its message never shows a scope prefix.
+func wantKeyError(t testing.TB, err error, op, name string, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error %v does not wrap %v", err, target)
+	}
+	var ke *store.KeyError
+	if !errors.As(err, &ke) {
+		t.Fatalf("error %v (%T) is not a *store.KeyError", err, err)
+	}
+	if ke.Op != op || ke.Name != name {
+		t.Fatalf("KeyError{Op: %q, Name: %q}, want {%q, %q} (error %v)", ke.Op, ke.Name, op, name, err)
+	}
+	// The name as KeyError renders it (quoted if it has odd bytes).
+	said := strings.TrimSuffix((&store.KeyError{Op: op, Name: name, Err: errors.New("")}).Error(), ": ")
+	if msg := err.Error(); !strings.Contains(msg, said) {
+		t.Fatalf("error %q does not say %q", msg, said)
+	}
+}
+
+// noPrefix fails if msg shows a scope prefix the caller did not ask about.
+func noPrefix(t testing.TB, err error, scope string) {
+	t.Helper()
+	if err != nil && strings.Contains(err.Error(), "__hush_"+scope+"_") {
+		t.Fatalf("error %q shows the scope prefix", err)
+	}
+}
+
+// names returns the names of es.
+func names(es []store.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Name
+	}
+	return out
+}
+
+func list(t testing.TB, p store.Provider) []string {
+	t.Helper()
+	es, err := p.List(ctx)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	return names(es)
+}
