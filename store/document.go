@@ -109,13 +109,17 @@ func decodeDocument(b []byte) (*document, error) {
 	case d.Version > FormatVersion:
 		return nil, &DocumentError{Reason: fmt.Sprintf("format version %d is newer than this hush understands (%d); upgrade hush", d.Version, FormatVersion)}
 	}
+	// hush writes entries sorted; a document edited by hand may not be.
+	if !slices.IsSortedFunc(d.sorted, cmpRaw) {
+		slices.SortStableFunc(d.sorted, cmpRaw)
+	}
 	for i := range d.sorted {
 		r := &d.sorted[i]
 		if err := ValidateName(r.name); err != nil {
 			return nil, &DocumentError{Reason: "invalid entry name " + quoteName(r.name)}
 		}
-		if i > 0 && d.sorted[i-1].name >= r.name {
-			return nil, &DocumentError{Reason: "entries out of order or duplicated at " + quoteName(r.name)}
+		if i > 0 && d.sorted[i-1].name == r.name {
+			return nil, &DocumentError{Reason: "duplicate entry " + quoteName(r.name)}
 		}
 		switch r.e.Encoding {
 		case "":
@@ -139,6 +143,8 @@ func decodeDocument(b []byte) (*document, error) {
 	}
 	return d, nil
 }
+
+func cmpRaw(a, b rawEntry) int { return strings.Compare(a.name, b.name) }
 
 // all returns the entries as a map, materialising a lazy document. The
 // map must not be modified except in a clone.
