@@ -120,10 +120,10 @@ func WriteSnapshot(ctx context.Context, path string, s *Snapshot, opts Options) 
 func (d *document) snapshot(armored bool) *Snapshot {
 	s := &Snapshot{
 		Recipients: slices.Clone(d.Recipients),
-		Entries:    make(map[string]SnapshotEntry, len(d.Entries)),
+		Entries:    make(map[string]SnapshotEntry, d.len()),
 		Armored:    armored,
 	}
-	for name, e := range d.Entries {
+	for name, e := range d.all() {
 		s.Entries[name] = SnapshotEntry{Value: e.bytes(), Description: e.Description, Created: e.Created, Updated: e.Updated}
 	}
 	return s
@@ -143,7 +143,7 @@ func (s *Snapshot) document() (*document, error) {
 			return nil, &KeyError{Op: "write", Name: name, Err: err}
 		}
 		v, enc := encodeValue(e.Value)
-		d.Entries[name] = &docEntry{Value: v, Encoding: enc, Description: e.Description,
+		d.all()[name] = &docEntry{Value: v, Encoding: enc, Description: e.Description,
 			Created: e.Created.UTC(), Updated: e.Updated.UTC()}
 	}
 	return d, nil
