@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The document codec. The plaintext is ordinary JSON that any JSON tool
@@ -407,8 +408,14 @@ func (o *once) see(p *parser, bit uint8, k string) error {
 
 // parseDocument decodes b strictly. It does not validate entry names or
 // encodings; decodeDocument does.
+//
+// The document's strings are substrings of b, viewed without a copy: on
+// success the document owns b and the caller must never modify it again.
 func parseDocument(b []byte) (*document, error) {
-	p := &parser{b: string(b)}
+	if len(b) == 0 {
+		return nil, &DocumentError{Reason: "empty document"}
+	}
+	p := &parser{b: unsafe.String(&b[0], len(b))}
 	d := &document{Version: -1, lazy: true}
 	var top once
 	err := p.object(func(k string) error {

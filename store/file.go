@@ -291,9 +291,9 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 	if err != nil {
 		return nil, armored, err
 	}
-	d, err := decodeDocument(plain)
-	clear(plain)
+	d, err := decodeDocument(plain) // on success d owns plain; see parseDocument
 	if err != nil {
+		clear(plain)
 		var de *DocumentError
 		if errors.As(err, &de) {
 			return nil, armored, &DecryptError{Reason: err}
@@ -320,9 +320,13 @@ func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored 
 	if err != nil {
 		return nil, armored, &DecryptError{Reason: err}
 	}
-	plain, err = io.ReadAll(io.LimitReader(pr, MaxStoreSize+1))
+	// The plaintext is a little shorter than the ciphertext: read it into
+	// one buffer of that size rather than growing one from 512 bytes.
+	buf := bytes.NewBuffer(make([]byte, 0, min(len(ciphertext), MaxStoreSize)+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(pr, MaxStoreSize+1))
+	plain = buf.Bytes()
 	if err != nil {
-		clear(plain)
+		clear(plain[:cap(plain)])
 		return nil, armored, &DecryptError{Reason: err}
 	}
 	return plain, armored, nil
@@ -344,14 +348,23 @@ func (f *File) commit(ctx context.Context, fn func(*document) (bool, error)) err
 	})
 }
 
-// locked runs fn holding the store's lock, bounded by LockTimeout.
+// locked runs fn holding the store's lock, bounded by LockTimeout and by
+// ctx. A wait that ends at either deadline gives an error wrapping
+// ErrLockTimeout; a cancelled ctx gives one wrapping context.Canceled.
 func (f *File) locked(ctx context.Context, fn func() error) error {
+	timeout := f.opts.LockTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = time.Until(dl)
+	}
 	lctx, cancel := context.WithTimeout(ctx, f.opts.LockTimeout)
 	defer cancel()
 	l, err := lock.Acquire(lctx, f.LockPath())
 	if err != nil {
-		if errors.Is(err, lock.ErrTimeout) {
-			return &StoreError{Path: f.path, Err: fmt.Errorf("%w (after %v)", ErrLockTimeout, f.opts.LockTimeout)}
+		switch {
+		case errors.Is(err, context.Canceled):
+			return &StoreError{Path: f.path, Err: fmt.Errorf("waiting for the store lock: %w", context.Canceled)}
+		case errors.Is(err, lock.ErrTimeout):
+			return &StoreError{Path: f.path, Err: fmt.Errorf("%w (after %v)", ErrLockTimeout, timeout.Round(time.Millisecond))}
 		}
 		return &StoreError{Path: f.path, Err: err}
 	}
