@@ -1,0 +1,27 @@
+// Package migrate moves secrets without losing them: between namespaces of
+// one store, and into a store from other formats.
+//
+// A [Migration] is an ordered list of [Rule] values, each moving bare names
+// with a prefix into a scope (package scope): with the rule
+// BEARER_TOKEN_=workloads, the user-level key BEARER_TOKEN_x becomes the
+// program-owned key __hush_workloads_BEARER_TOKEN_x. [Migration.Plan] lists
+// the moves; [Migration.Apply] makes them write-before-delete, reading each
+// new key back before the old one is deleted and never overwriting a new
+// key that already exists. Completion is recorded inside the store itself,
+// under the reserved scope "migrate", so a second run writes nothing and a
+// program can keep reading through [Migration.Fallback] (a scoped view that
+// falls back to the bare names while the migration is pending) from before
+// the first run until long after the last.
+//
+// Each step is idempotent and the one step that must not race (creating
+// the new key only if it is absent) is one atomic store.Update, so a crash
+// at any moment, or several processes applying the same migration at once,
+// leave every secret readable and converge to the same state.
+//
+// Importers read dotenv ([ParseDotenv]), flat JSON ([ParseJSON]) and
+// ToolHive's encrypted store ([ParseToolHive]); [Import] writes what they
+// return as one all-or-nothing change, refusing to replace a different
+// value unless told to. The exporters [WriteDotenv], [WriteJSON] and
+// [WriteShell] write what the matching reader (or a POSIX shell's eval)
+// reads back byte for byte.
+package migrate

@@ -1,0 +1,374 @@
+package migrate
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// Secret is one name and value moving into or out of a store.
+type Secret struct {
+	Name  string
+	Value []byte
+}
+
+// ParseDotenv reads a dotenv file. The dialect, which the exporter
+// [WriteDotenv] writes and this parser reads back exactly:
+//
+//   - One assignment per line: NAME=VALUE, with optional blanks around the
+//     "=" and an optional leading "export " (as in a shell script).
+//   - NAME is a letter or "_" followed by letters, digits, "_", "." and "-".
+//   - Blank lines, and lines whose first non-blank character is "#", are
+//     ignored.
+//   - 'single quotes' are literal: no escapes at all, and the value may span
+//     lines. A single-quoted value cannot contain a single quote.
+//   - "double quotes" may span lines (real newlines are kept) and take the
+//     escapes \n \r \t \" \\ \$ \' and \xHH (any byte, as two hex digits:
+//     this is how a value that is not valid UTF-8 is written). Any other
+//     backslash sequence is an error. "$" is literal: nothing is expanded.
+//   - Unquoted values run to the end of the line and are trimmed. A "#"
+//     that follows a blank starts a comment; a "#" inside a word is part of
+//     the value (KEY=a#b is "a#b", KEY=a #b is "a").
+//   - After a closing quote only blanks and a "#" comment may follow.
+//   - A name given twice is an error.
+//
+// Errors are *ParseError values giving the line number; they never contain
+// a value (nor a line that might be part of one).
+func ParseDotenv(r io.Reader) ([]Secret, error) {
+	data, err := readAllLimited(r)
+	if err != nil {
+		return nil, err
+	}
+	p := &dotenvParser{data: data, line: 1}
+	return p.parse()
+}
+
+// readAllLimited reads r up to the largest store the file provider allows.
+func readAllLimited(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, store.MaxStoreSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("migrate: reading input: %w", err)
+	}
+	if len(data) > store.MaxStoreSize {
+		return nil, fmt.Errorf("migrate: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
+	}
+	return data, nil
+}
+
+type dotenvParser struct {
+	data []byte
+	pos  int
+	line int
+}
+
+func (p *dotenvParser) errorf(line int, format string, args ...any) error {
+	return &ParseError{Format: "dotenv", Line: line, Reason: fmt.Sprintf(format, args...)}
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
+
+func isNameStart(c byte) bool { return c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' }
+
+func isNameByte(c byte) bool {
+	return isNameStart(c) || '0' <= c && c <= '9' || c == '.' || c == '-'
+}
+
+// validDotenvName reports whether name can be written as a dotenv name.
+func validDotenvName(name string) bool {
+	if name == "" || !isNameStart(name[0]) {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if !isNameByte(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *dotenvParser) eof() bool { return p.pos >= len(p.data) }
+
+func (p *dotenvParser) skipBlanks() {
+	for !p.eof() && isBlank(p.data[p.pos]) {
+		p.pos++
+	}
+}
+
+// skipLine moves past the rest of the current line and its newline.
+func (p *dotenvParser) skipLine() {
+	for !p.eof() && p.data[p.pos] != '\n' {
+		p.pos++
+	}
+	if !p.eof() {
+		p.pos++
+		p.line++
+	}
+}
+
+func (p *dotenvParser) parse() ([]Secret, error) {
+	p.data = bytes.TrimPrefix(p.data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	var out []Secret
+	seen := map[string]int{}
+	for {
+		p.skipBlanks()
+		if p.eof() {
+			return out, nil
+		}
+		switch p.data[p.pos] {
+		case '\n':
+			p.pos++
+			p.line++
+			continue
+		case '#':
+			p.skipLine()
+			continue
+		}
+		line := p.line
+		name, err := p.name()
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := seen[name]; dup {
+			return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+		}
+		seen[name] = line
+		value, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Secret{Name: name, Value: value})
+	}
+}
+
+// name reads [export ]NAME and the "=" after it.
+func (p *dotenvParser) name() (string, error) {
+	if rest := p.data[p.pos:]; bytes.HasPrefix(rest, []byte("export")) && len(rest) > 6 && (rest[6] == ' ' || rest[6] == '\t') {
+		p.pos += 6
+		p.skipBlanks()
+	}
+	start := p.pos
+	for !p.eof() && isNameByte(p.data[p.pos]) {
+		p.pos++
+	}
+	name := string(p.data[start:p.pos])
+	p.skipBlanks()
+	if name == "" || p.eof() || p.data[p.pos] != '=' {
+		// The line may be a stray piece of a value: do not quote it.
+		return "", p.errorf(p.line, "expected NAME=VALUE")
+	}
+	if !validDotenvName(name) {
+		return "", p.errorf(p.line, "invalid name: a name starts with a letter or '_' and has only letters, digits, '_', '.' and '-'")
+	}
+	p.pos++ // the "="
+	return name, nil
+}
+
+// value reads the value after "=" up to and including the end of its line.
+func (p *dotenvParser) value() ([]byte, error) {
+	for !p.eof() && (p.data[p.pos] == ' ' || p.data[p.pos] == '\t') {
+		p.pos++
+	}
+	if p.eof() {
+		return []byte{}, nil
+	}
+	switch p.data[p.pos] {
+	case '\'':
+		return p.singleQuoted()
+	case '"':
+		return p.doubleQuoted()
+	}
+	start := p.pos
+	end := start
+	for end < len(p.data) && p.data[end] != '\n' {
+		if p.data[end] == '#' && (p.data[end-1] == ' ' || p.data[end-1] == '\t') {
+			break
+		}
+		end++
+	}
+	v := bytes.TrimRight(p.data[start:end], " \t\r\v\f")
+	p.pos = end
+	p.skipLine()
+	return append([]byte{}, v...), nil
+}
+
+func (p *dotenvParser) singleQuoted() ([]byte, error) {
+	open := p.line
+	p.pos++
+	i := bytes.IndexByte(p.data[p.pos:], '\'')
+	if i < 0 {
+		return nil, p.errorf(open, "single quote opened here is never closed")
+	}
+	v := append([]byte{}, p.data[p.pos:p.pos+i]...)
+	p.line += bytes.Count(v, []byte{'\n'})
+	p.pos += i + 1
+	return v, p.afterQuote()
+}
+
+func (p *dotenvParser) doubleQuoted() ([]byte, error) {
+	open := p.line
+	p.pos++
+	v := []byte{}
+	for {
+		if p.eof() {
+			return nil, p.errorf(open, "double quote opened here is never closed")
+		}
+		c := p.data[p.pos]
+		p.pos++
+		switch c {
+		case '"':
+			return v, p.afterQuote()
+		case '\n':
+			p.line++
+			v = append(v, c)
+		case '\\':
+			b, err := p.escape()
+			if err != nil {
+				return nil, err
+			}
+			v = append(v, b)
+		default:
+			v = append(v, c)
+		}
+	}
+}
+
+// escape decodes the escape sequence after a backslash.
+func (p *dotenvParser) escape() (byte, error) {
+	bad := p.errorf(p.line, `unsupported escape sequence in a double-quoted value (supported: \n \r \t \" \\ \$ \' \xHH); use single quotes for a literal backslash`)
+	if p.eof() {
+		return 0, bad
+	}
+	c := p.data[p.pos]
+	p.pos++
+	switch c {
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case '"', '\\', '$', '\'':
+		return c, nil
+	case 'x':
+		if p.pos+2 > len(p.data) {
+			return 0, bad
+		}
+		n, err := strconv.ParseUint(string(p.data[p.pos:p.pos+2]), 16, 8)
+		if err != nil {
+			return 0, bad
+		}
+		p.pos += 2
+		return byte(n), nil
+	}
+	return 0, bad
+}
+
+// afterQuote accepts blanks and a comment after a closing quote.
+func (p *dotenvParser) afterQuote() error {
+	p.skipBlanks()
+	if p.eof() {
+		return nil
+	}
+	switch p.data[p.pos] {
+	case '\n', '#':
+		p.skipLine()
+		return nil
+	}
+	return p.errorf(p.line, "unexpected text after a closing quote")
+}
+
+// WriteDotenv writes secrets in the dialect [ParseDotenv] reads, one per
+// line in the order given. A value is written in single quotes when it is
+// valid UTF-8 without a single quote (literal in every common dotenv
+// dialect: docker compose, npm dotenv, godotenv); otherwise in double
+// quotes, escaping \ " $ newline, carriage return, tab and the other
+// control bytes, and writing each byte of an invalid UTF-8 sequence as
+// \xHH.
+//
+// A secret whose name is not a dotenv name (see ParseDotenv) is left out;
+// the others are written and a *SkipError lists what was left out. The
+// same name given twice is an error, and nothing is written.
+func WriteDotenv(w io.Writer, secrets []Secret) error {
+	if err := checkDuplicates(secrets); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	skip := &SkipError{Format: "dotenv"}
+	for _, s := range secrets {
+		if !validDotenvName(s.Name) {
+			skip.Skipped = append(skip.Skipped, Skip{s.Name, "not a dotenv name"})
+			continue
+		}
+		b.WriteString(s.Name)
+		b.WriteByte('=')
+		if utf8.Valid(s.Value) && bytes.IndexByte(s.Value, '\'') < 0 {
+			b.WriteByte('\'')
+			b.Write(s.Value)
+			b.WriteByte('\'')
+		} else {
+			writeDoubleQuoted(&b, s.Value)
+		}
+		b.WriteByte('\n')
+	}
+	return finishExport(w, &b, skip)
+}
+
+func writeDoubleQuoted(b *bytes.Buffer, v []byte) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	for len(v) > 0 {
+		r, n := utf8.DecodeRune(v)
+		if r == utf8.RuneError && n <= 1 {
+			b.WriteString(`\x`)
+			b.WriteByte(hex[v[0]>>4])
+			b.WriteByte(hex[v[0]&15])
+			v = v[1:]
+			continue
+		}
+		switch c := v[0]; {
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '"' || c == '\\' || c == '$':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		default:
+			b.Write(v[:n])
+		}
+		v = v[n:]
+	}
+	b.WriteByte('"')
+}
+
+func checkDuplicates(secrets []Secret) error {
+	seen := make(map[string]bool, len(secrets))
+	for _, s := range secrets {
+		if seen[s.Name] {
+			return fmt.Errorf("migrate: export: name %s given twice", quote(s.Name))
+		}
+		seen[s.Name] = true
+	}
+	return nil
+}
+
+// finishExport writes the buffered output and reports what was skipped.
+func finishExport(w io.Writer, b *bytes.Buffer, skip *SkipError) error {
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("migrate: %s export: %w", skip.Format, err)
+	}
+	if len(skip.Skipped) > 0 {
+		return skip
+	}
+	return nil
+}
