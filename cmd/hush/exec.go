@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -58,8 +58,6 @@ variable names are skipped with a warning, or fail with --strict.`,
 	return cmd
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // execEnv returns the child's environment: hush's own, with the chosen
 // secrets added (a secret replaces a variable of the same name).
 func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]string, error) {
@@ -90,12 +88,12 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]s
 	add := map[string][]byte{}
 	var skipped []string
 	for _, m := range ms {
-		if !envName.MatchString(m.target) {
+		if !migrate.ValidEnvName(m.target) {
 			if o.Strict {
 				return nil, withHint(fmt.Errorf("%w: %q is not a valid environment variable name", errRefused, m.target),
 					"map it with --secret %s,target=VALID_NAME, or drop --strict to skip it", m.name)
 			}
-			skipped = append(skipped, m.target)
+			skipped = append(skipped, fmt.Sprintf("%s: not a valid environment variable name", m.target))
 			continue
 		}
 		v, err := p.Get(ctx, m.name)
@@ -107,13 +105,13 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]s
 			if o.Strict {
 				return nil, fmt.Errorf("%w: %s", errRefused, secretValueError(m.name, "contains a NUL byte, which an environment variable cannot hold"))
 			}
-			skipped = append(skipped, m.name+" (NUL byte in value)")
+			skipped = append(skipped, fmt.Sprintf("%s: its value contains a NUL byte", m.name))
 			continue
 		}
 		add[m.target] = v
 	}
 	for _, s := range skipped {
-		a.warnf("skipped %s: not a valid environment variable", s)
+		a.warnf("exec: skipped %s (--strict makes this an error)", s)
 	}
 	env := make([]string, 0, len(a.env)+len(add))
 	for _, kv := range a.env {

@@ -138,8 +138,22 @@ func (a *app) getCmd() *cobra.Command {
 	return cmd
 }
 
+// checkNames validates names before the store is touched, so that an
+// invalid name is a usage error (exit 2) and never "not found".
+func checkNames(op string, names ...string) error {
+	for _, n := range names {
+		if err := store.ValidateName(n); err != nil {
+			return &store.KeyError{Op: op, Name: n, Err: err}
+		}
+	}
+	return nil
+}
+
 // runGet writes the value of o.Name to stdout, or to the file o.Output.
 func runGet(ctx context.Context, p store.Provider, o getOptions, stdout io.Writer) error {
+	if err := checkNames("get", o.Name); err != nil {
+		return err
+	}
 	v, err := p.Get(ctx, o.Name)
 	if err != nil {
 		return err
@@ -212,6 +226,9 @@ func (a *app) rmCmd() *cobra.Command {
 // runRm deletes every name in one change; if one is missing (without
 // MissingOK) or refused, nothing is deleted.
 func runRm(ctx context.Context, p store.Provider, o rmOptions) error {
+	if err := checkNames("rm", o.Names...); err != nil {
+		return err
+	}
 	return store.Update(ctx, p, func(tx store.Tx) error {
 		for _, n := range o.Names {
 			err := tx.Delete(n)
@@ -251,8 +268,8 @@ func (a *app) mvCmd() *cobra.Command {
 // runMv renames Old to New, keeping its description and creation time's
 // meaning, as one change. It refuses to replace New without Force.
 func runMv(ctx context.Context, p store.Provider, o mvOptions) error {
-	if err := store.ValidateName(o.New); err != nil {
-		return &store.KeyError{Op: "mv", Name: o.New, Err: err}
+	if err := checkNames("mv", o.Old, o.New); err != nil {
+		return err
 	}
 	return store.Update(ctx, p, func(tx store.Tx) error {
 		v, err := tx.Get(o.Old)
