@@ -100,7 +100,13 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		SilenceUsage:      true,
 		Version:           version(),
 		Args:              cobra.ArbitraryArgs,
-		PersistentPreRunE: func(*cobra.Command, []string) error { a.started = true; return nil },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.started = true
+			if cmd.Flags().Changed("scope") && a.scopeFlag == "" {
+				return usageErrorf("--scope needs a scope name")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unknown command %q", args[0])
