@@ -122,12 +122,27 @@ func parseSSHIdentity(name string, pemBytes []byte, o IdentityOptions) ([]age.Id
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s: %v", ErrInvalidIdentity, name, err)
 		}
-		return []age.Identity{eid}, nil
+		return []age.Identity{&serialIdentity{id: eid}}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w in %s: malformed SSH key: %v", ErrInvalidIdentity, name, sanitize(err))
 	}
 	return []age.Identity{id}, nil
+}
+
+// serialIdentity makes an identity that caches state on first use safe
+// for concurrent use: agessh's encrypted identity stores the decrypted key
+// without a lock, so two first reads at once would race and ask for the
+// passphrase twice.
+type serialIdentity struct {
+	mu sync.Mutex
+	id age.Identity
+}
+
+func (s *serialIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id.Unwrap(stanzas)
 }
 
 func sanitize(err error) string {

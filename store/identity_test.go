@@ -1,0 +1,434 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+)
+
+// Every identity kind age supports opens a real store, read back through
+// a fresh File and written again by a File that holds only the identity.
+
+func TestIdentityKindX25519(t *testing.T) {
+	id := cpX25519(t)
+	text := "# created: 2024-01-01\n# public key: " + id.Recipient().String() + "\n\n" + id.String() + "\n"
+	cpRoundTrip(t, id.Recipient().String(), cpParse(t, "id.txt", []byte(text), IdentityOptions{}))
+}
+
+func TestIdentityKindHybrid(t *testing.T) {
+	id := cpHybrid(t)
+	r := id.Recipient().String()
+	if !strings.HasPrefix(r, "age1pq1") {
+		t.Fatalf("hybrid recipient %.12q... lacks the age1pq1 prefix", r)
+	}
+	cpRoundTrip(t, r, cpParse(t, "id.txt", []byte(id.String()+"\n"), IdentityOptions{}))
+}
+
+func TestIdentityKindSSH(t *testing.T) {
+	for _, kind := range [][]string{{"-t", "ed25519"}, {"-t", "rsa", "-b", "2048"}} {
+		t.Run(kind[1], func(t *testing.T) {
+			key, pub := cpSSHKeygen(t, append(kind, "-N", "")...)
+			ids := cpParse(t, key, cpReadFile(t, key), IdentityOptions{})
+			cpRoundTrip(t, pub, ids)
+		})
+	}
+}
+
+// A passphrase-protected SSH key asks for its passphrase only when a file
+// has a stanza for that key, at most once, even under concurrent reads.
+func TestIdentityKindSSHPassphrase(t *testing.T) {
+	// Few bcrypt KDF rounds (-a 2) keep this fast under -race; the code
+	// path is the same at ssh-keygen's default of 16.
+	kinds := map[string][]string{
+		"ed25519": {"-t", "ed25519", "-a", "2"},
+		"rsa":     {"-t", "rsa", "-b", "2048", "-a", "2"},
+		"rsa-pem": {"-t", "rsa", "-b", "2048", "-m", "PEM"}, // legacy format: public key from .pub
+	}
+	for name, args := range kinds {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			key, pub := cpSSHKeygen(t, append(args, "-N", "s3cret pass")...)
+			var calls atomic.Int32
+			ask := func(prompt string) ([]byte, error) {
+				calls.Add(1)
+				if !strings.Contains(prompt, key) {
+					t.Errorf("prompt %q does not name the key file", prompt)
+				}
+				return []byte("s3cret pass"), nil
+			}
+			ids := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: ask})
+			if n := calls.Load(); n != 0 {
+				t.Fatalf("parsing asked for the passphrase %d times; want 0", n)
+			}
+
+			// Not needed: a store for another identity, tried after the SSH key.
+			other := cpX25519(t)
+			of, _ := cpCreate(t, []string{other.Recipient().String()}, Options{Identities: []age.Identity{other}})
+			if err := of.Set(ctx, "K", []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+			both := append(append([]age.Identity(nil), ids...), other)
+			if v, err := cpOpen(t, of.Path(), Options{Identities: both}).Get(ctx, "K"); err != nil || string(v) != "v" {
+				t.Fatalf("get = %q, %v", v, err)
+			}
+			if n := calls.Load(); n != 0 {
+				t.Fatalf("a store without a stanza for the SSH key asked for its passphrase %d times", n)
+			}
+
+			cpRoundTrip(t, pub, ids)
+			if n := calls.Load(); n != 1 {
+				t.Fatalf("passphrase asked %d times over several decryptions; want exactly 1", n)
+			}
+
+			// Concurrent first reads by one File share one prompt, race-free.
+			var calls2 atomic.Int32
+			ids2 := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: func(string) ([]byte, error) {
+				calls2.Add(1)
+				return []byte("s3cret pass"), nil
+			}})
+			f, p := cpCreate(t, []string{pub}, Options{Identities: []age.Identity{cpX25519(t)}})
+			_ = f
+			g := cpOpen(t, p, Options{Identities: ids2})
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := g.List(ctx); err != nil {
+						t.Errorf("concurrent list: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := calls2.Load(); n != 1 {
+				t.Errorf("concurrent first reads asked %d times; want 1", n)
+			}
+
+			// Wrong passphrase, or none available: ErrDecrypt on use.
+			wrong := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("wrong"), nil }})
+			if v, err := cpOpen(t, p, Options{Identities: wrong}).Get(ctx, "TOKEN"); !errors.Is(err, ErrDecrypt) || v != nil {
+				t.Fatalf("wrong passphrase: get = %q, %v; want ErrDecrypt", v, err)
+			}
+			none := cpParse(t, key, cpReadFile(t, key), IdentityOptions{})
+			_, err := cpOpen(t, p, Options{Identities: none}).List(ctx)
+			if !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), "passphrase") {
+				t.Fatalf("no passphrase source: list error = %v; want ErrDecrypt naming the passphrase", err)
+			}
+		})
+	}
+}
+
+// A passphrase-encrypted age identity file (age -p of an identity) is
+// decrypted lazily, once; a wrong passphrase is ErrDecrypt on use.
+func TestIdentityKindEncryptedFile(t *testing.T) {
+	for _, armored := range []bool{false, true} {
+		t.Run(fmt.Sprintf("armored=%v", armored), func(t *testing.T) {
+			ctx := context.Background()
+			inner := cpX25519(t)
+			data := cpScryptEncrypt(t, "id pass", []byte("# inner\n"+inner.String()+"\n"), armored)
+			var calls atomic.Int32
+			ask := func(prompt string) ([]byte, error) {
+				calls.Add(1)
+				return []byte("id pass"), nil
+			}
+			ids := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: ask})
+			if n := calls.Load(); n != 0 {
+				t.Fatalf("parsing asked for the passphrase %d times; want 0 (lazy)", n)
+			}
+			cpRoundTrip(t, inner.Recipient().String(), ids)
+			if n := calls.Load(); n != 1 {
+				t.Fatalf("passphrase asked %d times; want 1", n)
+			}
+
+			_, p := cpCreate(t, []string{inner.Recipient().String()}, Options{Identities: []age.Identity{inner}})
+			wrong := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("nope"), nil }})
+			_, err := cpOpen(t, p, Options{Identities: wrong}).List(ctx)
+			if !errors.Is(err, ErrDecrypt) {
+				t.Fatalf("wrong passphrase: %v; want ErrDecrypt", err)
+			}
+			if strings.Contains(err.Error(), "nope") || strings.Contains(err.Error(), inner.String()) {
+				t.Fatalf("error leaks a secret: %v", err)
+			}
+			none := cpParse(t, "id.txt.age", data, IdentityOptions{})
+			if _, err := cpOpen(t, p, Options{Identities: none}).List(ctx); !errors.Is(err, ErrDecrypt) {
+				t.Fatalf("no passphrase source: %v; want ErrDecrypt", err)
+			}
+		})
+	}
+}
+
+// cpScryptEncrypt encrypts plain to a passphrase with a low work factor.
+func cpScryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte {
+	t.Helper()
+	r, err := age.NewScryptRecipient(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetWorkFactor(10)
+	var buf bytes.Buffer
+	var out io.Writer = &buf
+	var aw io.WriteCloser
+	if armored {
+		aw = armor.NewWriter(&buf)
+		out = aw
+	}
+	w, err := age.Encrypt(out, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if aw != nil {
+		if err := aw.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// Identity parse errors name the file and line but never echo key material.
+func TestIdentityParseErrorsHideKeys(t *testing.T) {
+	x := cpX25519(t).String()
+	h := cpHybrid(t).String()
+	flip := func(s string, i int) string { // change one data character: checksum fails
+		b := []byte(s)
+		if b[i] == 'q' {
+			b[i] = 'p'
+		} else {
+			b[i] = 'q'
+		}
+		return string(b)
+	}
+	cases := map[string]string{
+		"x25519 checksum":   flip(x, len(x)-10),
+		"x25519 truncated":  x[:len(x)-3],
+		"x25519 trailing":   x + "QQ",
+		"x25519 lowercase":  strings.ToLower(x),
+		"x25519 bad prefix": strings.Replace(x, "AGE-SECRET-KEY-1", "AGE-SECRET-KEX-1", 1),
+		"x25519 space":      x[:30] + " " + x[30:],
+		"hybrid checksum":   flip(h, len(h)-10),
+		"plugin checksum":   flip("AGE-PLUGIN-YUBIKEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", 40),
+		"ssh corrupt":       "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBSECRETSECRETSECRETSECRETSECRETSECRETSECRETSEC\n-----END OPENSSH PRIVATE KEY-----\n",
+	}
+	for name, line := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, src := range []string{"file", "env"} {
+				data := "# comment\n" + line + "\n"
+				var err error
+				if src == "file" {
+					p := cpPath(t)
+					cpWriteFile(t, p, []byte(data), 0o600)
+					_, err = FindIdentities(IdentitySource{Files: []string{p}, Getenv: cpEnv(nil)})
+				} else {
+					_, err = FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"HUSH_IDENTITY": data})})
+				}
+				if !errors.Is(err, ErrInvalidIdentity) {
+					t.Fatalf("%s: error = %v; want ErrInvalidIdentity", src, err)
+				}
+				cpNoKeyMaterial(t, err.Error(), line)
+			}
+		})
+	}
+}
+
+// cpNoKeyMaterial fails if msg contains the secret or any 12-byte run of
+// it that is not part of a well-known prefix.
+func cpNoKeyMaterial(t testing.TB, msg, secret string) {
+	t.Helper()
+	secret = strings.TrimSpace(secret)
+	public := []string{"AGE-SECRET-KEY-PQ-1", "AGE-SECRET-KEY-1", "AGE-PLUGIN-YUBIKEY-1", "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"}
+	for _, line := range strings.Split(secret, "\n") {
+		for _, p := range public {
+			line = strings.ReplaceAll(line, p, "\x00")
+		}
+		for _, part := range strings.Split(line, "\x00") {
+			for i := 0; i+12 <= len(part); i++ {
+				if strings.Contains(strings.ToUpper(msg), strings.ToUpper(part[i:i+12])) {
+					t.Fatalf("error message contains key material %q: %s", part[i:i+12], msg)
+				}
+			}
+		}
+	}
+}
+
+// cpEnv returns a Getenv over a fixed map, so tests do not depend on the
+// process environment. HOME points nowhere useful unless set.
+func cpEnv(m map[string]string) Getenv {
+	return func(k string) string {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		if k == "HOME" {
+			return "/nonexistent-hush-test-home"
+		}
+		return ""
+	}
+}
+
+// cpIdentityFile writes an identity file (0600 unless mode says otherwise)
+// and returns its path and the recipient of the identity in it.
+func cpIdentityFile(t *testing.T, dir string, mode os.FileMode) (string, string) {
+	t.Helper()
+	id := cpX25519(t)
+	p := filepath.Join(dir, fmt.Sprintf("id-%s.txt", id.Recipient().String()[4:12]))
+	cpWriteFile(t, p, []byte(id.String()+"\n"), mode)
+	return p, id.Recipient().String()
+}
+
+// cpOpensFor reports whether ids decrypt a fresh store for recipient.
+func cpOpensFor(t *testing.T, recipient string, ids []age.Identity) bool {
+	t.Helper()
+	_, p := cpCreate(t, []string{recipient}, Options{})
+	_, err := cpOpen(t, p, Options{Identities: ids}).List(context.Background())
+	if err != nil && !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("list: %v", err)
+	}
+	return err == nil
+}
+
+func TestFindIdentities(t *testing.T) {
+	dir := t.TempDir()
+	fileA, recA := cpIdentityFile(t, dir, 0o600)
+	fileB, recB := cpIdentityFile(t, dir, 0o600)
+	fileC, recC := cpIdentityFile(t, dir, 0o600)
+	envID := cpX25519(t)
+	xdg := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(xdg, "hush"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	defPath := filepath.Join(xdg, "hush", "identity.txt")
+	def := cpX25519(t)
+	cpWriteFile(t, defPath, []byte(def.String()+"\n"), 0o600)
+	loose, _ := cpIdentityFile(t, dir, 0o644)
+	corruptXDG := t.TempDir() // its default identity file is corrupt
+	if err := os.MkdirAll(filepath.Join(corruptXDG, "hush"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cpWriteFile(t, filepath.Join(corruptXDG, "hush", "identity.txt"), []byte("AGE-SECRET-KEY-1NOTAKEY\n"), 0o644)
+
+	all := map[string]string{"HUSH_IDENTITY": envID.String(), "HUSH_IDENTITY_FILE": fileC, "XDG_CONFIG_HOME": xdg}
+	without := func(keys ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range all {
+			m[k] = v
+		}
+		for _, k := range keys {
+			delete(m, k)
+		}
+		return m
+	}
+	tests := []struct {
+		name     string
+		files    []string
+		env      map[string]string
+		from     string
+		opens    []string // recipients the found identities must open
+		notOpens []string
+	}{
+		{"flags win, all used", []string{fileA, fileB}, all, "--identity", []string{recA, recB}, []string{recC, envID.Recipient().String()}},
+		{"HUSH_IDENTITY next", nil, all, "HUSH_IDENTITY", []string{envID.Recipient().String()}, []string{recC, def.Recipient().String()}},
+		{"HUSH_IDENTITY_FILE next", nil, without("HUSH_IDENTITY"), "HUSH_IDENTITY_FILE", []string{recC}, []string{def.Recipient().String()}},
+		{"default path last", nil, without("HUSH_IDENTITY", "HUSH_IDENTITY_FILE"), defPath, []string{def.Recipient().String()}, nil},
+		// First found wins: a later source is never read, even a broken one.
+		{"later sources not read", nil, map[string]string{"HUSH_IDENTITY": envID.String(), "HUSH_IDENTITY_FILE": loose}, "HUSH_IDENTITY", []string{envID.Recipient().String()}, nil},
+		{"default not read", nil, map[string]string{"HUSH_IDENTITY_FILE": fileC, "XDG_CONFIG_HOME": corruptXDG}, "HUSH_IDENTITY_FILE", []string{recC}, nil},
+		{"HOME fallback", nil, map[string]string{"HOME": cpHome(t, def)}, "", []string{def.Recipient().String()}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			found, err := FindIdentities(IdentitySource{Files: tt.files, Getenv: cpEnv(tt.env)})
+			if err != nil {
+				t.Fatalf("FindIdentities: %v", err)
+			}
+			if tt.from != "" && found.From != tt.from {
+				t.Errorf("From = %q; want %q", found.From, tt.from)
+			}
+			for _, r := range tt.opens {
+				if !cpOpensFor(t, r, found.Identities) {
+					t.Errorf("found identities do not open a store for %s", r)
+				}
+			}
+			for _, r := range tt.notOpens {
+				if cpOpensFor(t, r, found.Identities) {
+					t.Errorf("a lower-priority identity (%s) was used", r)
+				}
+			}
+		})
+	}
+
+	t.Run("none found", func(t *testing.T) {
+		_, err := FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"XDG_CONFIG_HOME": t.TempDir()})})
+		if !errors.Is(err, ErrNoIdentity) {
+			t.Fatalf("err = %v; want ErrNoIdentity", err)
+		}
+		for _, w := range []string{"--identity", "HUSH_IDENTITY", "HUSH_IDENTITY_FILE", "identity.txt"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not say it looked at %s", err, w)
+			}
+		}
+	})
+	t.Run("missing flag file is an error, not a fallback", func(t *testing.T) {
+		_, err := FindIdentities(IdentitySource{Files: []string{fileA, filepath.Join(dir, "missing.txt")}, Getenv: cpEnv(all)})
+		if err == nil || !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("err = %v; want a not-exist error", err)
+		}
+	})
+	t.Run("loose permissions", func(t *testing.T) {
+		looseDef := t.TempDir()
+		os.MkdirAll(filepath.Join(looseDef, "hush"), 0o700)
+		cpWriteFile(t, filepath.Join(looseDef, "hush", "identity.txt"), []byte(def.String()+"\n"), 0o640)
+		for name, src := range map[string]IdentitySource{
+			loose:                           {Files: []string{loose}},
+			loose + " (HUSH_IDENTITY_FILE)": {Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": loose})},
+			filepath.Join(looseDef, "hush", "identity.txt"): {Getenv: cpEnv(map[string]string{"XDG_CONFIG_HOME": looseDef})},
+		} {
+			if src.Getenv == nil {
+				src.Getenv = cpEnv(nil)
+			}
+			_, err := FindIdentities(src)
+			if !errors.Is(err, ErrInsecurePermissions) {
+				t.Fatalf("%s: err = %v; want ErrInsecurePermissions", name, err)
+			}
+			if path, _, _ := strings.Cut(name, " "); !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file %s", err, path)
+			}
+			env := map[string]string{"HUSH_ALLOW_INSECURE_PERMS": "1"}
+			inner := src.Getenv
+			src.Getenv = func(k string) string {
+				if v, ok := env[k]; ok {
+					return v
+				}
+				return inner(k)
+			}
+			if _, err := FindIdentities(src); err != nil {
+				t.Fatalf("%s with HUSH_ALLOW_INSECURE_PERMS=1: %v", name, err)
+			}
+		}
+	})
+}
+
+// cpHome makes a HOME whose ~/.config/hush/identity.txt holds id.
+func cpHome(t *testing.T, id *age.X25519Identity) string {
+	home := t.TempDir()
+	d := filepath.Join(home, ".config", "hush")
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cpWriteFile(t, filepath.Join(d, "identity.txt"), []byte(id.String()+"\n"), 0o600)
+	return home
+}
