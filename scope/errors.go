@@ -3,11 +3,14 @@ package scope
 import (
 	"errors"
 	"strings"
+	"unicode"
 
 	"github.com/hush-secrets/hush/store"
 )
 
-// fix removes this view's prefix from err, so that errors name the keys
+// fix removes this view's prefix from err, once: it must be applied only
+// to errors that come straight from the inner Provider, since a caller's
+// name may itself start like a stored key. It makes errors name the keys
 // the caller used, as fs.Sub does for paths. A *store.KeyError at the top
 // is rebuilt with the caller's name; any other error whose message shows
 // the prefix is wrapped so that its message does not. errors.Is and
@@ -36,7 +39,28 @@ type unprefixed struct {
 	prefix string
 }
 
-func (e *unprefixed) Error() string { return strings.ReplaceAll(e.err.Error(), e.prefix, "") }
+// Error removes the prefix from each key in the message once: after a
+// removal the rest of that word (the caller's name, which may itself
+// contain the prefix) is kept as it is.
+func (e *unprefixed) Error() string {
+	msg := e.err.Error()
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, e.prefix)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		b.WriteString(msg[:i])
+		msg = msg[i+len(e.prefix):]
+		end := strings.IndexFunc(msg, unicode.IsSpace)
+		if end < 0 {
+			end = len(msg)
+		}
+		b.WriteString(msg[:end])
+		msg = msg[end:]
+	}
+}
 func (e *unprefixed) Unwrap() error { return e.err }
 
 // As gives errors.As a *store.KeyError with the caller's name when one is

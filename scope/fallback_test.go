@@ -172,3 +172,15 @@ func TestFallbackWithStoredMarker(t *testing.T) {
 	wantValue(t, a, "TOKEN_x", "bare")
 	wantAbsent(t, a, "TOKEN_y")
 }
+
+// TestFallbackBareErrorNamesTheBareKey: the bare key is the caller's name,
+// so its errors are returned as they are, even for a name that starts like
+// a stored key of this scope.
+func TestFallbackBareErrorNamesTheBareKey(t *testing.T) {
+	r := record(newFile(t))
+	const n = "__hush_a_x"
+	r.fail[call{"get", n}] = &store.KeyError{Op: "get", Name: n, Err: syscall.EIO}
+	a := mustScoped(t, r, "a").WithFallback(func(string) bool { return true }, (&migration{}).check)
+	_, err := a.Get(ctx, n)
+	wantKeyError(t, err, "get", n, syscall.EIO)
+}

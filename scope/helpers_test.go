@@ -239,7 +239,10 @@ func wantAbsent(t testing.TB, p store.Provider, name string) {
 // wraps target, and that its message never shows a scope prefix.
 func wantKeyError(t testing.TB, err error, op, name string, target error) {
 	t.Helper()
-	if !errors.Is(err, target) {
+	if err == nil {
+		t.Fatalf("no error, want %s %s failing", op, name)
+	}
+	if target != nil && !errors.Is(err, target) {
 		t.Fatalf("error %v does not wrap %v", err, target)
 	}
 	var ke *store.KeyError

@@ -121,18 +121,19 @@ func (s *ScopedView) fallback(ctx context.Context, name string, notFound error) 
 	}
 	done, err := s.done(ctx)
 	if err != nil {
-		return nil, s.fix(&store.KeyError{Op: "get", Name: name,
-			Err: fmt.Errorf("checking whether the migration into scope %s is done: %w", s.scope, err)})
+		return nil, &store.KeyError{Op: "get", Name: name,
+			Err: fmt.Errorf("checking whether the migration into scope %s is done: %w", s.scope, err)}
 	}
 	if done {
 		return nil, notFound
 	}
+	// The bare key is the caller's name: its errors need no fixing.
 	v, err := s.p.Get(ctx, name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, notFound
 	case err != nil:
-		return nil, s.fix(err)
+		return nil, err
 	}
 	return v, nil
 }
@@ -238,9 +239,18 @@ func (s *ScopedView) Cleanup(ctx context.Context) error {
 // scope. The batch is atomic when p is a [store.Updater] (see
 // [store.Update]). The Tx has no migration fallback.
 func (s *ScopedView) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return s.fix(store.Update(ctx, s.p, func(tx store.Tx) error {
-		return fn(&scopedTx{s: s, tx: tx})
-	}))
+	var fnErr error
+	err := store.Update(ctx, s.p, func(tx store.Tx) error {
+		fnErr = fn(&scopedTx{s: s, tx: tx})
+		return fnErr
+	})
+	if fnErr != nil && errors.Is(err, fnErr) {
+		// fn's own error, whose Tx errors already name the caller's keys.
+		// Fixing it again would strip a name that merely starts like a
+		// stored key ("__hush_a_x" in scope a).
+		return err
+	}
+	return s.fix(err)
 }
 
 // scopedTx confines a Tx to one scope.

@@ -432,3 +432,28 @@ func TestScopedOverUser(t *testing.T) {
 	check()
 	wantValue(t, f, "__hush_a_x", "daemon")
 }
+
+// TestScopedNamesThatLookScoped: a caller's name that itself starts with
+// the view's prefix is stripped once, never twice, on every path (plain
+// calls, Tx calls returned through Update, deeper errors).
+func TestScopedNamesThatLookScoped(t *testing.T) {
+	f := newFile(t)
+	a := mustScoped(t, f, "a")
+	const n = "__hush_a_x" // stored as __hush_a___hush_a_x
+	_, err := a.Get(ctx, n)
+	wantKeyError(t, err, "get", n, store.ErrNotFound)
+	wantKeyError(t, a.Delete(ctx, n), "delete", n, store.ErrNotFound)
+	err = a.Update(ctx, func(tx store.Tx) error { return tx.Delete(n) })
+	wantKeyError(t, err, "delete", n, store.ErrNotFound)
+	err = a.Update(ctx, func(tx store.Tx) error { _, err := tx.Get(n); return fmt.Errorf("wrapped: %w", err) })
+	wantKeyError(t, err, "get", n, store.ErrNotFound)
+
+	r := record(f)
+	r.fail[call{"set", "__hush_a___hush_a_x"}] = fmt.Errorf("backend: %w", &store.KeyError{Op: "set",
+		Name: "__hush_a___hush_a_x", Err: errors.New("disk full writing __hush_a___hush_a_x")})
+	err = mustScoped(t, r, "a").Set(ctx, n, []byte("v"))
+	wantKeyError(t, err, "set", n, nil)
+	if want := "backend: set __hush_a_x: disk full writing __hush_a_x"; err.Error() != want {
+		t.Fatalf("error = %q, want %q", err, want)
+	}
+}
