@@ -1,0 +1,130 @@
+package gitstore
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// gitEnv is an environment with a private HOME and no system config.
+func gitEnv(t *testing.T) ([]string, string) {
+	home := t.TempDir()
+	return append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "GIT_CONFIG_NOSYSTEM=1"), home
+}
+
+func runGit(t *testing.T, env []string, dir string, args ...string) string {
+	t.Helper()
+	c := exec.Command("git", args...)
+	c.Dir, c.Env = dir, env
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func TestSetupIdempotent(t *testing.T) {
+	t.Parallel()
+	env, _ := gitEnv(t)
+	repo := t.TempDir()
+	runGit(t, env, repo, "init", "-q")
+	sub := filepath.Join(repo, "secrets")
+	os.Mkdir(sub, 0o700)
+	// Existing files without a final newline are kept and extended.
+	os.WriteFile(filepath.Join(repo, ".gitattributes"), []byte("*.png binary"), 0o644)
+	os.WriteFile(filepath.Join(repo, ".gitignore"), []byte("bin/\n"), 0o644)
+
+	opts := SetupOptions{Dir: sub, Env: env, Patterns: []string{"/secrets/store.age", "*.hush.age"}, Command: "/opt/my tools/hush"}
+	res, err := Setup(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.AddedPatterns) != 2 || len(res.AddedIgnores) != 2 || res.ConfigScope != "local" {
+		t.Errorf("first run: %+v", res)
+	}
+	for i := 0; i < 2; i++ {
+		res, err = Setup(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.AddedPatterns)+len(res.AddedIgnores) != 0 {
+			t.Errorf("run %d changed files: %+v", i+2, res)
+		}
+	}
+	attrs, _ := os.ReadFile(filepath.Join(repo, ".gitattributes"))
+	if want := "*.png binary\n/secrets/store.age diff=hush merge=hush\n*.hush.age diff=hush merge=hush\n"; string(attrs) != want {
+		t.Errorf(".gitattributes:\n%s\nwant:\n%s", attrs, want)
+	}
+	ignore, _ := os.ReadFile(filepath.Join(repo, ".gitignore"))
+	if want := "bin/\n/secrets/store.age.lock\n*.hush.age.lock\n"; string(ignore) != want {
+		t.Errorf(".gitignore:\n%s\nwant:\n%s", ignore, want)
+	}
+	for key, want := range map[string]string{
+		"diff.hush.textconv": "'/opt/my tools/hush' git textconv",
+		"merge.hush.driver":  "'/opt/my tools/hush' git merge %O %A %B %P",
+		"merge.hush.name":    "hush: key-level merge of an encrypted store",
+	} {
+		got := runGit(t, env, repo, "config", "--local", "--get-all", key)
+		if got != want+"\n" {
+			t.Errorf("%s = %q, want one value %q", key, got, want)
+		}
+	}
+	// git sees the attributes on the store path.
+	out := runGit(t, env, repo, "check-attr", "diff", "merge", "--", "secrets/store.age")
+	if !strings.Contains(out, "diff: hush") || !strings.Contains(out, "merge: hush") {
+		t.Errorf("check-attr: %s", out)
+	}
+}
+
+func TestSetupGlobal(t *testing.T) {
+	t.Parallel()
+	env, home := gitEnv(t)
+	dir := t.TempDir() // not a repository: --global needs none
+	res, err := Setup(context.Background(), SetupOptions{Dir: dir, Env: env, Global: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ConfigScope != "global" || res.AttributesFile != "" {
+		t.Errorf("result %+v", res)
+	}
+	if got := runGit(t, env, dir, "config", "--global", "--get", "merge.hush.driver"); got != "hush git merge %O %A %B %P\n" {
+		t.Errorf("global merge driver %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gitattributes")); !os.IsNotExist(err) {
+		t.Error("--global wrote .gitattributes")
+	}
+	if _, err := os.Stat(filepath.Join(home, ".gitconfig")); err != nil {
+		t.Errorf("no ~/.gitconfig: %v", err)
+	}
+}
+
+func TestSetupOutsideRepository(t *testing.T) {
+	t.Parallel()
+	env, _ := gitEnv(t)
+	dir := t.TempDir()
+	env = append(env, "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir))
+	_, err := Setup(context.Background(), SetupOptions{Dir: dir, Env: env})
+	if err == nil || !strings.Contains(err.Error(), "not inside a git work tree") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gitattributes")); !os.IsNotExist(err) {
+		t.Error("wrote .gitattributes outside a repository")
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"hush":             "hush",
+		"/usr/bin/hush":    "/usr/bin/hush",
+		"/a b/hush":        "'/a b/hush'",
+		"/it's/hush":       `'/it'\''s/hush'`,
+		"$(rm -rf /)/hush": "'$(rm -rf /)/hush'",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

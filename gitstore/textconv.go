@@ -1,0 +1,119 @@
+package gitstore
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+	"unicode"
+
+	"filippo.io/age"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// TextconvOptions configure [Textconv].
+type TextconvOptions struct {
+	// Identities decrypt the store.
+	Identities []age.Identity
+	// ShowValues prints each value (quoted) instead of its fingerprint,
+	// for a person who asks. Never set it for output others may read.
+	ShowValues bool
+}
+
+// textconvHeader opens every rendering; it never changes, so it never
+// shows in a diff.
+const textconvHeader = "# hush store (values hidden; fp: keyed fingerprint, changes when the value does)"
+
+// Textconv writes a line-oriented rendering of the store file in
+// ciphertext, for git's textconv: one "recipient R" line per recipient in
+// stored order, then one "secret NAME fp:F" line per entry sorted by name,
+// with the description quoted when there is one. A line diff of two
+// renderings shows names added, removed and changed, and recipients added
+// and removed. No value is written unless opts.ShowValues is set.
+//
+// When the store has no fingerprint key, each line carries the entry's
+// updated time instead, which also changes with the value.
+//
+// Empty input writes nothing and returns nil (git's side of an added or
+// deleted file). If the file cannot be decrypted, Textconv writes one
+// placeholder line with the ciphertext's SHA-256 (so a diff still shows
+// that something changed) and returns the error, which wraps
+// store.ErrDecrypt: a caller serving git should report it and succeed, so
+// that git diff keeps working for people who are not recipients. An error
+// from w is returned as is.
+func Textconv(w io.Writer, ciphertext []byte, opts TextconvOptions) error {
+	bw := bufio.NewWriter(w)
+	snap, err := store.DecryptSnapshot(ciphertext, opts.Identities)
+	switch {
+	case errors.Is(err, store.ErrNoStore):
+		return nil
+	case err != nil:
+		sum := sha256.Sum256(ciphertext)
+		bw.WriteString("# hush store: cannot decrypt with your identities (ciphertext sha256 " + hex.EncodeToString(sum[:]) + ")\n")
+		if ferr := bw.Flush(); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	render(bw, snap, opts.ShowValues)
+	clearSnapshot(snap)
+	return bw.Flush()
+}
+
+func render(w *bufio.Writer, snap *store.Snapshot, showValues bool) {
+	w.WriteString(textconvHeader + "\n")
+	key := snap.Entries[FingerprintKeyName].Value
+	if !showValues {
+		if key != nil {
+			w.WriteString("fingerprint-key id:" + keyID(key) + "\n")
+		} else {
+			w.WriteString("fingerprint-key none (run hush git setup to add one)\n")
+		}
+	}
+	for _, r := range snap.Recipients {
+		w.WriteString("recipient " + safe(r) + "\n")
+	}
+	for _, name := range snap.Names() {
+		if name == FingerprintKeyName {
+			continue
+		}
+		e := snap.Entries[name]
+		w.WriteString("secret " + safe(name))
+		switch {
+		case showValues:
+			w.WriteString(" value:" + strconv.Quote(string(e.Value)))
+		case key != nil:
+			w.WriteString(" fp:" + Fingerprint(key, name, e.Value))
+		default:
+			w.WriteString(" updated:" + e.Updated.UTC().Format(time.RFC3339Nano))
+		}
+		if e.Description != "" {
+			w.WriteString(" description:" + strconv.Quote(e.Description))
+		}
+		w.WriteString("\n")
+	}
+}
+
+// safe quotes s if it holds anything that would break a line.
+func safe(s string) string {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// clearSnapshot overwrites the values held by snap.
+func clearSnapshot(snap *store.Snapshot) {
+	if snap == nil {
+		return
+	}
+	for _, e := range snap.Entries {
+		clear(e.Value)
+	}
+}
