@@ -165,7 +165,7 @@ func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, olds [
 		return false, &StepError{Step: StepRecord, Err: err}
 	}
 	recKey := scope.Key(RecordScope, m.ID())
-	var key, step string
+	key, step := "", StepDelete
 	var wrote bool
 	err = store.Update(ctx, p, func(tx store.Tx) error {
 		wrote, step = false, StepDelete

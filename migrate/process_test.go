@@ -1,0 +1,295 @@
+package migrate
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// The test binary re-executed as a child applies a scenario's migration.
+// Its environment selects the role:
+//
+//	HUSH_MIGRATE_CHILD=apply  the role
+//	HUSH_MIGRATE_STORE        store path
+//	HUSH_MIGRATE_IDENTITY     identity file
+//	HUSH_MIGRATE_KEYS         scenario size
+//	HUSH_MIGRATE_UNBATCHED=1  hide the store's atomic batches
+//	HUSH_MIGRATE_WAIT=1       wait for a line on stdin before applying
+//
+// It prints "ready" once the store is open, then the report as JSON.
+func TestMain(m *testing.M) {
+	if os.Getenv("HUSH_MIGRATE_CHILD") == "apply" {
+		os.Exit(child())
+	}
+	os.Exit(m.Run())
+}
+
+func child() int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "child:", err); return 1 }
+	idText, err := os.ReadFile(os.Getenv("HUSH_MIGRATE_IDENTITY"))
+	if err != nil {
+		return fail(err)
+	}
+	id, err := age.ParseX25519Identity(strings.TrimSpace(string(idText)))
+	if err != nil {
+		return fail(err)
+	}
+	n, err := strconv.Atoi(os.Getenv("HUSH_MIGRATE_KEYS"))
+	if err != nil {
+		return fail(err)
+	}
+	f, err := store.Open(os.Getenv("HUSH_MIGRATE_STORE"), store.Options{Identities: []age.Identity{id}})
+	if err != nil {
+		return fail(err)
+	}
+	var p store.Provider = f
+	if os.Getenv("HUSH_MIGRATE_UNBATCHED") == "1" {
+		p = &faulty{p: f} // never fails; hides store.Updater
+	}
+	fmt.Println("ready")
+	if os.Getenv("HUSH_MIGRATE_WAIT") == "1" {
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			return fail(err)
+		}
+	}
+	rep, err := newScenario(n).m.Apply(ctx, p)
+	if err != nil {
+		return fail(err)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// proc is a running child.
+type proc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+}
+
+func startChild(t *testing.T, path, idFile string, keys int, unbatched, wait bool) *proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		"HUSH_MIGRATE_CHILD=apply", "HUSH_MIGRATE_STORE="+path, "HUSH_MIGRATE_IDENTITY="+idFile,
+		"HUSH_MIGRATE_KEYS="+strconv.Itoa(keys),
+		"HUSH_MIGRATE_UNBATCHED="+map[bool]string{true: "1"}[unbatched],
+		"HUSH_MIGRATE_WAIT="+map[bool]string{true: "1"}[wait])
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(out)}
+	line, err := p.stdout.ReadString('\n')
+	if err != nil || line != "ready\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child did not get ready: %q, %v", line, err)
+	}
+	return p
+}
+
+// finish waits for a child that was not killed and returns its report.
+func (p *proc) finish(t *testing.T) *Report {
+	t.Helper()
+	out, _ := io.ReadAll(p.stdout)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("child report %q: %v", out, err)
+	}
+	return &rep
+}
+
+func writeIdentity(t *testing.T, dir string, id *age.X25519Identity) string {
+	t.Helper()
+	p := filepath.Join(dir, "identity.txt")
+	if err := os.WriteFile(p, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// restore puts the seeded store back at path (no process is using it).
+func (s *snapshot) restore(t *testing.T, path string) {
+	t.Helper()
+	tmp := path + ".restore"
+	if err := os.WriteFile(tmp, s.data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKillAnyMoment SIGKILLs processes applying a migration at random
+// moments and checks, after every kill, that every secret is readable with
+// its original value (old name or fallback) and nothing was overwritten.
+// The store is reused from kill to kill, so the migration advances across
+// kills and they land in every phase; when a run completes, the end state
+// is checked and the seeded store restored. A final in-process rerun must
+// complete with the expected end state.
+//
+// With atomic batches (the file store as it is) a 200-key migration is two
+// writes, so a kill leaves it before, between or after them. Without them
+// every read and write is a separate step; that migration of 40 keys makes
+// about 80 writes, so the kills also land between the deletions. HUSH_LONG=1
+// makes five times as many kills, and 200 keys without batches.
+func TestKillAnyMoment(t *testing.T) {
+	long := os.Getenv("HUSH_LONG") != ""
+	phases := []struct {
+		unbatched   bool
+		keys, kills int
+	}{{false, 200, 100}, {true, 40, 60}}
+	if long {
+		phases[0].kills, phases[1].keys, phases[1].kills = 500, 200, 300
+	}
+	for _, ph := range phases {
+		sc := newScenario(ph.keys)
+		snap := newSnapshot(t, sc)
+		idFile := writeIdentity(t, snap.dir, snap.id)
+		path := filepath.Join(snap.dir, "kill.age")
+		snap.restore(t, path)
+		kills, completed, restarts := 0, 0, 0
+		landed := map[string]int{} // the phase each kill left the store in
+		start := time.Now()
+		for kills < ph.kills {
+			p := startChild(t, path, idFile, ph.keys, ph.unbatched, false)
+			time.Sleep(rand.N(30 * time.Millisecond))
+			p.cmd.Process.Signal(syscall.SIGKILL)
+			err := p.cmd.Wait()
+			var ee *exec.ExitError
+			switch {
+			case errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled():
+				kills++
+			case err == nil:
+				completed++
+			default:
+				t.Fatalf("child failed: %v", err)
+			}
+			disk := snap.open(t, path)
+			sc.checkReadable(t, disk)
+			phase := sc.phaseOf(t, disk)
+			if err == nil {
+				landed["finished"]++
+			} else {
+				landed[phase]++
+			}
+			if phase == "done" {
+				sc.checkFinal(t, disk)
+				snap.restore(t, path)
+				restarts++
+			}
+		}
+		disk := snap.open(t, path)
+		if _, err := sc.m.Apply(ctx, disk); err != nil {
+			t.Fatal(err)
+		}
+		sc.checkFinal(t, disk)
+		t.Logf("%d keys, unbatched=%v: %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
+			ph.keys, ph.unbatched, kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// TestConcurrentApply starts processes applying the same migration at the
+// same moment (each waits on its stdin for the starting shot): all succeed,
+// the end state is the expected one, and with atomic batches exactly one
+// of them records completion.
+func TestConcurrentApply(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		unbatched bool
+		keys      int
+		procs     int
+		rounds    int
+		dir       func(t testing.TB) string
+	}{
+		{"batched", false, 200, 2, 3, func(t testing.TB) string { return t.TempDir() }}, // a real disk: fsync and all
+		{"batched-4procs", false, 200, 4, 2, func(t testing.TB) string { return t.TempDir() }},
+		{"unbatched", true, 60, 2, 3, storeDir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := newScenario(tc.keys)
+			for round := 0; round < tc.rounds; round++ {
+				dir := tc.dir(t)
+				f, id := newStoreIn(t, dir)
+				sc.seed(t, f)
+				idFile := writeIdentity(t, dir, id)
+				var ps []*proc
+				for i := 0; i < tc.procs; i++ {
+					ps = append(ps, startChild(t, f.Path(), idFile, tc.keys, tc.unbatched, true))
+				}
+				for _, p := range ps {
+					io.WriteString(p.stdin, "go\n")
+				}
+				recorded := 0
+				handled := map[string]bool{}
+				for _, p := range ps {
+					rep := p.finish(t)
+					if rep.Recorded {
+						recorded++
+					}
+					for _, n := range append(rep.Moved, rep.AlreadyPresent...) {
+						handled[n] = true
+					}
+				}
+				sc.checkFinal(t, reopen(t, f, id))
+				if recorded == 0 || (!tc.unbatched && recorded != 1) {
+					t.Fatalf("round %d: %d processes recorded completion", round, recorded)
+				}
+				if len(handled) != tc.keys {
+					t.Fatalf("round %d: the reports account for %d of %d keys", round, len(handled), tc.keys)
+				}
+			}
+		})
+	}
+}
+
+func newStoreIn(t testing.TB, dir string) (*store.File, *age.X25519Identity) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := store.Create(ctx, filepath.Join(dir, "store.age"), []string{id.Recipient().String()}, store.Options{Identities: []age.Identity{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, id
+}
+
+func reopen(t testing.TB, f *store.File, id *age.X25519Identity) *store.File {
+	t.Helper()
+	g, err := store.Open(f.Path(), store.Options{Identities: []age.Identity{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
