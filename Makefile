@@ -29,5 +29,9 @@ lint:
 	$(GO) vet $(PKGS)
 	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed; ran go vet only"; fi
 
+# The reliability suite at full size (long); see docs/RELIABILITY.md.
+reliability:
+	GO=$(GO) bash scripts/reliability.sh $(RELIABILITY_FLAGS)
+
 clean:
 	rm -rf bin

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// part2Contention: procs processes each run perProc `hush set` of distinct
+// keys while procs library children each make perProc increments of one
+// counter through store.Update, all at once. Every key must be present,
+// the counter must equal procs x perProc, and no two library children may
+// ever be inside their critical sections at once (an O_EXCL marker file).
+func part2Contention(ctx context.Context, s *suite) error {
+	return contention(ctx, s, 2, false)
+}
+
+// part3Chaos is part 2 with a further process deleting and recreating (and
+// renaming a fresh file over) the lock file in a loop the whole time.
+func part3Chaos(ctx context.Context, s *suite) error {
+	return contention(ctx, s, 3, true)
+}
+
+func contention(ctx context.Context, s *suite, part int, chaos bool) error {
+	name := "contention"
+	if chaos {
+		name = "chaos"
+	}
+	f, err := s.newFixture(ctx, name)
+	if err != nil {
+		return err
+	}
+	procs, per := s.cfg.procs, s.cfg.perProc
+	marker := filepath.Join(f.dir, "critical-section.marker")
+	const counter = "counter"
+
+	var chaosCmd *exec.Cmd
+	var chaosOut bytes.Buffer
+	if chaos {
+		chaosCmd = s.childCmd(ctx, "chaos", envStore+"="+f.path)
+		chaosCmd.Stdout = &chaosOut
+		if err := chaosCmd.Start(); err != nil {
+			return err
+		}
+	}
+
+	start := time.Now()
+	var (
+		mu         sync.Mutex
+		setFail    []string
+		setDurs    []time.Duration
+		waits      []time.Duration
+		violations int
+		incrDone   int
+		incrErrs   []string
+	)
+	var wg sync.WaitGroup
+	for p := 0; p < procs; p++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				key := fmt.Sprintf("p%d_k%d", p, i)
+				r := f.run(ctx, []byte("value-"+key), "--lock-timeout", "5m", "set", key)
+				mu.Lock()
+				setDurs = append(setDurs, r.dur)
+				if r.code != 0 {
+					setFail = append(setFail, fmt.Sprintf("%s: %v: %q", key, r, r.stderr))
+				}
+				mu.Unlock()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			cmd := s.childCmd(ctx, "incr", envStore+"="+f.path, envIdentity+"="+f.idPath,
+				envCount+"="+strconv.Itoa(per), envMarker+"="+marker, envKey+"="+counter)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			var res incrResult
+			if jerr := json.Unmarshal(out.Bytes(), &res); err != nil || jerr != nil {
+				mu.Lock()
+				incrErrs = append(incrErrs, fmt.Sprintf("child %d: %v %v: %s", p, err, jerr, errb.Bytes()))
+				mu.Unlock()
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			violations += res.Violations
+			incrDone += res.Done
+			incrErrs = append(incrErrs, res.Errors...)
+			for _, w := range res.WaitsNS {
+				waits = append(waits, time.Duration(w))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	replaced := "-"
+	if chaos {
+		chaosCmd.Process.Signal(syscall.SIGTERM)
+		chaosCmd.Wait()
+		replaced = strings.TrimSpace(chaosOut.String())
+	}
+
+	st, err := f.state()
+	if err != nil {
+		s.rep.check(part, "store decrypts at the end", err, "yes", false)
+		return nil
+	}
+	present := 0
+	for p := 0; p < procs; p++ {
+		for i := 0; i < per; i++ {
+			key := fmt.Sprintf("p%d_k%d", p, i)
+			if st[key] == "value-"+key {
+				present++
+			}
+		}
+	}
+	count, _ := strconv.Atoi(st[counter])
+	total := procs * per
+	rep := s.rep
+	if chaos {
+		rep.info(part, "lock file replacements by the chaos process", replaced)
+	}
+	rep.info(part, fmt.Sprintf("writers: %d hush set processes x %d, %d library processes x %d", procs, per, procs, per), ms(elapsed)+" total")
+	rep.equal(part, "hush set keys present", present, total)
+	rep.equal(part, "hush set failures", len(setFail), 0)
+	rep.equal(part, "library counter", count, total)
+	rep.equal(part, "library increments acknowledged", incrDone, total)
+	rep.equal(part, "exclusion violations (O_EXCL marker)", violations, 0)
+	rep.equal(part, "library errors", len(incrErrs), 0)
+	rep.info(part, "lock wait p50 (library: Update called -> fn entered)", ms(percentile(waits, 50)))
+	rep.info(part, "lock wait p99", ms(percentile(waits, 99)))
+	rep.info(part, "lock wait max", ms(percentile(waits, 100)))
+	rep.info(part, "hush set run time p50 / p99 under contention", ms(percentile(setDurs, 50))+" / "+ms(percentile(setDurs, 99)))
+	if len(setFail)+len(incrErrs) > 0 {
+		rep.check(part, "first problems", joinMax(append(setFail, incrErrs...), 5), "none", false)
+	}
+	var strays []string
+	for _, n := range f.strays() {
+		if n != ".chaos-lock-tmp" && n != "critical-section.marker" {
+			strays = append(strays, n)
+		}
+	}
+	rep.check(part, "stray files in the store directory", len(strays), "0", len(strays) == 0)
+	return nil
+}
