@@ -109,6 +109,9 @@ func (e *SkipError) Unwrap() error { return ErrSkipped }
 // quote renders a name for an error message, escaping bytes that would
 // garble a terminal. Names are not secret.
 func quote(name string) string {
+	if name == "" {
+		return `""`
+	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c < 0x21 || c == 0x7f || c == '"' || c == '\\' || c >= 0x80 {
 			return strconv.Quote(name)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/hush-secrets/hush/store"
 )
 
 // ParseJSON reads one flat JSON object whose values are all strings:
@@ -14,8 +16,8 @@ import (
 //	{"API_TOKEN": "s3cret", "DB_URL": "postgres://..."}
 //
 // A value that is a number, boolean, null, array or object, a name given
-// twice, input that is not valid UTF-8, and anything after the object are
-// errors. Errors are *ParseError values with a line number; they never
+// twice or not valid in a store (store.ValidateName), input that is not
+// valid UTF-8, and anything after the object are errors. Errors are *ParseError values with a line number; they never
 // contain a value (the decoder's own messages, which may quote a character
 // of the input, are not passed on).
 func ParseJSON(r io.Reader) ([]Secret, error) {
@@ -75,6 +77,9 @@ func parseFlatJSON(format string, data []byte) ([]Secret, error) {
 		}
 		name := tok.(string) // object keys are always strings
 		line := lineAt(dec.InputOffset())
+		if err := store.ValidateName(name); err != nil {
+			return nil, fail(dec.InputOffset(), "name %s: %v", quote(name), err)
+		}
 		if first, dup := seen[name]; dup {
 			return nil, fail(dec.InputOffset(), "name %s given twice (first on line %d)", quote(name), first)
 		}

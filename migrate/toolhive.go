@@ -35,7 +35,7 @@ const (
 // store.ErrDecrypt. Errors never contain a value.
 func ParseToolHive(data, password []byte) ([]Secret, error) {
 	if len(data) < toolhiveNonceLen+toolhiveTagLen {
-		return nil, fmt.Errorf("migrate: toolhive: %w: file is %d bytes, shorter than a nonce and a tag (truncated?)", store.ErrDecrypt, len(data))
+		return nil, &toolhiveDecryptError{fmt.Sprintf("file is %d bytes, shorter than a nonce and a tag (truncated?)", len(data))}
 	}
 	key := sha256.Sum256(password)
 	block, err := aes.NewCipher(key[:])
@@ -48,7 +48,7 @@ func ParseToolHive(data, password []byte) ([]Secret, error) {
 	}
 	plain, err := gcm.Open(nil, data[:toolhiveNonceLen], data[toolhiveNonceLen:], nil)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: toolhive: %w: wrong password, or the file is truncated or corrupt", store.ErrDecrypt)
+		return nil, &toolhiveDecryptError{"wrong password, or the file is truncated or corrupt"}
 	}
 	var doc struct {
 		Secrets json.RawMessage `json:"secrets"`
@@ -75,6 +75,13 @@ func ParseToolHive(data, password []byte) ([]Secret, error) {
 	}
 	return secrets, nil
 }
+
+// toolhiveDecryptError wraps store.ErrDecrypt, the one cannot-decrypt
+// error of hush, with a message about the ToolHive file.
+type toolhiveDecryptError struct{ reason string }
+
+func (e *toolhiveDecryptError) Error() string { return "migrate: toolhive: cannot decrypt: " + e.reason }
+func (e *toolhiveDecryptError) Unwrap() error { return store.ErrDecrypt }
 
 // toolhiveName maps a ToolHive key to its hush name.
 func toolhiveName(key string) (string, error) {

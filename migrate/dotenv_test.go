@@ -1,0 +1,178 @@
+package migrate
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// sec builds an expected secret list from name, value pairs.
+func sec(kv ...string) []Secret {
+	var s []Secret
+	for i := 0; i < len(kv); i += 2 {
+		s = append(s, Secret{Name: kv[i], Value: []byte(kv[i+1])})
+	}
+	return s
+}
+
+func equalSecrets(a, b []Secret) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !bytes.Equal(a[i].Value, b[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParseDotenv(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []Secret
+	}{
+		{"plain", "A=1", sec("A", "1")},
+		{"order kept", "B=2\nA=1\n", sec("B", "2", "A", "1")},
+		{"export", "export A=1", sec("A", "1")},
+		{"export with tabs", "export\t\tA=1", sec("A", "1")},
+		{"a name that is the word export", "export=1", sec("export", "1")},
+		{"blanks around =", "  A \t=  1  ", sec("A", "1")},
+		{"empty", "A=", sec("A", "")},
+		{"empty with blanks", "A=   ", sec("A", "")},
+		{"empty single", "A=''", sec("A", "")},
+		{"empty double", `A=""`, sec("A", "")},
+		{"comments and blank lines", "# c\n\n   \n\t# indented\nA=1\n#\n", sec("A", "1")},
+		{"hash inside a word is the value", "A=a#b", sec("A", "a#b")},
+		{"hash after a blank is a comment", "A=a #b", sec("A", "a")},
+		{"hash after a tab is a comment", "A=a\t#b", sec("A", "a")},
+		{"only a comment", "A= #b", sec("A", "")},
+		{"hash first is the value", "A=#b", sec("A", "#b")},
+		{"unquoted keeps inner blanks and quotes", "A=a b 'c' \"d\"", sec("A", `a b 'c' "d"`)},
+		{"unquoted backslashes are literal", `A=C:\n\x`, sec("A", `C:\n\x`)},
+		{"unquoted equals", "A=a=b", sec("A", "a=b")},
+		{"single is literal", `A='$HOME \n \x41 "q" #h \'`, sec("A", `$HOME \n \x41 "q" #h \`)},
+		{"single keeps blanks", "A='  x  '", sec("A", "  x  ")},
+		{"single spans lines", "A='a\n\nb\n'\nB=2", sec("A", "a\n\nb\n", "B", "2")},
+		{"single then comment", "A='x' # c", sec("A", "x")},
+		{"single then comment without blank", "A='x'#c", sec("A", "x")},
+		{"double escapes", `A="\n\r\t\"\\\$\'"`, sec("A", "\n\r\t\"\\$'")},
+		{"double hex escapes", `A="\x00\xff\xFe\x41"`, sec("A", "\x00\xff\xfeA")},
+		{"double dollar is literal", `A="$HOME ${X}"`, sec("A", "$HOME ${X}")},
+		{"double spans lines", "A=\"a\n  b # no comment\n\"", sec("A", "a\n  b # no comment\n")},
+		{"double then comment", `A="x" # c`, sec("A", "x")},
+		{"double single quote", `A="it's"`, sec("A", "it's")},
+		{"dotted and dashed names", "a.b-c_D=1\n_x=2", sec("a.b-c_D", "1", "_x", "2")},
+		{"crlf", "A=1\r\nB='2'\r\nC=\"3\"\r\n", sec("A", "1", "B", "2", "C", "3")},
+		{"crlf inside quotes is kept", "A='x\r\ny'", sec("A", "x\r\ny")},
+		{"byte order mark", "\xef\xbb\xbfA=1", sec("A", "1")},
+		{"raw bytes unquoted and single", "A=\xff\xfe\nB='\x00\x01'", sec("A", "\xff\xfe", "B", "\x00\x01")},
+		{"no final newline", "A='x'", sec("A", "x")},
+		{"empty input", "", nil},
+	} {
+		got, err := ParseDotenv(strings.NewReader(tc.in))
+		if err != nil || !equalSecrets(got, tc.want) {
+			t.Errorf("%s: ParseDotenv(%q) = %q, %v; want %q", tc.name, tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// malformedDotenv are inputs ParseDotenv refuses, with the line it must
+// name. Values contain "SECRET" so the test can check that no error
+// quotes them.
+var malformedDotenv = []struct {
+	name, in string
+	line     int
+	reason   string
+}{
+	{"no equals", "SECRETVALUE", 1, "expected NAME=VALUE"},
+	{"no equals on a later line", "A=1\n\nSECRET value", 3, "expected NAME=VALUE"},
+	{"no name", "=SECRET", 1, "expected NAME=VALUE"},
+	{"name starts with a digit", "1A=SECRET", 1, "invalid name"},
+	{"name with a blank", "A B=SECRET", 1, "expected NAME=VALUE"},
+	{"name with other characters", "A/B=SECRET", 1, "expected NAME=VALUE"},
+	{"non-ASCII name", "\xc3\x84B=SECRET", 1, "expected NAME=VALUE"},
+	{"export without assignment", "export SECRET", 1, "expected NAME=VALUE"},
+	{"unterminated single", "A=1\nB='SECRET\nmore", 2, "single quote"},
+	{"unterminated double", "A=\"SECRET\n", 1, "double quote"},
+	{"unknown escape", "A=1\nB=\"a\nSECRET\\q\"", 3, "escape"},
+	{"short hex escape", `A="SECRET\x4"`, 1, "escape"},
+	{"bad hex escape", `A="SECRET\xZZ"`, 1, "escape"},
+	{"escape at the end", `A="SECRET\`, 1, "escape"},
+	{"text after single", "A='SECRET' more", 1, "after a closing quote"},
+	{"text after double", `A="SECRET"more`, 1, "after a closing quote"},
+	{"duplicate", "A=SECRET1\nA=SECRET2", 2, "given twice (first on line 1)"},
+	{"duplicate after a multi-line value", "A=1\nB='SECRET\nline'\nA=3", 4, "given twice (first on line 1)"},
+}
+
+func TestParseDotenvMalformed(t *testing.T) {
+	for _, tc := range malformedDotenv {
+		got, err := ParseDotenv(strings.NewReader(tc.in))
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("%s: ParseDotenv(%q) = %q, %v; want a *ParseError", tc.name, tc.in, got, err)
+			continue
+		}
+		if pe.Line != tc.line || pe.Format != "dotenv" || !strings.Contains(pe.Reason, tc.reason) {
+			t.Errorf("%s: error %q (line %d); want line %d and %q", tc.name, err, pe.Line, tc.line, tc.reason)
+		}
+		if strings.Contains(err.Error(), "SECRET") || got != nil {
+			t.Errorf("%s: error %q or result %q shows a value", tc.name, err, got)
+		}
+	}
+}
+
+func TestWriteDotenv(t *testing.T) {
+	in := sec(
+		"PLAIN", "hello",
+		"EMPTY", "",
+		"SPACES", "  a b  ",
+		"MULTI", "line1\nline2\n",
+		"DOLLAR", "$HOME `x` \\ \"dq\" #h",
+		"QUOTE", "it's",
+		"QUOTE_ALL", "'\"\\$\n\r\t\x00\x7f",
+		"BINARY", "ok\xff\xfe\xc3",
+		"UNICODE", "h\u00e9 \u2713",
+	)
+	var b bytes.Buffer
+	if err := WriteDotenv(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	want := `PLAIN='hello'
+EMPTY=''
+SPACES='  a b  '
+MULTI='line1
+line2
+'
+DOLLAR='$HOME ` + "`x`" + ` \ "dq" #h'
+QUOTE="it's"
+QUOTE_ALL="'\"\\\$\n\r\t\x00\x7f"
+BINARY="ok\xff\xfe\xc3"
+UNICODE='h` + "\u00e9 \u2713" + `'
+`
+	if b.String() != want {
+		t.Errorf("WriteDotenv wrote\n%s\nwant\n%s", b.String(), want)
+	}
+	back, err := ParseDotenv(&b)
+	if err != nil || !equalSecrets(back, in) {
+		t.Errorf("round trip = %q, %v; want %q", back, err, in)
+	}
+}
+
+func TestWriteDotenvSkips(t *testing.T) {
+	var b bytes.Buffer
+	err := WriteDotenv(&b, sec("OK", "1", "has/slash", "2", "9LIVES", "3", "ALSO_OK", "4"))
+	var se *SkipError
+	if !errors.As(err, &se) || !errors.Is(err, ErrSkipped) || len(se.Skipped) != 2 ||
+		se.Skipped[0].Name != "has/slash" || se.Skipped[1].Name != "9LIVES" {
+		t.Fatalf("WriteDotenv = %v; want a SkipError for has/slash and 9LIVES", err)
+	}
+	if b.String() != "OK='1'\nALSO_OK='4'\n" {
+		t.Errorf("the representable secrets were not all written: %q", b.String())
+	}
+	b.Reset()
+	if err := WriteDotenv(&b, sec("A", "1", "A", "2")); err == nil || b.Len() != 0 {
+		t.Errorf("duplicate names: %v, wrote %q", err, b.String())
+	}
+}
