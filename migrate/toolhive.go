@@ -80,7 +80,9 @@ func ParseToolHive(data, password []byte) ([]Secret, error) {
 // error of hush, with a message about the ToolHive file.
 type toolhiveDecryptError struct{ reason string }
 
-func (e *toolhiveDecryptError) Error() string { return "migrate: toolhive: cannot decrypt: " + e.reason }
+func (e *toolhiveDecryptError) Error() string {
+	return "migrate: toolhive: cannot decrypt: " + e.reason
+}
 func (e *toolhiveDecryptError) Unwrap() error { return store.ErrDecrypt }
 
 // toolhiveName maps a ToolHive key to its hush name.
