@@ -3,6 +3,7 @@ package gitstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,9 +24,14 @@ type SetupOptions struct {
 	// config --global) and touches no repository: each repository's
 	// committed .gitattributes still selects the store files.
 	Global bool
-	// Patterns are the .gitattributes patterns of the store files; empty
-	// means "*.age". Ignored with Global.
+	// Patterns are the .gitattributes patterns of the store files.
 	Patterns []string
+	// Stores are paths of store files in the work tree (relative to the
+	// current directory, like any path argument); each becomes an
+	// anchored pattern ("/secrets/store.age"). A store outside the work
+	// tree is an error. With neither Patterns nor Stores the pattern is
+	// "*.age". Both are ignored with Global.
+	Stores []string
 	// Command is how git runs hush; "" means "hush" (found on PATH).
 	Command string
 	// Git is the git program; "" means "git".
@@ -37,6 +43,7 @@ type SetupOptions struct {
 // SetupResult says what Setup changed.
 type SetupResult struct {
 	Root           string   // the repository's top level; "" with Global
+	Patterns       []string // the store patterns set up
 	AttributesFile string   // the .gitattributes written or checked
 	AddedPatterns  []string // patterns newly added to .gitattributes
 	IgnoreFile     string   // the .gitignore written or checked
@@ -55,8 +62,9 @@ type SetupResult struct {
 // textconv output is never cached (diff.hush.cachetextconv stays unset):
 // git keeps that cache in refs/notes, which can be pushed.
 //
-// Errors: a directory that is not in a git work tree, or any failure of
-// git or of writing the files.
+// Errors: a directory that is not in a git work tree; a store outside the
+// work tree (wrapping ErrOutsideRepository; nothing is written then); any
+// failure of git or of writing the files.
 func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 	g := gitRunner{git: opts.Git, dir: opts.Dir, env: opts.Env}
 	if g.git == "" {
@@ -72,6 +80,20 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 			return nil, fmt.Errorf("gitstore: setup: not inside a git work tree (%v)", err)
 		}
 		res.Root = strings.TrimSpace(top)
+	}
+	var patterns []string
+	if !opts.Global {
+		patterns = slices.Clone(opts.Patterns)
+		for _, st := range opts.Stores {
+			p, err := anchoredPattern(res.Root, st)
+			if err != nil {
+				return nil, err
+			}
+			patterns = append(patterns, p)
+		}
+		if len(patterns) == 0 {
+			patterns = []string{"*.age"}
+		}
 	}
 	cmd := opts.Command
 	if cmd == "" {
@@ -91,10 +113,7 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 	if opts.Global {
 		return res, nil
 	}
-	patterns := opts.Patterns
-	if len(patterns) == 0 {
-		patterns = []string{"*.age"}
-	}
+	res.Patterns = patterns
 	var err error
 	res.AttributesFile = filepath.Join(res.Root, ".gitattributes")
 	res.AddedPatterns, err = ensureLines(res.AttributesFile, patterns, func(p string) string {
@@ -114,6 +133,38 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 		return nil, fmt.Errorf("gitstore: setup: %w", err)
 	}
 	return res, nil
+}
+
+// ErrOutsideRepository means a store given to Setup is not in the
+// repository's work tree.
+var ErrOutsideRepository = errors.New("store is not inside the repository")
+
+// anchoredPattern returns the .gitattributes pattern that matches exactly
+// the file at path, relative to the work tree root.
+func anchoredPattern(root, path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	// Resolve symlinks in the directory (git reports the real top level);
+	// the store itself may not exist yet.
+	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return "", fmt.Errorf("gitstore: setup: %w", err)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("gitstore: setup: %w", err)
+	}
+	rel, err := filepath.Rel(realRoot, filepath.Join(dir, filepath.Base(abs)))
+	if err != nil || rel == "." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || rel == ".." {
+		return "", fmt.Errorf("gitstore: setup: %s: %w at %s", path, ErrOutsideRepository, root)
+	}
+	rel = filepath.ToSlash(rel)
+	if strings.ContainsAny(rel, " \t*?[]!#\"\\") {
+		return "", fmt.Errorf("gitstore: setup: %s: the path has characters .gitattributes cannot match literally; pass a pattern instead", path)
+	}
+	return "/" + rel, nil
 }
 
 // hasAttributes reports whether a .gitattributes line gives pattern both

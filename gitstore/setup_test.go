@@ -2,9 +2,11 @@ package gitstore
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -76,6 +78,31 @@ func TestSetupIdempotent(t *testing.T) {
 	out := runGit(t, env, repo, "check-attr", "diff", "merge", "--", "secrets/store.age")
 	if !strings.Contains(out, "diff: hush") || !strings.Contains(out, "merge: hush") {
 		t.Errorf("check-attr: %s", out)
+	}
+}
+
+func TestSetupStores(t *testing.T) {
+	t.Parallel()
+	env, _ := gitEnv(t)
+	repo := t.TempDir()
+	runGit(t, env, repo, "init", "-q")
+	os.Mkdir(filepath.Join(repo, "ops"), 0o700)
+	// A relative store path, from a subdirectory of the work tree.
+	res, err := Setup(context.Background(), SetupOptions{Dir: filepath.Join(repo, "ops"), Env: env,
+		Stores: []string{filepath.Join(repo, "ops", "team.age")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/ops/team.age"}; !slices.Equal(res.Patterns, want) {
+		t.Errorf("patterns %v, want %v", res.Patterns, want)
+	}
+	out := runGit(t, env, repo, "check-attr", "merge", "--", "ops/team.age", "other/team.age")
+	if !strings.Contains(out, "ops/team.age: merge: hush") || !strings.Contains(out, "other/team.age: merge: unspecified") {
+		t.Errorf("check-attr: %s", out)
+	}
+	_, err = Setup(context.Background(), SetupOptions{Dir: repo, Env: env, Stores: []string{filepath.Join(t.TempDir(), "s.age")}})
+	if !errors.Is(err, ErrOutsideRepository) {
+		t.Errorf("store outside: %v", err)
 	}
 }
 

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+
+	"github.com/hush-secrets/hush/gitstore"
+	"github.com/hush-secrets/hush/store"
+)
+
+// newGitCmd is `hush git`: set up and serve git's diff and merge drivers
+// for a store kept in a repository (package gitstore does the work).
+func newGitCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "git",
+		Short: "share a store in git: a diff that shows names, never values, and a key-level merge",
+		Long: `Keep a store encrypted to a team's recipients in git.
+
+'hush git setup' installs two drivers. The diff driver (hush git textconv)
+makes 'git diff' and 'git log -p' show which names were added, removed or
+changed, and which recipients came and went; a value shows only as a
+fingerprint keyed by a secret inside the store. The merge driver (hush git
+merge) merges by name: changes on one side are taken, and the same name
+changed on both sides, or changed on one and deleted on the other, is a
+conflict that you resolve with 'hush set' and 'git add'.
+
+The drivers find identities as every command does (-i is not available to
+git; use HUSH_IDENTITY, HUSH_IDENTITY_FILE or the default identity file).
+See docs/TEAMS.md.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRunE,
+	}
+	cmd.AddCommand(a.gitSetupCmd(), a.gitTextconvCmd(), a.gitMergeCmd())
+	return cmd
+}
+
+func (a *app) gitSetupCmd() *cobra.Command {
+	var (
+		global  bool
+		command string
+	)
+	cmd := &cobra.Command{
+		Use:   "setup [PATTERN...]",
+		Short: "configure git's diff and merge drivers for hush stores (idempotent)",
+		Long: `Configure git for hush stores.
+
+In a repository: sets diff.hush.textconv and merge.hush.driver in the
+repository's git config, adds 'PATTERN diff=hush merge=hush' to the top
+.gitattributes and 'PATTERN.lock' to .gitignore. PATTERN defaults to the
+store given with --store (or HUSH_STORE) when it is inside the repository,
+else '*.age'. If that store exists, a fingerprint key is added to it (in
+the reserved scope "git") so that diffs can show a value changed without
+showing it. Commit .gitattributes, .gitignore and the store.
+
+With --global: sets the two drivers in your global git config and touches
+no repository; do this once per machine, and every repository whose
+committed .gitattributes names the drivers uses them.
+
+Running setup again changes nothing.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.noScope("git setup"); err != nil {
+				return err
+			}
+			if global && len(args) > 0 {
+				return usageErrorf("git setup --global configures only the drivers; run it without --global in a repository to add patterns")
+			}
+			opts := gitstore.SetupOptions{Global: global, Patterns: args, Command: command, Env: a.env}
+			storePath, explicit := a.setupStore(args)
+			if storePath != "" && !global {
+				opts.Stores = []string{storePath}
+			}
+			res, err := gitstore.Setup(cmd.Context(), opts)
+			if errors.Is(err, gitstore.ErrOutsideRepository) && !explicit {
+				// HUSH_STORE points elsewhere: set up the default pattern.
+				opts.Stores, storePath = nil, ""
+				res, err = gitstore.Setup(cmd.Context(), opts)
+			}
+			if err != nil {
+				return err
+			}
+			return a.reportSetup(cmd, res, storePath, command)
+		},
+	}
+	cmd.Flags().BoolVar(&global, "global", false, "configure the drivers in your global git config, for every repository")
+	cmd.Flags().StringVar(&command, "command", "", "how git should run hush (default \"hush\", found on PATH)")
+	return cmd
+}
+
+// setupStore is the store whose path setup turns into a pattern: --store
+// (explicit: it must be inside the repository), else HUSH_STORE (used
+// only if it is), and none when patterns were given.
+func (a *app) setupStore(patterns []string) (path string, explicit bool) {
+	switch {
+	case len(patterns) > 0:
+		return "", false
+	case a.storeFlag != "":
+		return a.storeFlag, true
+	}
+	return a.getenv("HUSH_STORE"), false
+}
+
+func (a *app) reportSetup(cmd *cobra.Command, res *gitstore.SetupResult, storePath, command string) error {
+	if res.ConfigScope == "global" {
+		a.warnf("configured the hush diff and merge drivers in your global git config")
+	} else {
+		a.warnf("configured the hush diff and merge drivers in %s's git config", res.Root)
+	}
+	if command == "" {
+		if _, err := exec.LookPath("hush"); err != nil {
+			a.warnf("warning: git will run 'hush', which is not on PATH")
+			a.warnf("hint: put hush on PATH, or run setup again with --command /path/to/hush")
+		}
+	}
+	if res.ConfigScope == "global" {
+		return nil
+	}
+	for _, p := range res.AddedPatterns {
+		a.warnf("added '%s diff=hush merge=hush' to %s", p, res.AttributesFile)
+	}
+	for _, p := range res.AddedIgnores {
+		a.warnf("added '%s' to %s (the store's lock file)", p, res.IgnoreFile)
+	}
+	changed := len(res.AddedPatterns)+len(res.AddedIgnores) > 0
+	if storePath != "" {
+		added, err := a.ensureFingerprintKey(cmd, storePath)
+		switch {
+		case err != nil:
+			a.warnf("warning: no fingerprint key added to %s: %v", storePath, err)
+			a.warnf("hint: diffs show each secret's updated time instead; rerun setup where you can decrypt the store")
+		case added:
+			a.warnf("added a fingerprint key to %s", storePath)
+			changed = true
+		}
+	}
+	if changed {
+		a.warnf("hint: commit .gitattributes, .gitignore and the store; teammates run 'hush git setup' in their clone (or 'hush git setup --global' once)")
+	}
+	return nil
+}
+
+// ensureFingerprintKey adds the fingerprint key to the store at path if it
+// exists and has none.
+func (a *app) ensureFingerprintKey(cmd *cobra.Command, path string) (bool, error) {
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return false, nil // no store yet: nothing to key
+	}
+	f, err := a.openFile()
+	if err != nil {
+		return false, err
+	}
+	return gitstore.EnsureFingerprintKey(cmd.Context(), f)
+}
+
+func (a *app) gitTextconvCmd() *cobra.Command {
+	var show bool
+	cmd := &cobra.Command{
+		Use:   "textconv [--show-values] FILE",
+		Short: "print a store as text for git diff: names and fingerprints, never values",
+		Long: `Print the store FILE as lines git can diff: "recipient R" for each
+recipient, then "secret NAME fp:F" for each secret, where F is a keyed
+fingerprint that changes when the value does. git runs this as the diff
+driver that 'hush git setup' installs.
+
+A store you cannot decrypt prints one placeholder line and a warning, and
+exits 0, so that git diff and git log keep working for everyone.
+
+--show-values prints the values instead, for a person who asks:
+  git -c diff.hush.textconv='hush git textconv --show-values' diff`,
+		Args: exactArgs(1, "one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			var ids []age.Identity
+			found, ferr := a.findIdentities()
+			if ferr == nil {
+				ids = found.Identities
+			}
+			err = gitstore.Textconv(a.stdout, data, gitstore.TextconvOptions{Identities: ids, ShowValues: show})
+			if errors.Is(err, store.ErrDecrypt) {
+				if ferr != nil {
+					err = ferr
+				}
+				a.warnf("%s: %v (showing a placeholder)", args[0], err)
+				return nil
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&show, "show-values", false, "print the values too")
+	return cmd
+}
+
+func (a *app) gitMergeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "merge BASE OURS THEIRS [PATH]",
+		Short: "git's merge driver: merge three versions of a store by name into OURS",
+		Long: `Merge three versions of a store by name; git runs this as the merge driver
+'hush git setup' installs (hush git merge %O %A %B %P).
+
+Changes made on one side are taken. The same name changed to different
+values on both sides, or changed on one side and deleted on the other, is
+a conflict. Recipients merge as sets: an addition on either side is kept,
+and so is a removal unless the other side added the recipient anew.
+
+OURS is replaced by the merge, encrypted to the merged recipients. On a
+conflict hush exits 1 and OURS holds every clean change and our version of
+each conflicting name; the names are printed, never the values.`,
+		Args: rangeArgs(3, 4, "BASE OURS THEIRS [PATH]"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			found, err := a.findIdentities()
+			if err != nil {
+				return err
+			}
+			path := ""
+			if len(args) == 4 {
+				path = args[3]
+			}
+			rep, err := gitstore.MergeFiles(args[0], args[1], args[2], gitstore.MergeFilesOptions{Identities: found.Identities, Path: path})
+			if rep != nil {
+				a.reportMerge(rep, path)
+			}
+			var ce *gitstore.ConflictError
+			if errors.As(err, &ce) {
+				return mergeConflictHints(err, path)
+			}
+			return err
+		},
+	}
+	return cmd
+}
+
+func (a *app) reportMerge(rep *gitstore.MergeReport, path string) {
+	if path == "" {
+		path = "the store"
+	}
+	for _, r := range rep.RecipientsAdded {
+		a.infof("merge of %s: recipient %s added", path, r)
+	}
+	for _, r := range rep.RecipientsRemoved {
+		a.infof("merge of %s: recipient %s removed", path, r)
+	}
+	if rep.LostAccess {
+		a.warnf("warning: none of your identities can decrypt the merged %s: the other side removed you as a recipient", path)
+	}
+}
+
+func mergeConflictHints(err error, path string) error {
+	store := path
+	if store == "" {
+		store = "STORE"
+	}
+	err = withHint(err, "or read their side: git show :3:%s | hush git textconv --show-values /dev/stdin", store)
+	err = withHint(err, "%s now holds every clean change and our version of each name above; set each one with 'hush --store %s set NAME' (or 'hush rm'), then 'git add %s' and commit (or 'git rebase --continue')", store, store, store)
+	return err
+}
