@@ -133,7 +133,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		a.versionCmd(), a.completionCmd(),
 	)
 	// The teams helper registers `hush git` here (cmd/hush/git.go):
-	// root.AddCommand(newGitCmd(a)) // HUSH-GIT-HOOK: uncomment when git.go exists
+	root.AddCommand(newGitCmd(a)) // HUSH-GIT-HOOK
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	}
