@@ -3,6 +3,7 @@ module github.com/hush-secrets/hush
 go 1.26.8
 
 require (
+	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d
 	filippo.io/age v1.3.2
 	github.com/gofrs/flock v0.13.2
 	golang.org/x/crypto v0.55.0

@@ -266,7 +266,11 @@ func (f *File) read() (*document, error) {
 }
 
 // DecryptError wraps ErrDecrypt with age's reason. It never holds plaintext.
-type DecryptError struct{ Reason error }
+type DecryptError struct {
+	Reason error
+
+	inPayload bool // the header was good; the payload failed (tests check the stage)
+}
 
 func (e *DecryptError) Error() string {
 	if e.Reason == nil {
@@ -327,7 +331,7 @@ func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored 
 	plain = buf.Bytes()
 	if err != nil {
 		clear(plain[:cap(plain)])
-		return nil, armored, &DecryptError{Reason: err}
+		return nil, armored, &DecryptError{Reason: err, inPayload: true}
 	}
 	return plain, armored, nil
 }
