@@ -1,0 +1,130 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// childTicker sets "tick" to 1, 2, ... n, each value the same size, and
+// prints "ack N" once each Set has returned.
+func childTicker(ctx context.Context, f *store.File, n int) error {
+	for i := 1; i <= n; i++ {
+		if err := f.Set(ctx, "tick", tickValue(i)); err != nil {
+			return err
+		}
+		fmt.Printf("ack %d\n", i)
+	}
+	return nil
+}
+
+func tickValue(i int) []byte { return []byte(fmt.Sprintf("%08d", i)) }
+
+// A long-lived *store.File reads in a tight loop while another process
+// writes an increasing counter in a tight loop, every value the same size
+// so that a replaced file differs from the cached one only in inode and
+// times (and inode numbers are reused at once on ext4). No read may return
+// a value older than one the writer had acknowledged before the read
+// began, nor older than one read before; the final value must be seen.
+func TestCacheNeverStaleAcrossProcesses(t *testing.T) {
+	const n = 300
+	ctx := context.Background()
+	f, ident := newStore(t)
+	if err := f.Set(ctx, "tick", tickValue(0)); err != nil {
+		t.Fatal(err)
+	}
+	reader := openAs(t, f.Path(), ident)
+	if _, err := reader.Get(ctx, "tick"); err != nil { // warm the cache
+		t.Fatal(err)
+	}
+	p := start(t, "ticker", f.Path(), ident, envN+"="+strconv.Itoa(n))
+	var acked atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p.stdout.Scan() {
+			if v, ok := parseLine(p.stdout.Text(), "ack"); ok {
+				acked.Store(int64(v))
+			}
+		}
+	}()
+	var (
+		reads, last int
+		inodes      = map[uint64]int{} // inode -> the last value read while it was at the path
+		reused      int
+		lastIno     uint64
+		finished    bool
+	)
+	deadline := time.Now().Add(60 * time.Second)
+	for !finished && time.Now().Before(deadline) {
+		select {
+		case <-done:
+			finished = true // one more round: the final value must be read
+		default:
+		}
+		floor := int(acked.Load())
+		b, err := reader.Get(ctx, "tick")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := strconv.Atoi(string(b))
+		reads++
+		if v < floor {
+			t.Fatalf("read %d after the writer had acknowledged %d: stale cache", v, floor)
+		}
+		if v < last {
+			t.Fatalf("read %d after having read %d", v, last)
+		}
+		last = v
+		if fi, err := os.Stat(f.Path()); err == nil {
+			ino := fi.Sys().(*syscall.Stat_t).Ino
+			if ino != lastIno {
+				if old, ok := inodes[ino]; ok && old != v {
+					reused++
+				}
+				inodes[ino], lastIno = v, ino
+			}
+		}
+	}
+	p.wait(t)
+	if last != n {
+		t.Fatalf("last read %d, want the final value %d", last, n)
+	}
+	t.Logf("%d reads during %d writes; the store's inode number was reused %d times", reads, n, reused)
+}
+
+// A write through one *store.File is seen at once by another in the same
+// process, although the first has the old document cached; the same for a
+// delete, and for a write of a same-size value.
+func TestCacheSeesOtherFileAtOnce(t *testing.T) {
+	ctx := context.Background()
+	f, ident := newStore(t)
+	other := openAs(t, f.Path(), ident)
+	for i := range 20 {
+		v := tickValue(i)
+		if err := other.Set(ctx, "k", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.Get(ctx, "k"); err != nil || string(got) != string(v) {
+			t.Fatalf("after the other File set %s: %q, %v", v, got, err)
+		}
+		es, err := f.List(ctx)
+		if err != nil || len(es) != 1 {
+			t.Fatalf("List = %v, %v", es, err)
+		}
+	}
+	if err := other.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Get(ctx, "k"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after the other File deleted k: %v", err)
+	}
+}
