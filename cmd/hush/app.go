@@ -34,6 +34,9 @@ type app struct {
 	quiet       bool
 	verbose     bool
 
+	// ctx ends on SIGINT or SIGTERM: lock waits and prompts give up, and
+	// a write in progress completes or leaves the store as it was.
+	ctx context.Context
 	// started is set once a command's own code runs. An error before
 	// that came from cobra parsing the command line: a usage error.
 	started bool
@@ -46,6 +49,9 @@ type app struct {
 	// passphrases remembers passphrases typed for identity files, so a
 	// process asks for each at most once.
 	passphrases map[string][]byte
+	// promptFailed records that a passphrase was needed but there was no
+	// terminal to ask on, for the hint.
+	promptFailed bool
 }
 
 // run is hush's whole life: parse args, run the command, map the error to
@@ -54,6 +60,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 	a := newApp(stdin, stdout, stderr, env)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	a.ctx = ctx
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -77,7 +84,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, env []string) *app {
 		}
 	}
 	return &app{
-		stdin: stdin, stdout: stdout, stderr: stderr, env: env,
+		stdin: stdin, stdout: stdout, stderr: stderr, env: env, ctx: context.Background(),
 		getenv:      func(k string) string { return m[k] },
 		execve:      syscall.Exec,
 		tty:         openTTY,

@@ -102,6 +102,8 @@ func hints(err error, a *app) []string {
 		usage *usageError
 	)
 	switch {
+	case a.promptFailed:
+		out = append(out, "a passphrase-protected identity needs a terminal; in automation use an unencrypted identity from a secret store (HUSH_IDENTITY or HUSH_IDENTITY_FILE)")
 	case errors.As(err, &perm):
 		out = append(out, fmt.Sprintf("run 'chmod 600 %s' (or set HUSH_ALLOW_INSECURE_PERMS=1 to accept it)", perm.Path))
 	case errors.Is(err, store.ErrNoStore):

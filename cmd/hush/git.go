@@ -230,7 +230,7 @@ each conflicting name; the names are printed, never the values.`,
 			if errors.As(err, &ce) {
 				return mergeConflictHints(err, path)
 			}
-			return err
+			return mergeVersionHints(err, path)
 		},
 	}
 	return cmd
@@ -249,6 +249,24 @@ func (a *app) reportMerge(rep *gitstore.MergeReport, path string) {
 	if rep.LostAccess {
 		a.warnf("warning: none of your identities can decrypt the merged %s: the other side removed you as a recipient", path)
 	}
+}
+
+// mergeVersionHints explains a version the caller cannot decrypt.
+func mergeVersionHints(err error, path string) error {
+	var ve *gitstore.VersionError
+	if !errors.As(err, &ve) || !errors.Is(err, store.ErrDecrypt) {
+		return err
+	}
+	if path == "" {
+		path = "STORE"
+	}
+	switch ve.Which {
+	case "theirs":
+		return withHint(err, "their version is not encrypted to you: you may have been removed as a recipient; take it with 'git checkout --theirs %s' and ask a member to reapply your changes", path)
+	case "base":
+		return withHint(err, "the merge also needs the common ancestor, which is not encrypted to you (you were added after it); ask a member who could read it to merge, or keep one side with 'git checkout --ours %s' (or --theirs) and redo the other side's changes with hush set", path)
+	}
+	return err
 }
 
 func mergeConflictHints(err error, path string) error {

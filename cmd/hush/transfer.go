@@ -274,7 +274,7 @@ func (a *app) toolhivePassword() ([]byte, error) {
 			defer t.Close()
 			out = t
 		}
-		return readHidden(fd, out, "ToolHive secrets password")
+		return a.readHidden(fd, out, "ToolHive secrets password")
 	}
 	line, err := readLine(a.stdin)
 	if err != nil {

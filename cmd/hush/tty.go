@@ -44,15 +44,35 @@ func (a *app) stdinTerminal() (int, bool) {
 }
 
 // readHidden writes prompt to out and reads one line from fd with echo
-// off. The newline is not part of the result.
-func readHidden(fd int, out io.Writer, prompt string) ([]byte, error) {
-	fmt.Fprintf(out, "%s: ", prompt)
-	b, err := term.ReadPassword(fd)
-	fmt.Fprint(out, "\n")
+// off. The newline is not part of the result. An interrupt (ctx ends)
+// restores the terminal's echo and returns at once.
+func (a *app) readHidden(fd int, out io.Writer, prompt string) ([]byte, error) {
+	state, err := term.GetState(fd)
 	if err != nil {
 		return nil, fmt.Errorf("reading from the terminal: %w", err)
 	}
-	return b, nil
+	fmt.Fprintf(out, "%s: ", prompt)
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprint(out, "\n")
+		if r.err != nil {
+			return nil, fmt.Errorf("reading from the terminal: %w", r.err)
+		}
+		return r.b, nil
+	case <-a.ctx.Done():
+		term.Restore(fd, state)
+		fmt.Fprint(out, "\n")
+		return nil, errors.New("interrupted; nothing was written")
+	}
 }
 
 // promptTwice asks for a secret twice on the terminal, without echo, and
@@ -64,11 +84,14 @@ func (a *app) promptTwice(in int, what string) ([]byte, error) {
 		defer t.Close()
 		out = t
 	}
-	first, err := readHidden(in, out, "enter "+what)
+	first, err := a.readHidden(in, out, "enter "+what)
 	if err != nil {
 		return nil, err
 	}
-	second, err := readHidden(in, out, "enter "+what+" again")
+	if len(first) == 0 {
+		return nil, withHint(fmt.Errorf("empty %s; nothing was written", what), "to store an empty value, pipe it: printf '' | hush set NAME")
+	}
+	second, err := a.readHidden(in, out, "enter "+what+" again")
 	if err != nil {
 		clear(first)
 		return nil, err
@@ -76,10 +99,7 @@ func (a *app) promptTwice(in int, what string) ([]byte, error) {
 	defer clear(second)
 	if !bytes.Equal(first, second) {
 		clear(first)
-		return nil, withHint(fmt.Errorf("the two %ss did not match; nothing was written", what), "type the same %s twice", what)
-	}
-	if len(first) == 0 {
-		return nil, withHint(fmt.Errorf("empty %s; nothing was written", what), "to store an empty value, pipe it: printf '' | hush set NAME")
+		return nil, withHint(fmt.Errorf("the two entries of %s did not match; nothing was written", what), "type the same %s twice", what)
 	}
 	return first, nil
 }
@@ -94,11 +114,12 @@ func (a *app) askPassphrase(prompt string) ([]byte, error) {
 	}
 	t, err := a.tty()
 	if err != nil {
-		return nil, withHint(fmt.Errorf("%s: no terminal to ask on", prompt),
-			"in automation use an unencrypted identity from a secret store (HUSH_IDENTITY or HUSH_IDENTITY_FILE)")
+		// age flattens this error into its own; report() adds the hint.
+		a.promptFailed = true
+		return nil, fmt.Errorf("%s: no terminal to ask on", prompt)
 	}
 	defer t.Close()
-	p, err := readHidden(int(t.Fd()), t, "hush: "+prompt)
+	p, err := a.readHidden(int(t.Fd()), t, "hush: "+prompt)
 	if err != nil {
 		return nil, err
 	}
