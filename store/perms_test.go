@@ -1,0 +1,160 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+)
+
+var cpLooseModes = []os.FileMode{0o640, 0o604, 0o644, 0o660, 0o606, 0o666, 0o610, 0o601}
+
+// A store that group or others can read is refused, naming the path, both
+// when opened and when an open File finds it loosened later; nothing is
+// written to it. HUSH_ALLOW_INSECURE_PERMS=1 or the option allows it.
+func TestStorePermissions(t *testing.T) {
+	ctx := context.Background()
+	id := cpX25519(t)
+	opts := Options{Identities: []age.Identity{id}}
+	f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+	if err := f.Set(ctx, "K", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	open := cpOpen(t, p, opts)
+	for _, mode := range cpLooseModes {
+		t.Run(fmt.Sprintf("%04o", mode), func(t *testing.T) {
+			if err := os.Chmod(p, mode); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Chmod(p, 0o600)
+			before := cpReadFile(t, p)
+			_, err := Open(p, opts)
+			cpCheckPermError(t, "open", err, p)
+			v, err := open.Get(ctx, "K")
+			cpCheckPermError(t, "get on an open File", err, p)
+			if v != nil {
+				t.Fatal("get returned data")
+			}
+			_, err = open.List(ctx)
+			cpCheckPermError(t, "list on an open File", err, p)
+			err = open.Set(ctx, "K2", []byte("v"))
+			cpCheckPermError(t, "set on an open File", err, p)
+			if !bytes.Equal(before, cpReadFile(t, p)) {
+				t.Fatal("a refused set changed the store")
+			}
+
+			if _, err := cpOpen(t, p, Options{Identities: opts.Identities, AllowInsecurePermissions: true}).Get(ctx, "K"); err != nil {
+				t.Fatalf("AllowInsecurePermissions: %v", err)
+			}
+			t.Setenv("HUSH_ALLOW_INSECURE_PERMS", "1")
+			if _, err := cpOpen(t, p, opts).Get(ctx, "K"); err != nil {
+				t.Fatalf("HUSH_ALLOW_INSECURE_PERMS=1: %v", err)
+			}
+		})
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400, 0o700} {
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cpOpen(t, p, opts).Get(ctx, "K"); err != nil {
+			t.Errorf("mode %04o refused: %v", mode, err)
+		}
+	}
+}
+
+func cpCheckPermError(t *testing.T, what string, err error, path string) {
+	t.Helper()
+	if !errors.Is(err, ErrInsecurePermissions) {
+		t.Fatalf("%s: %v; want ErrInsecurePermissions", what, err)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Fatalf("%s: the error %q does not name %s", what, err, path)
+	}
+	var pe *PermissionError
+	if !errors.As(err, &pe) || pe.Path != path {
+		t.Fatalf("%s: no *PermissionError with the path in %v", what, err)
+	}
+}
+
+// An identity file that group or others can read is refused, naming it,
+// wherever it was found.
+func TestIdentityPermissions(t *testing.T) {
+	for _, mode := range cpLooseModes[:3] {
+		t.Run(fmt.Sprintf("%04o", mode), func(t *testing.T) {
+			dir := t.TempDir()
+			p, _ := cpIdentityFile(t, dir, mode)
+			for name, src := range map[string]IdentitySource{
+				"flag":               {Files: []string{p}, Getenv: cpEnv(nil)},
+				"HUSH_IDENTITY_FILE": {Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": p})},
+			} {
+				_, err := FindIdentities(src)
+				cpCheckPermError(t, name, err, p)
+				src.AllowInsecurePermissions = true
+				if _, err := FindIdentities(src); err != nil {
+					t.Fatalf("%s with AllowInsecurePermissions: %v", name, err)
+				}
+			}
+		})
+	}
+}
+
+// Created files are 0600 and created directories 0700, and every
+// replacement of the store keeps 0600.
+func TestCreatedModes(t *testing.T) {
+	ctx := context.Background()
+	id := cpX25519(t)
+	base := t.TempDir()
+	p := filepath.Join(base, "a", "b", "store.age")
+	for _, armored := range []bool{false, true} {
+		p := p
+		if armored {
+			p = filepath.Join(base, "c", "store.age")
+		}
+		opts := Options{Identities: []age.Identity{id}, Armor: armored}
+		f, err := Create(ctx, p, []string{id.Recipient().String()}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(step string) {
+			t.Helper()
+			for _, file := range []string{p, f.LockPath()} {
+				cpCheckMode(t, step, file, 0o600)
+			}
+			for d := filepath.Dir(p); d != base; d = filepath.Dir(d) {
+				cpCheckMode(t, step, d, os.ModeDir|0o700)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(p))
+			for _, e := range entries {
+				if n := e.Name(); n != "store.age" && n != "store.age.lock" {
+					t.Errorf("%s: stray file %s next to the store", step, n)
+				}
+			}
+		}
+		check("create")
+		if err := f.Set(ctx, "K", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		check("set")
+		if err := f.Rekey(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("rekey")
+	}
+}
+
+func cpCheckMode(t *testing.T, step, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode() != want {
+		t.Errorf("after %s, %s has mode %v; want %v", step, path, fi.Mode(), want)
+	}
+}
