@@ -52,6 +52,9 @@ func (e *KeyError) Unwrap() error { return e.Err }
 // quoteName renders a name for an error message. Names are not secret, but
 // they may hold bytes that would garble a terminal, so those are escaped.
 func quoteName(name string) string {
+	if name == "" {
+		return `""` // an empty name would vanish from the message
+	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c < 0x21 || c == 0x7f || c == '"' || c == '\\' || c >= 0x80 {

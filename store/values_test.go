@@ -208,6 +208,9 @@ func TestNames(t *testing.T) {
 	if !bytes.Equal(before, cpReadFile(t, p)) {
 		t.Fatal("refused names changed the store")
 	}
+	if err := f.Set(ctx, "", nil); err == nil || !strings.HasPrefix(err.Error(), `set "": `) {
+		t.Errorf("the empty name vanishes from the message: %v", err)
+	}
 	if err := ValidateName(strings.Repeat("a", 256)); !errors.Is(err, ErrLimit) {
 		t.Errorf("a 256-byte name should also wrap ErrLimit: %v", err)
 	}
