@@ -103,10 +103,10 @@ Secret values go to standard output and nowhere else; diagnostics go to
 standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 4 refused (reserved name, insecure permissions, policy), 5 cannot decrypt,
 6 lock timeout.`,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		Version:           version(),
-		Args:              cobra.ArbitraryArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       version(),
+		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
 			if cmd.Flags().Changed("scope") && a.scopeFlag == "" {
@@ -125,10 +125,10 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.SetVersionTemplate("hush {{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.storeFlag, "store", "", "store file (default $HUSH_STORE, else $XDG_DATA_HOME/hush/store.age)")
-	pf.StringArrayVarP(&a.identities, "identity", "i", nil, "identity file (repeatable; default $HUSH_IDENTITY, $HUSH_IDENTITY_FILE, $XDG_CONFIG_HOME/hush/identity.txt)")
+	pf.StringVar(&a.storeFlag, "store", "", "the store `PATH` (default $HUSH_STORE, else $XDG_DATA_HOME/hush/store.age)")
+	pf.StringArrayVarP(&a.identities, "identity", "i", nil, "identity `FILE` (repeatable; default $HUSH_IDENTITY, $HUSH_IDENTITY_FILE, $XDG_CONFIG_HOME/hush/identity.txt)")
 	pf.StringVar(&a.scopeFlag, "scope", "", "address the reserved scope `S` instead of your own secrets")
-	pf.StringVar(&a.lockTimeout, "lock-timeout", "", "how long a write waits for the store lock (default $HUSH_LOCK_TIMEOUT, else 10s)")
+	pf.StringVar(&a.lockTimeout, "lock-timeout", "", "how long a write waits for the store lock, a `DURATION` such as 30s (default $HUSH_LOCK_TIMEOUT, else 10s)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no warnings")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "say which store and identities are used")
 

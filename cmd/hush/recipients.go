@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -60,24 +61,43 @@ func (a *app) recipientsCmd() *cobra.Command {
 	}
 	add.Flags().StringArrayVarP(&files, "recipients-file", "R", nil, "add the recipients listed in `FILE`")
 
-	var force bool
+	var (
+		force   bool
+		rmFiles []string
+	)
 	rm := &cobra.Command{
 		Use:   "rm RECIPIENT...",
 		Short: "remove recipients and re-encrypt; refuses to lock you out",
-		Args:  minArgs(1, "at least one RECIPIENT"),
+		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			rs := args
+			for _, file := range rmFiles {
+				data, err := os.ReadFile(file)
+				if err != nil {
+					return fmt.Errorf("recipients file: %w", err)
+				}
+				more, err := store.ParseRecipientsFile(data, nil)
+				if err != nil {
+					return fmt.Errorf("recipients file %s: %w", file, err)
+				}
+				rs = append(rs, more...)
+			}
+			if len(rs) == 0 {
+				return usageErrorf("recipients rm takes at least one RECIPIENT (or -R FILE)")
+			}
 			f, err := a.openRecipientsStore()
 			if err != nil {
 				return err
 			}
-			if err := f.RemoveRecipients(cmd.Context(), args, force); err != nil {
+			if err := f.RemoveRecipients(cmd.Context(), rs, force); err != nil {
 				return err
 			}
-			a.warnf("removed %d recipient(s) and re-encrypted the store with a fresh key", len(args))
+			a.warnf("removed %d recipient(s) and re-encrypted the store with a fresh key", len(rs))
 			a.warnf("hint: a removed recipient may hold an old copy; rotate the secrets it could read")
 			return nil
 		},
 	}
+	rm.Flags().StringArrayVarP(&rmFiles, "recipients-file", "R", nil, "remove the recipients listed in `FILE`")
 	rm.Flags().BoolVar(&force, "force", false, "remove even if none of your identities could decrypt the result")
 	cmd.AddCommand(ls, add, rm)
 	return cmd
