@@ -118,7 +118,7 @@ func parseSSHIdentity(name string, pemBytes []byte, o IdentityOptions) ([]age.Id
 			}
 			return o.Passphrase(fmt.Sprintf("passphrase for SSH key %s", name))
 		}
-		eid, err := agessh.NewEncryptedSSHIdentity(pub, pemBytes, prompt)
+		eid, err := agessh.NewEncryptedSSHIdentity(pub, bytes.Clone(pemBytes), prompt) // the caller clears its buffer
 		if err != nil {
 			return nil, fmt.Errorf("%w in %s: %v", ErrInvalidIdentity, name, err)
 		}
