@@ -83,25 +83,33 @@ func TestWriteFaults(t *testing.T) {
 			if v, err := openAs(t, f.Path(), ident).Get(ctx, "k"); err != nil || string(v) != want {
 				t.Fatalf("a fresh Get after a failed %s = %q, %v; want %q", step, v, err, want)
 			}
-			// The writer recovers: the next write goes through.
-			if err := w.Set(ctx, "k", []byte("later")); err != nil {
+			// The writer recovers: its next write goes through, and carries
+			// nothing of the failed one.
+			if err := w.Set(ctx, "other", []byte("later")); err != nil {
 				t.Fatalf("Set after the fault: %v", err)
 			}
-			if v, err := f.Get(ctx, "k"); err != nil || string(v) != "later" {
+			fresh := openAs(t, f.Path(), ident)
+			if v, err := fresh.Get(ctx, "other"); err != nil || string(v) != "later" {
 				t.Fatalf("Get after recovery = %q, %v", v, err)
+			}
+			if v, err := fresh.Get(ctx, "k"); err != nil || string(v) != want {
+				t.Fatalf("after a failed %s and a later write, k = %q, %v; want %q", step, v, err, want)
 			}
 		})
 	}
 }
 
 // A failed batch that touched several keys leaves none of them visible
-// through the writer's cache, and a failed Create leaves no store.
+// through the writer's cache, nor in the writer's next successful write;
+// a failed Create leaves no store.
 func TestWriteFaultBatchAndCreate(t *testing.T) {
 	ctx := context.Background()
 	f, ident := newStore(t)
+	var armed atomic.Bool
+	armed.Store(true)
 	w := openAs(t, f.Path(), ident, func(o *store.Options) {
 		store.SetFault(o, func(s atomicfile.Step) error {
-			if s == atomicfile.StepRename {
+			if armed.Load() && s == atomicfile.StepRename {
 				return errors.New("disk full")
 			}
 			return nil
@@ -120,6 +128,13 @@ func TestWriteFaultBatchAndCreate(t *testing.T) {
 	}
 	if es, err := w.List(ctx); err != nil || len(es) != 0 {
 		t.Fatalf("after a failed batch the writer lists %v, %v", es, err)
+	}
+	armed.Store(false)
+	if err := w.Set(ctx, "d", []byte("d")); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := openAs(t, f.Path(), ident).List(ctx); err != nil || len(es) != 1 || es[0].Name != "d" {
+		t.Fatalf("after a failed batch and another write the store lists %v, %v; want only d", es, err)
 	}
 
 	path := t.TempDir() + "/new/store.age"

@@ -46,6 +46,10 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Fprintf(os.Stderr, "child %s: %v\n", role, err)
 		os.Exit(1)
 	}
+	if collisions > 0 {
+		fmt.Fprintf(os.Stderr, "child %s: %d exclusion marker collisions: two writers were inside the critical section at once\n", role, collisions)
+		os.Exit(1)
+	}
 	os.Exit(0)
 }
 
@@ -114,14 +118,17 @@ func increment(ctx context.Context, f *store.File, also func(store.Tx) error) er
 	return store.Update(ctx, f, func(tx store.Tx) error {
 		marker := markerPath(f.Path())
 		m, err := os.OpenFile(marker, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			if errors.Is(err, os.ErrExist) {
-				return errCollision
-			}
+		switch {
+		case errors.Is(err, os.ErrExist):
+			// Record it and carry on, so a broken lock also shows as
+			// lost updates; the child fails at the end.
+			collisions++
+		case err != nil:
 			return err
+		default:
+			m.Close()
+			defer os.Remove(marker)
 		}
-		m.Close()
-		defer os.Remove(marker)
 		n := 0
 		if v, err := tx.Get("counter"); err == nil {
 			n, _ = strconv.Atoi(string(v))
@@ -137,7 +144,9 @@ func increment(ctx context.Context, f *store.File, also func(store.Tx) error) er
 	})
 }
 
-var errCollision = errors.New("exclusion marker collision: two writers inside the critical section at once")
+// collisions counts the times this child found the exclusion marker
+// already there; the batch function runs on one goroutine at a time.
+var collisions int
 
 func markerPath(storePath string) string {
 	return filepath.Join(filepath.Dir(storePath), "critical.marker")
