@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -67,6 +70,7 @@ func TestScript(t *testing.T) {
 			"unchanged": cmdUnchanged,
 			"envfile":   cmdEnvfile,
 			"mode":      cmdMode,
+			"toolhive":  cmdToolhive,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -260,4 +264,22 @@ func runHush(t testing.TB, env []string, stdin []byte, args ...string) (stdout, 
 		t.Fatalf("hush %v: %v", args, err)
 	}
 	return o.Bytes(), e.Bytes(), code
+}
+
+// toolhive PASSWORD IN OUT writes OUT as ToolHive's encrypted store of the
+// JSON document IN: AES-256-GCM, key SHA-256(PASSWORD), nonce || ciphertext || tag.
+func cmdToolhive(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: toolhive PASSWORD IN OUT")
+	}
+	key := sha256.Sum256([]byte(args[0]))
+	block, err := aes.NewCipher(key[:])
+	ts.Check(err)
+	gcm, err := cipher.NewGCM(block)
+	ts.Check(err)
+	nonce := make([]byte, gcm.NonceSize())
+	_, err = rand.Read(nonce)
+	ts.Check(err)
+	out := gcm.Seal(nonce, nonce, []byte(ts.ReadFile(args[1])), nil)
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), out, 0o600))
 }
