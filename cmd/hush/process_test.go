@@ -89,7 +89,9 @@ func TestTerminalNoEcho(t *testing.T) {
 
 	const secret = "hunter2-typed-secret"
 	for i, prompt := range []string{"enter value for PW: ", "enter value for PW again: "} {
-		waitFor(t, func() bool { return strings.Count(screen.String(), prompt) > 0 && (i == 0 || strings.Contains(screen.String(), "again")) }, "prompt "+strconv.Itoa(i+1), screen)
+		waitFor(t, func() bool {
+			return strings.Count(screen.String(), prompt) > 0 && (i == 0 || strings.Contains(screen.String(), "again"))
+		}, "prompt "+strconv.Itoa(i+1), screen)
 		waitFor(t, func() bool { return !echoOn(ctrl) }, "echo off", screen)
 		if _, err := ctrl.Write([]byte(secret + "\n")); err != nil {
 			t.Fatal(err)
