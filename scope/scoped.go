@@ -131,7 +131,17 @@ func (s *ScopedView) fallback(ctx context.Context, name string, notFound error) 
 	v, err := s.p.Get(ctx, name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, notFound
+		// A migrator writes the scoped key before it deletes the bare
+		// one, so a bare key that vanished since the scoped read missed
+		// has moved: read the scoped key once more.
+		v, err := s.p.Get(ctx, s.prefix+name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, notFound
+		case err != nil:
+			return nil, s.fix(err)
+		}
+		return v, nil
 	case err != nil:
 		return nil, err
 	}
