@@ -166,10 +166,8 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	alice, bob = newMember(t, home, "alice"), newMember(t, home, "bob")
 	origin := filepath.Join(root, "origin.git")
 	alice.dir, bob.dir = filepath.Join(root, "alice"), filepath.Join(root, "bob")
-	alice.dir = root
-	alice.mustGit("init", "-q", "--bare", "-b", "main", origin)
-	alice.mustGit("init", "-q", "-b", "main", "alice")
-	alice.dir = filepath.Join(root, "alice")
+	runGit(t, alice.env, root, "init", "-q", "--bare", "-b", "main", origin)
+	runGit(t, alice.env, root, "init", "-q", "-b", "main", alice.dir)
 	configure(t, alice)
 	// One write: the recipients, a fingerprint key and SHARED.
 	initial := &store.Snapshot{
@@ -185,12 +183,13 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	}
 	alice.mustGit("add", ".gitattributes", ".gitignore", "store.age")
 	alice.mustGit("commit", "-q", "-m", "shared store")
+	if st := alice.mustGit("status", "--porcelain", "--ignored=no"); st != "" {
+		t.Fatalf("work tree not clean after the first commit (is the lock file ignored?):\n%s", st)
+	}
 	alice.mustGit("remote", "add", "origin", origin)
 	alice.mustGit("push", "-q", "-u", "origin", "main")
 
-	bob.dir = root
-	bob.mustGit("clone", "-q", origin, "bob")
-	bob.dir = filepath.Join(root, "bob")
+	runGit(t, bob.env, root, "clone", "-q", origin, bob.dir)
 	res := configure(t, bob)
 	if len(res.AddedPatterns) != 0 || len(res.AddedIgnores) != 0 {
 		t.Fatalf("setup in a clone changed committed files: %+v", res)
@@ -468,9 +467,8 @@ func TestGitMergeUnrelated(t *testing.T) {
 	t.Parallel()
 	alice, bob := newTeam(t, false)
 	root := filepath.Dir(bob.dir)
-	bob.dir = root
-	bob.mustGit("init", "-q", "-b", "main", "bob2")
 	bob.dir = filepath.Join(root, "bob2")
+	runGit(t, bob.env, root, "init", "-q", "-b", "main", bob.dir)
 	configure(t, bob)
 	if _, err := store.Create(context.Background(), bob.storePath(), []string{bob.recipient(), alice.recipient()}, store.Options{Identities: []age.Identity{bob.id}}); err != nil {
 		t.Fatal(err)
