@@ -139,6 +139,9 @@ func decodeDocument(b []byte) (*document, error) {
 				return nil, &DocumentError{Reason: "bad timestamp for " + quoteName(r.name)}
 			}
 			*ts = t.UTC().Format(time.RFC3339Nano)
+			if !validStamp(*ts) { // 9999-12-31T23:30:00-01:00 is in year 10000 in UTC
+				return nil, &DocumentError{Reason: "timestamp out of range for " + quoteName(r.name)}
+			}
 		}
 	}
 	return d, nil

@@ -49,6 +49,8 @@ func TestDocumentRefusals(t *testing.T) {
 		{"null entry", cpDoc(cpGood + `,"B":null`), "expected"},
 		{"value not a string", cpDoc(cpGood + `,"B":{"value":12345}`), "expected"},
 		{"bad timestamp", cpDoc(`"B":{"value":"` + cpSecret + `","created":"yesterday"}`), "timestamp"},
+		{"timestamp after 9999 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","created":"9999-12-31T23:30:00-01:00"}`), "timestamp out of range for B"},
+		{"timestamp before 0000 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","updated":"0000-01-01T00:30:00+01:00"}`), "timestamp out of range for B"},
 		{"trailing data", cpDoc(cpGood) + `{"version":1}`, "trailing data"},
 		{"trailing garbage", cpDoc(cpGood) + "\n" + cpSecret, "trailing data"},
 		{"truncated", cpDoc(cpGood)[:40], ""},

@@ -61,6 +61,12 @@ func FuzzDecodeDocument(f *testing.F) {
 			t.Fatalf("encoding is not a fixed point: %v\n%q\n%q", err, enc, enc2)
 		}
 		cpAgreesWithEncodingJSON(t, enc, s1)
+		// Where encoding/json also accepts the input, it reads the same
+		// document: nothing is silently dropped or changed on the way in.
+		var jd cpJSONDoc
+		if json.Unmarshal(in, &jd) == nil {
+			cpCompareJSON(t, "the input", jd, s1)
+		}
 	})
 }
 
@@ -74,6 +80,11 @@ func cpAgreesWithEncodingJSON(t *testing.T, enc []byte, want *Snapshot) {
 	if err := dec.Decode(&d); err != nil {
 		t.Fatalf("encoding/json cannot read the encoded document: %v\n%q", err, enc)
 	}
+	cpCompareJSON(t, "the encoded document", d, want)
+}
+
+func cpCompareJSON(t *testing.T, what string, d cpJSONDoc, want *Snapshot) {
+	t.Helper()
 	if len(d.Entries) != len(want.Entries) || strings.Join(d.Recipients, "\n") != strings.Join(want.Recipients, "\n") {
 		t.Fatalf("encoding/json sees %d entries, recipients %q; the store %d, %q", len(d.Entries), d.Recipients, len(want.Entries), want.Recipients)
 	}
@@ -83,11 +94,11 @@ func cpAgreesWithEncodingJSON(t *testing.T, enc []byte, want *Snapshot) {
 		if e.Encoding == "base64" {
 			v, _ = base64.StdEncoding.DecodeString(e.Value)
 		} else if !utf8.ValidString(e.Value) {
-			t.Fatalf("%q: a raw value that is not UTF-8", name)
+			t.Fatalf("in %s, %q: a raw value that is not UTF-8", what, name)
 		}
 		if !ok || !bytes.Equal(v, w.Value) || e.Description != w.Description ||
 			!e.Created.Equal(w.Created) || !e.Updated.Equal(w.Updated) {
-			t.Fatalf("%q: encoding/json reads %+v; the store %+v", name, e, w)
+			t.Fatalf("in %s, %q: encoding/json reads %+v; the store %+v", what, name, e, w)
 		}
 	}
 }
