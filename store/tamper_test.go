@@ -122,3 +122,52 @@ func cpSameAgeFile(a, b []byte) bool {
 	pb, err2 := io.ReadAll(armor.NewReader(bytes.NewReader(b)))
 	return err1 == nil && err2 == nil && bytes.Equal(pa, pb)
 }
+
+// age releases each 64 KiB chunk's plaintext before it has authenticated
+// the rest. A store whose first chunk alone is a valid document (the JSON
+// is padded with whitespace to the chunk boundary) must still be refused
+// when a later chunk is cut off or changed: the store reads to the end and
+// keeps nothing on error.
+func TestTamperAfterValidChunk(t *testing.T) {
+	ctx := context.Background()
+	id := cpX25519(t)
+	doc := []byte(`{"version":1,"recipients":["` + id.Recipient().String() + `"],"entries":{"K":{"value":"old value"}}}`)
+	const chunk = 64 << 10
+	plain := append(doc, bytes.Repeat([]byte(" "), chunk-len(doc))...)
+	plain = append(plain, bytes.Repeat([]byte("\n"), 100)...)
+	if _, err := decodeDocument(bytes.Clone(plain[:chunk])); err != nil {
+		t.Fatalf("the first chunk alone should be a valid document: %v", err)
+	}
+	file := cpEncrypt(t, plain, id.Recipient())
+	hdr := bytes.Index(file, []byte("\n--- "))
+	hdr += bytes.IndexByte(file[hdr+1:], '\n') + 2 // end of the header
+	second := hdr + 16 + chunk + 16                 // nonce, first sealed chunk
+	if len(file) != second+100+16 {
+		t.Fatalf("unexpected layout: %d bytes, second chunk at %d", len(file), second)
+	}
+	opts := Options{Identities: []age.Identity{id}}
+	p := cpPath(t)
+	cpWriteFile(t, p, file, 0o600)
+	if v, err := cpOpen(t, p, opts).Get(ctx, "K"); err != nil || string(v) != "old value" {
+		t.Fatalf("intact store: %q, %v", v, err)
+	}
+	flipped := bytes.Clone(file)
+	flipped[second+50] ^= 0x01
+	for what, b := range map[string][]byte{
+		"second chunk cut off":     file[:second],
+		"second chunk cut short":   file[:len(file)-1],
+		"second chunk flipped":     flipped,
+		"second chunk tag flipped": append(bytes.Clone(file[:len(file)-1]), file[len(file)-1]^0xff),
+	} {
+		cpWriteFile(t, p, b, 0o600)
+		f := cpOpen(t, p, opts)
+		v, err := f.Get(ctx, "K")
+		if !errors.Is(err, ErrDecrypt) || v != nil {
+			t.Fatalf("%s: get = %q, %v; want ErrDecrypt and no data", what, v, err)
+		}
+		var de *DecryptError
+		if !errors.As(err, &de) || !de.inPayload {
+			t.Fatalf("%s: %v is not a payload failure", what, err)
+		}
+	}
+}
