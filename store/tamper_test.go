@@ -141,7 +141,7 @@ func TestTamperAfterValidChunk(t *testing.T) {
 	file := cpEncrypt(t, plain, id.Recipient())
 	hdr := bytes.Index(file, []byte("\n--- "))
 	hdr += bytes.IndexByte(file[hdr+1:], '\n') + 2 // end of the header
-	second := hdr + 16 + chunk + 16                 // nonce, first sealed chunk
+	second := hdr + 16 + chunk + 16                // nonce, first sealed chunk
 	if len(file) != second+100+16 {
 		t.Fatalf("unexpected layout: %d bytes, second chunk at %d", len(file), second)
 	}
