@@ -18,7 +18,8 @@ import (
 
 const fixtureDir = "../fixtures/import"
 
-// toolhivePassword opens fixtures/import/toolhive.enc (see fixtures/README.md).
+// toolhivePassword opens fixtures/import/toolhive.enc and
+// toolhive-framed.enc (see fixtures/README.md).
 const toolhivePassword = "correct horse battery staple"
 
 func readFixture(t testing.TB, name string) []byte {
@@ -131,16 +132,23 @@ func TestFixtureJSON(t *testing.T) {
 }
 
 func TestFixtureToolHive(t *testing.T) {
-	got, err := ParseToolHive(readFixture(t, "toolhive.enc"), []byte(toolhivePassword))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, s := range got {
-		m[s.Name] = string(s.Value)
-	}
-	if d := diffMaps(m, wantToolHive); d != "" {
-		t.Fatalf("ParseToolHive(toolhive.enc):\n%s", d)
+	var got []Secret
+	for _, file := range []string{"toolhive.enc", "toolhive-framed.enc"} {
+		var err error
+		got, err = ParseToolHive(readFixture(t, file), []byte(toolhivePassword))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		m := map[string]string{}
+		for _, s := range got {
+			m[s.Name] = string(s.Value)
+		}
+		if d := diffMaps(m, wantToolHive); d != "" {
+			t.Fatalf("ParseToolHive(%s):\n%s", file, d)
+		}
+		if _, err := ParseToolHive(readFixture(t, file), []byte(toolhivePassword+" ")); !errors.Is(err, store.ErrDecrypt) {
+			t.Fatalf("%s with a wrong password: %v, want ErrDecrypt", file, err)
+		}
 	}
 	// Imported through the raw store, scoped keys land in their scopes.
 	f := newStore(t)
@@ -199,6 +207,11 @@ func TestBadInputsWriteNothing(t *testing.T) {
 	thv := readFixture(t, "toolhive.enc")
 	flipped := bytes.Clone(thv)
 	flipped[len(flipped)/2] ^= 1
+	framed := readFixture(t, "toolhive-framed.enc")
+	saltFlipped := bytes.Clone(framed)
+	saltFlipped[10] ^= 1
+	version2 := bytes.Clone(framed)
+	version2[6] = 2
 	type bad struct {
 		name, format string
 		data         []byte
@@ -227,6 +240,12 @@ func TestBadInputsWriteNothing(t *testing.T) {
 		{"toolhive truncated to a header", "toolhive", thv[:20], "truncated", store.ErrDecrypt},
 		{"toolhive empty file", "toolhive", nil, "truncated", store.ErrDecrypt},
 		{"toolhive flipped bit", "toolhive", flipped, "corrupt", store.ErrDecrypt},
+		{"framed toolhive body under another key", "toolhive", append(framed[:23:23], sealToolHive(t, `{"secrets":{"A":"SECRET"}}`, toolhivePassword)...), "wrong password", store.ErrDecrypt},
+		{"framed toolhive truncated header", "toolhive", framed[:20], "shorter than its header", store.ErrDecrypt},
+		{"framed toolhive truncated body", "toolhive", framed[:len(framed)-1], "truncated", store.ErrDecrypt},
+		{"framed toolhive header only", "toolhive", framed[:23], "its header, a nonce and a tag", store.ErrDecrypt},
+		{"framed toolhive salt changed", "toolhive", saltFlipped, "wrong password", store.ErrDecrypt},
+		{"framed toolhive unknown version", "toolhive", version2, "version 2 is not supported", nil},
 		{"toolhive not JSON", "toolhive", sealToolHive(t, `SECRET`, toolhivePassword), "not the expected JSON", nil},
 		{"toolhive non-string", "toolhive", sealToolHive(t, `{"secrets":{"A":1,"B":"SECRET"}}`, toolhivePassword), "is a number", nil},
 		{"toolhive bad scope", "toolhive", sealToolHive(t, `{"secrets":{"__thv_Work_x":"SECRET"}}`, toolhivePassword), "invalid scope", nil},
@@ -262,7 +281,7 @@ func TestBadInputsWriteNothing(t *testing.T) {
 // TestImportLeavesSourceAlone: importing from the fixture files leaves
 // them byte for byte and time for time as they were.
 func TestImportLeavesSourceAlone(t *testing.T) {
-	for _, name := range []string{"every-case.env", "flat.json", "toolhive.enc"} {
+	for _, name := range []string{"every-case.env", "flat.json", "toolhive.enc", "toolhive-framed.enc"} {
 		path := filepath.Join(fixtureDir, name)
 		fi0, err := os.Stat(path)
 		if err != nil {

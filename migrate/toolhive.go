@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
@@ -8,21 +9,33 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/crypto/argon2"
+
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
 
 // ToolHive's encrypted store, as read by ParseToolHive.
 const (
-	toolhivePrefix   = "__thv_"
-	toolhiveNonceLen = 12
-	toolhiveTagLen   = 16
+	toolhivePrefix    = "__thv_"
+	toolhiveNonceLen  = 12
+	toolhiveTagLen    = 16
+	toolhiveMagic     = "THVSEC" // starts a framed file
+	toolhiveVersion   = 1        // the framed format version read here
+	toolhiveHeaderLen = len(toolhiveMagic) + 1 + 16
 )
 
 // ParseToolHive decrypts a ToolHive encrypted secrets file and returns its
-// secrets under hush names. The format: AES-256-GCM with the key
-// SHA-256(password); the file is a 12-byte nonce, the ciphertext and the
-// 16-byte tag; the plaintext is the JSON document {"secrets": {name: value}}.
+// secrets under hush names. Both of ToolHive's formats are read:
+//
+//   - the original one: AES-256-GCM with the key SHA-256(password); the
+//     file is a 12-byte nonce, the ciphertext and the 16-byte tag;
+//   - the framed one that current ToolHive writes (and converts original
+//     files to when it opens them): "THVSEC", a version byte 1, a 16-byte
+//     salt, then a body as above whose key is Argon2id(password, salt,
+//     time 2, memory 19456 KiB, 1 thread).
+//
+// The plaintext is the JSON document {"secrets": {name: value}}.
 //
 // ToolHive's reserved keys __thv_<scope>_<name> become hush's reserved keys
 // __hush_<scope>_<name>, so a program's scoped secrets stay in their scope
@@ -34,11 +47,11 @@ const (
 // A wrong password, a truncated file and any tampering are errors wrapping
 // store.ErrDecrypt. Errors never contain a value.
 func ParseToolHive(data, password []byte) ([]Secret, error) {
-	if len(data) < toolhiveNonceLen+toolhiveTagLen {
-		return nil, &toolhiveDecryptError{fmt.Sprintf("file is %d bytes, shorter than a nonce and a tag (truncated?)", len(data))}
+	key, body, err := toolhiveKey(data, password)
+	if err != nil {
+		return nil, err
 	}
-	key := sha256.Sum256(password)
-	block, err := aes.NewCipher(key[:])
+	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: toolhive: %w", err)
 	}
@@ -46,7 +59,7 @@ func ParseToolHive(data, password []byte) ([]Secret, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: toolhive: %w", err)
 	}
-	plain, err := gcm.Open(nil, data[:toolhiveNonceLen], data[toolhiveNonceLen:], nil)
+	plain, err := gcm.Open(nil, body[:toolhiveNonceLen], body[toolhiveNonceLen:], nil)
 	if err != nil {
 		return nil, &toolhiveDecryptError{"wrong password, or the file is truncated or corrupt"}
 	}
@@ -74,6 +87,34 @@ func ParseToolHive(data, password []byte) ([]Secret, error) {
 		secrets[i].Name = name
 	}
 	return secrets, nil
+}
+
+// toolhiveKey derives the key of a ToolHive file and returns it with the
+// encrypted body that follows the header, if any.
+// Errors are those of ParseToolHive; a body too short to hold a nonce and a
+// tag is refused before the (deliberately slow) key derivation.
+func toolhiveKey(data, password []byte) (key, body []byte, err error) {
+	short := func(what string) error {
+		return &toolhiveDecryptError{fmt.Sprintf("file is %d bytes, shorter than %s (truncated?)", len(data), what)}
+	}
+	if !bytes.HasPrefix(data, []byte(toolhiveMagic)) {
+		if len(data) < toolhiveNonceLen+toolhiveTagLen {
+			return nil, nil, short("a nonce and a tag")
+		}
+		k := sha256.Sum256(password)
+		return k[:], data, nil
+	}
+	if len(data) < toolhiveHeaderLen {
+		return nil, nil, short("its header")
+	}
+	if v := data[len(toolhiveMagic)]; v != toolhiveVersion {
+		return nil, nil, &ParseError{Format: "toolhive", Reason: fmt.Sprintf("file format version %d is not supported (this hush reads version %d)", v, toolhiveVersion)}
+	}
+	if len(data) < toolhiveHeaderLen+toolhiveNonceLen+toolhiveTagLen {
+		return nil, nil, short("its header, a nonce and a tag")
+	}
+	salt := data[len(toolhiveMagic)+1 : toolhiveHeaderLen]
+	return argon2.IDKey(password, salt, 2, 19456, 1, 32), data[toolhiveHeaderLen:], nil
 }
 
 // toolhiveDecryptError wraps store.ErrDecrypt, the one cannot-decrypt
