@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/hush-secrets/hush/store"
@@ -238,9 +237,11 @@ func (p *dotenvParser) doubleQuoted() ([]byte, error) {
 
 // escape decodes the escape sequence after a backslash.
 func (p *dotenvParser) escape() (byte, error) {
-	bad := p.errorf(p.line, `unsupported escape sequence in a double-quoted value (supported: \n \r \t \" \\ \$ \' \xHH); use single quotes for a literal backslash`)
+	bad := func() (byte, error) {
+		return 0, p.errorf(p.line, `unsupported escape sequence in a double-quoted value (supported: \n \r \t \" \\ \$ \' \xHH); use single quotes for a literal backslash`)
+	}
 	if p.eof() {
-		return 0, bad
+		return bad()
 	}
 	c := p.data[p.pos]
 	p.pos++
@@ -255,16 +256,29 @@ func (p *dotenvParser) escape() (byte, error) {
 		return c, nil
 	case 'x':
 		if p.pos+2 > len(p.data) {
-			return 0, bad
+			return bad()
 		}
-		n, err := strconv.ParseUint(string(p.data[p.pos:p.pos+2]), 16, 8)
-		if err != nil {
-			return 0, bad
+		hi, ok1 := unhex(p.data[p.pos])
+		lo, ok2 := unhex(p.data[p.pos+1])
+		if !ok1 || !ok2 {
+			return bad()
 		}
 		p.pos += 2
-		return byte(n), nil
+		return hi<<4 | lo, nil
 	}
-	return 0, bad
+	return bad()
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // afterQuote accepts blanks and a comment after a closing quote.
