@@ -38,6 +38,7 @@ func TestParseDotenv(t *testing.T) {
 		{"export", "export A=1", sec("A", "1")},
 		{"export with tabs", "export\t\tA=1", sec("A", "1")},
 		{"a name that is the word export", "export=1", sec("export", "1")},
+		{"a name that starts with export", "exportX=1\nexport exporter=2", sec("exportX", "1", "exporter", "2")},
 		{"blanks around =", "  A \t=  1  ", sec("A", "1")},
 		{"empty", "A=", sec("A", "")},
 		{"empty with blanks", "A=   ", sec("A", "")},
