@@ -31,6 +31,7 @@ const (
 	envMarker   = "HUSH_RELIABILITY_MARKER"
 	envKey      = "HUSH_RELIABILITY_KEY"
 	envReady    = "HUSH_RELIABILITY_READY"
+	envChaos    = "HUSH_RELIABILITY_CHAOS" // "locked": the chaos process holds the lock while replacing it
 )
 
 // childMain runs the child role named by roleEnv and returns its exit code.
@@ -172,8 +173,12 @@ func childWaiter() error {
 // childChaos deletes and recreates the lock file (STORE.lock) in a loop,
 // alternating between unlink-then-create and rename of a fresh file over
 // it, until SIGTERM; it then prints how many times it replaced the file.
+// With HUSH_RELIABILITY_CHAOS=locked it first takes the flock of the file
+// it is about to replace (as a tool that deletes its lock file on release
+// does); otherwise it replaces the file under the holder's feet.
 func childChaos() error {
 	lock := os.Getenv(envStore) + ".lock"
+	locked := os.Getenv(envChaos) == "locked"
 	tmp := filepath.Join(filepath.Dir(lock), ".chaos-lock-tmp")
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM)
@@ -185,6 +190,17 @@ func childChaos() error {
 			return nil
 		default:
 		}
+		var held *os.File
+		if locked {
+			fh, err := os.OpenFile(lock, os.O_RDWR, 0)
+			if err == nil {
+				if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX); err != nil {
+					fh.Close()
+					return err
+				}
+				held = fh
+			}
+		}
 		if n%2 == 0 {
 			os.Remove(lock)
 			if fh, err := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
@@ -195,6 +211,9 @@ func childChaos() error {
 				fh.Close()
 				os.Rename(tmp, lock)
 			}
+		}
+		if held != nil {
+			held.Close() // releases the flock of the replaced file
 		}
 		n++
 		time.Sleep(time.Duration(100+n%400) * time.Microsecond)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,10 +20,15 @@ import (
 // the state before it or that state plus kN=vN: nothing acknowledged is
 // ever lost and nothing else changes.
 //
-// The kill delay is uniform in [0, 1.2 x the median unkilled run time], so
-// kills land in every phase: start-up, reading, waiting for the lock,
-// encrypting, writing the temp file, fsync, rename, directory fsync, and
-// some after exit (those are acknowledged writes).
+// Half the kills come at a random moment of the whole run (uniform in
+// [0, 1.2 x the median unkilled run time]): start-up, reading, waiting for
+// the lock, encrypting, writing, fsync, rename, directory fsync, and some
+// after exit (those are acknowledged writes). The other half are aimed at
+// the write: inotify reports the first change in the store's directory
+// (the temp file appearing) and the kill follows at a random moment of the
+// write window (1.2 x its calibrated median). A 256 KiB secret makes each
+// write long enough to be hit, and a long write(2) can itself be cut
+// short by SIGKILL.
 func part1Kill(ctx context.Context, s *suite) error {
 	const part = 1
 	f, err := s.newFixture(ctx, "kill")
@@ -34,17 +40,36 @@ func part1Kill(ctx context.Context, s *suite) error {
 		// run, so writing and fsyncing it take a measurable time.
 		return []byte(fmt.Sprintf("v%d-%s", n, strings.Repeat("x", 64)))
 	}
-	// Calibrate: the median run time of an unkilled `hush set`.
-	var durs []time.Duration
+	// A large secret makes every write a few hundred KiB, so writing and
+	// fsyncing the temp file take long enough to be hit (the kernel may
+	// also cut a large write short on SIGKILL).
+	if r := f.run(ctx, bytes.Repeat([]byte("ballast-"), 32<<10), "set", "ballast"); r.code != 0 {
+		return fmt.Errorf("hush set: %v: %s", r, r.stderr)
+	}
+	w, err := watchDir(f.dir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	// Calibrate: the median run time of an unkilled `hush set`, and of its
+	// write window (first change in the directory to exit).
+	var durs, windows []time.Duration
 	for i := 0; i < 9; i++ {
+		w.drain()
 		r := f.run(ctx, value(-i), "set", fmt.Sprintf("calib%d", i))
 		if r.code != 0 {
 			return fmt.Errorf("calibration: hush set: %v: %s", r, r.stderr)
 		}
+		end := time.Now()
 		durs = append(durs, r.dur)
+		select {
+		case t := <-w.events:
+			windows = append(windows, end.Sub(t))
+		default:
+		}
 	}
-	median := percentile(durs, 50)
-	s.rep.info(part, "median unkilled `hush set` run time", ms(median))
+	median, window := percentile(durs, 50), percentile(windows, 50)
+	s.rep.info(part, "median unkilled `hush set` run time / write window", ms(median)+" / "+ms(window))
 	model, err := f.state()
 	if err != nil {
 		return err
@@ -54,36 +79,53 @@ func part1Kill(ctx context.Context, s *suite) error {
 		acked[k] = v
 	}
 	var (
-		killed, ackedN, oldState, newState, midWrite, failedExit int
-		corrupt, lostAcks, neitherState, hushGetFail             int
-		tempAfterAck, tempPlain                                  int
-		examples                                                 []string
+		killed, ackedN, oldState, newState, midWrite, failedExit  int
+		corrupt, lostAcks, neitherState, hushGetFail, killedAimed int
+		tempAfterAck, tempPlain                                   int
+		examples                                                  []string
 	)
 	tempsSeen := map[string]bool{}
 	for i := 0; i < s.cfg.kills; i++ {
 		name := fmt.Sprintf("k%d", i)
 		val := value(i)
+		// Even rounds: a random moment of the whole run. Odd rounds: aimed
+		// at the write, a random moment of the write window after the
+		// first change appears in the store's directory.
+		aimed := i%2 == 1
 		cmd, stdout, stderr := f.command(ctx, val, "set", name)
-		delay := s.randDur(median * 12 / 10)
+		w.drain()
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
 			return err
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		timer := time.NewTimer(delay)
-		var werr error
-		select {
-		case werr = <-done:
-			timer.Stop()
-		case <-timer.C:
-			cmd.Process.Signal(syscall.SIGKILL)
-			werr = <-done
+		var (
+			werr  error
+			delay time.Duration
+		)
+		if aimed {
+			select {
+			case werr = <-done:
+			case <-w.events:
+				delay = s.randDur(window * 12 / 10)
+				werr = killAfter(cmd, done, delay)
+			}
+		} else {
+			delay = s.randDur(median * 12 / 10)
+			werr = killAfter(cmd, done, delay)
 		}
-		r := f.finish(cmd, werr, start, stdout, stderr, []string{"set", name, "(kill after " + delay.String() + ")"})
+		mode := "random"
+		if aimed {
+			mode = "aimed"
+		}
+		r := f.finish(cmd, werr, start, stdout, stderr, []string{"set", name, "(" + mode + " kill after " + delay.String() + ")"})
 		switch {
 		case r.sig == syscall.SIGKILL:
 			killed++
+			if aimed {
+				killedAimed++
+			}
 		case r.code == 0:
 			ackedN++
 			acked[name] = string(val)
@@ -106,7 +148,7 @@ func part1Kill(ctx context.Context, s *suite) error {
 			}
 			for _, t := range newTemps {
 				b, _ := os.ReadFile(filepath.Join(f.dir, t))
-				if bytes.Contains(b, []byte("xxxxxxxx")) {
+				if bytes.Contains(b, []byte("xxxxxxxx")) || bytes.Contains(b, []byte("ballast-ballast-")) {
 					tempPlain++
 				}
 			}
@@ -175,7 +217,7 @@ func part1Kill(ctx context.Context, s *suite) error {
 	}
 	rep := s.rep
 	rep.info(part, "hush set processes started", s.cfg.kills)
-	rep.info(part, "SIGKILLed before exiting", killed)
+	rep.info(part, "SIGKILLed before exiting (of which aimed at the write window)", fmt.Sprintf("%d (%d)", killed, killedAimed))
 	rep.info(part, "  of which: store left in the old state", oldState)
 	rep.info(part, "  of which: store already in the new state (killed after rename)", newState)
 	rep.info(part, "  of which: killed mid-write (left a temp file)", midWrite)
@@ -193,6 +235,20 @@ func part1Kill(ctx context.Context, s *suite) error {
 		rep.check(part, "first problems", joinMax(examples, 5), "none", false)
 	}
 	return nil
+}
+
+// killAfter SIGKILLs cmd after delay unless it exits first (done), and
+// returns Wait's error.
+func killAfter(cmd *exec.Cmd, done chan error, delay time.Duration) error {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		cmd.Process.Signal(syscall.SIGKILL)
+		return <-done
+	}
 }
 
 func mustRead(p string) []byte {

@@ -19,6 +19,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,7 +174,12 @@ func runSuite(ctx context.Context, cfg config, progress io.Writer) (*report, err
 	defer s.log.Close()
 	fmt.Fprintf(progress, "reliability: seed %d, temporary root %s\n", cfg.seed, root)
 	s.hush = cfg.hush
-	if s.hush == "" {
+	if s.hush != "" {
+		// hush runs in each fixture's home, so a relative path would break.
+		if s.hush, err = filepath.Abs(s.hush); err != nil {
+			return nil, err
+		}
+	} else {
 		if s.hush, err = buildHush(ctx, root); err != nil {
 			return nil, err
 		}

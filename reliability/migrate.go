@@ -23,7 +23,8 @@ const (
 func migNew(old string) string { return "__hush_" + migScope + "_" + old }
 
 // part8Migrate: `hush migrate apply --rule MIGP_=mig` over migKeys keys is
-// SIGKILLed at a random moment, migKills times, each time from the initial
+// SIGKILLed at a random moment (half the time aimed at its writes, after
+// inotify shows the first change in the store's directory), migKills times, each time from the initial
 // store (and half the time killed once more during the rerun). While it
 // runs, a reader decrypts the store in a loop; after each kill every secret
 // must be readable by its old name or its new one, in the file and through
@@ -54,19 +55,31 @@ func part8Migrate(ctx context.Context, s *suite) error {
 	restore := func() error { return os.WriteFile(f.path, initial, 0o600) }
 	apply := []string{"migrate", "apply", "--rule", migRule}
 
-	var durs []time.Duration
+	w, err := watchDir(f.dir)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	var durs, windows []time.Duration
 	for i := 0; i < 5; i++ {
 		if err := restore(); err != nil {
 			return err
 		}
+		w.drain()
 		r := f.run(ctx, nil, apply...)
 		if r.code != 0 {
 			return fmt.Errorf("calibration: hush migrate apply: %v: %s", r, r.stderr)
 		}
+		end := time.Now()
 		durs = append(durs, r.dur)
+		select {
+		case t := <-w.events:
+			windows = append(windows, end.Sub(t))
+		default:
+		}
 	}
-	median := percentile(durs, 50)
-	s.rep.info(part, "median unkilled migrate apply run time", ms(median))
+	median, window := percentile(durs, 50), percentile(windows, 50)
+	s.rep.info(part, "median unkilled migrate apply run time / write window", ms(median)+" / "+ms(window))
 
 	var (
 		kills, unreadable, cliUnreadable, notConverged, rerunWrote int
@@ -134,7 +147,14 @@ func part8Migrate(ctx context.Context, s *suite) error {
 					}
 				}
 			}()
-			r := s.runKilled(ctx, f, s.randDur(median*12/10), apply...)
+			// Half the kills at a random moment of the run, half aimed
+			// at the writes (after the first change in the directory).
+			var r result
+			if (i+round)%2 == 0 {
+				r = s.runKilled(ctx, f, nil, s.randDur(median*12/10), apply...)
+			} else {
+				r = s.runKilled(ctx, f, w, s.randDur(window*12/10), apply...)
+			}
 			close(stop)
 			wg.Wait()
 			if r.sig == syscall.SIGKILL {
@@ -184,8 +204,13 @@ func part8Migrate(ctx context.Context, s *suite) error {
 }
 
 // runKilled starts hush and SIGKILLs it after delay unless it exits first.
-func (s *suite) runKilled(ctx context.Context, f *fixture, delay time.Duration, args ...string) result {
+// With a watch, the delay counts from the first change in the watched
+// directory.
+func (s *suite) runKilled(ctx context.Context, f *fixture, w *dirWatch, delay time.Duration, args ...string) result {
 	cmd, stdout, stderr := f.command(ctx, nil, args...)
+	if w != nil {
+		w.drain()
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return result{code: -1, err: err}
@@ -193,13 +218,20 @@ func (s *suite) runKilled(ctx context.Context, f *fixture, delay time.Duration, 
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var err error
-	select {
-	case err = <-done:
-	case <-time.After(delay):
-		cmd.Process.Signal(syscall.SIGKILL)
-		err = <-done
+	if w == nil {
+		err = killAfter(cmd, done, delay)
+	} else {
+		select {
+		case err = <-done:
+		case <-w.events:
+			err = killAfter(cmd, done, delay)
+		}
 	}
-	return f.finish(cmd, err, start, stdout, stderr, append(args, "(kill after "+delay.String()+")"))
+	what := fmt.Sprintf("(kill %v after start)", delay)
+	if w != nil {
+		what = fmt.Sprintf("(kill %v after the first write)", delay)
+	}
+	return f.finish(cmd, err, start, stdout, stderr, append(args, what))
 }
 
 // missingSecrets lists the keys of want readable neither by their old name
