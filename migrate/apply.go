@@ -14,6 +14,8 @@ import (
 
 // Apply runs the migration unless the store records it complete, in which
 // case it reads only that record and writes nothing (Report.AlreadyDone).
+// p must be the raw store, not a User or Scoped view: the migration reads
+// and writes reserved keys.
 //
 // Every planned move goes through three steps, each idempotent:
 //
