@@ -207,10 +207,10 @@ func TestIdentityParseErrorsHideKeys(t *testing.T) {
 	h := cpHybrid(t).String()
 	flip := func(s string, i int) string { // change one data character: checksum fails
 		b := []byte(s)
-		if b[i] == 'q' {
-			b[i] = 'p'
+		if b[i] == 'Q' {
+			b[i] = 'P'
 		} else {
-			b[i] = 'q'
+			b[i] = 'Q'
 		}
 		return string(b)
 	}
