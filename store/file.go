@@ -251,10 +251,13 @@ func (f *File) read() (*document, error) {
 	if fi.Size() == 0 {
 		return nil, &StoreError{Path: f.path, Err: fmt.Errorf("%w (the file is empty)", ErrNoStore)}
 	}
-	ciphertext, err := io.ReadAll(io.LimitReader(fh, 2*MaxStoreSize))
-	if err != nil {
+	// Read into one buffer of the file's size (plus room to see EOF)
+	// rather than growing one from 512 bytes.
+	buf := bytes.NewBuffer(make([]byte, 0, min(fi.Size(), 2*MaxStoreSize)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(fh, 2*MaxStoreSize)); err != nil {
 		return nil, &StoreError{Path: f.path, Err: err}
 	}
+	ciphertext := buf.Bytes()
 	d, armored, err := decryptDocument(ciphertext, f.opts.Identities)
 	if err != nil {
 		return nil, &StoreError{Path: f.path, Err: err}
