@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,34 +91,54 @@ func decryptFloor(b *testing.B, raw []byte, id age.Identity) {
 	}
 }
 
+// cpu returns the CPU time (user and system) used by the process so far.
+// On a loaded machine it is steadier than the wall clock: time spent
+// waiting for a CPU is not counted.
+func cpu() time.Duration {
+	var r syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r)
+	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+}
+
 // paired runs op in the benchmark loop and, with the timer stopped, the
 // floor right after each op, so that both see the same machine load. It
-// reports the medians' ratio as x-floor, the floor's median, and the cost
-// per entry. Use it for operations of a millisecond or so.
+// reports the ratio of the wall-clock medians (x-floor) and of the total
+// CPU times (x-floor-cpu), the floor's median, and the cost per entry.
+// Use it for operations of a millisecond or so.
 func paired(b *testing.B, raw []byte, id age.Identity, n int, op func()) {
 	var ops, floors []time.Duration
+	var opCPU, floorCPU time.Duration
 	for b.Loop() {
-		t0 := time.Now()
+		c0, t0 := cpu(), time.Now()
 		op()
 		ops = append(ops, time.Since(t0))
 		b.StopTimer()
-		t1 := time.Now()
+		c1, t1 := cpu(), time.Now()
+		opCPU += c1 - c0
 		decryptFloor(b, raw, id)
 		floors = append(floors, time.Since(t1))
+		floorCPU += cpu() - c1
 		b.StartTimer()
 	}
 	mo, mf := median(ops), median(floors)
 	b.ReportMetric(float64(mo.Nanoseconds()), "median-ns")
 	b.ReportMetric(float64(mf.Nanoseconds()), "floor-ns")
 	b.ReportMetric(float64(mo)/float64(mf), "x-floor")
+	b.ReportMetric(float64(opCPU.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(opCPU)/float64(floorCPU), "x-floor-cpu")
 	b.ReportMetric(float64(mo.Nanoseconds())/float64(n), "ns/entry")
 }
 
-// unpaired reports, after a loop of fast operations, the floor measured
-// separately (median of at least 20 runs) and the ratio to it.
-func unpaired(b *testing.B, raw []byte, id age.Identity, n int) {
+// unpaired runs a loop of fast operations, then reports their CPU time
+// per op and, measured separately (median of at least 20 runs), the floor
+// and the ratio to it.
+func unpaired(b *testing.B, raw []byte, id age.Identity, n int, op func()) {
+	c0 := cpu()
+	for b.Loop() {
+		op()
+	}
+	opCPU := (cpu() - c0) / time.Duration(b.N)
 	perOp := b.Elapsed() / time.Duration(b.N)
-	b.StopTimer()
 	var floors []time.Duration
 	for range 20 {
 		t0 := time.Now()
@@ -125,6 +146,7 @@ func unpaired(b *testing.B, raw []byte, id age.Identity, n int) {
 		floors = append(floors, time.Since(t0))
 	}
 	mf := median(floors)
+	b.ReportMetric(float64(opCPU.Nanoseconds()), "cpu-ns/op")
 	b.ReportMetric(float64(mf.Nanoseconds()), "floor-ns")
 	b.ReportMetric(float64(perOp)/float64(mf), "x-floor")
 	b.ReportMetric(float64(perOp.Nanoseconds())/float64(n), "ns/entry")
@@ -160,12 +182,11 @@ func BenchmarkStore(b *testing.B) {
 			if _, err := f.Get(ctx, probe); err != nil {
 				b.Fatal(err)
 			}
-			for b.Loop() {
+			unpaired(b, raw, id, n, func() {
 				if _, err := f.Get(ctx, probe); err != nil {
 					b.Fatal(err)
 				}
-			}
-			unpaired(b, raw, id, n)
+			})
 		})
 		b.Run(fmt.Sprintf("ListFirst/entries=%d", n), func(b *testing.B) {
 			paired(b, raw, id, n, func() {
@@ -176,12 +197,11 @@ func BenchmarkStore(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("ListCached/entries=%d", n), func(b *testing.B) {
 			f := open(b, path, id)
-			for b.Loop() {
+			unpaired(b, raw, id, n, func() {
 				if es, err := f.List(ctx); err != nil || len(es) != n {
 					b.Fatal(len(es), err)
 				}
-			}
-			unpaired(b, raw, id, n)
+			})
 		})
 		// Set through a long-lived *store.File: lock, re-validate the
 		// cache, encode, encrypt, write, fsync the file and the directory.

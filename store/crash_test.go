@@ -127,8 +127,9 @@ func TestCrashKill9(t *testing.T) {
 		}(cur.stdout)
 		fmt.Fprintf(cur.stdin, "go %d\n", next)
 		goAt := time.Now()
-		// Kill somewhere within about two Sets of the go, uniformly.
-		wait := time.Duration(rng.Int64N(int64(2 * perSet)))
+		// Kill somewhere within about one and a half Sets of the go,
+		// uniformly: most kills land inside the first Set, at any step.
+		wait := time.Duration(rng.Int64N(int64(3 * perSet / 2)))
 		if d := time.Until(goAt.Add(wait)); d > 0 {
 			time.Sleep(d)
 		}
