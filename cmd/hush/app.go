@@ -34,9 +34,13 @@ type app struct {
 	quiet       bool
 	verbose     bool
 
-	// ctx ends on SIGINT or SIGTERM: lock waits and prompts give up, and
-	// a write in progress completes or leaves the store as it was.
-	ctx context.Context
+	// ctx ends on SIGINT or SIGTERM once watchSignals ran (commands that
+	// write or prompt): lock waits and prompts give up, and a write in
+	// progress completes or leaves the store as it was. Read-only commands
+	// keep the default signal behaviour, which costs nothing at start-up.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	signals chan os.Signal
 	// started is set once a command's own code runs. An error before
 	// that came from cobra parsing the command line: a usage error.
 	started bool
@@ -58,9 +62,10 @@ type app struct {
 // an exit code. It never calls os.Exit.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	a := newApp(stdin, stdout, stderr, env)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a.ctx = ctx
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a.ctx, a.cancel = ctx, cancel
+	defer a.stopSignals()
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -109,6 +114,9 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
+			if cmd.Annotations[readOnly] == "" {
+				a.watchSignals()
+			}
 			if cmd.Flags().Changed("scope") && a.scopeFlag == "" {
 				return usageErrorf("--scope needs a scope name")
 			}
@@ -134,10 +142,10 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 
 	root.AddCommand(
 		a.initCmd(), a.keygenCmd(),
-		a.setCmd(), a.getCmd(), a.rmCmd(), a.mvCmd(), a.lsCmd(),
-		a.execCmd(), a.exportCmd(), a.importCmd(),
+		a.setCmd(), readOnlyCmd(a.getCmd()), a.rmCmd(), a.mvCmd(), readOnlyCmd(a.lsCmd()),
+		readOnlyCmd(a.execCmd()), readOnlyCmd(a.exportCmd()), a.importCmd(),
 		a.recipientsCmd(), a.migrateCmd(), a.doctorCmd(),
-		a.versionCmd(), a.completionCmd(),
+		readOnlyCmd(a.versionCmd()), readOnlyCmd(a.completionCmd()),
 	)
 	// The teams helper registers `hush git` here (cmd/hush/git.go):
 	root.AddCommand(newGitCmd(a)) // HUSH-GIT-HOOK
@@ -145,6 +153,40 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	}
 	return root
+}
+
+// readOnly annotates commands that never write the store nor prompt by
+// themselves: they keep the default signal handling (see app.ctx).
+const readOnly = "hush-read-only"
+
+func readOnlyCmd(c *cobra.Command) *cobra.Command {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[readOnly] = "true"
+	return c
+}
+
+// watchSignals makes SIGINT and SIGTERM cancel a.ctx instead of killing
+// the process. It is idempotent.
+func (a *app) watchSignals() {
+	if a.signals != nil || a.cancel == nil {
+		return
+	}
+	a.signals = make(chan os.Signal, 1)
+	signal.Notify(a.signals, os.Interrupt, syscall.SIGTERM)
+	go func(ch <-chan os.Signal, cancel context.CancelFunc) {
+		if _, ok := <-ch; ok {
+			cancel()
+		}
+	}(a.signals, a.cancel)
+}
+
+func (a *app) stopSignals() {
+	if a.signals != nil {
+		signal.Stop(a.signals)
+		close(a.signals)
+	}
 }
 
 // groupRunE makes a command that only groups subcommands fail with a

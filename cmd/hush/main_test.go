@@ -30,6 +30,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HUSH_TEST_MAIN") == "1" {
 		hushMain()
 	}
+	// A -race binary sleeps a second at exit unless told otherwise; the
+	// scripts start hundreds of them. (testscript passes GORACE on.)
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	testscript.Main(m, map[string]func(){"hush": hushMain})
 }
 
@@ -243,7 +248,7 @@ func ageTools() error {
 func hushCmd(t testing.TB, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append([]string{"HUSH_TEST_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Env = append([]string{"HUSH_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "GORACE=" + os.Getenv("GORACE")}, env...)
 	return cmd
 }
 

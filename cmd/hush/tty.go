@@ -47,6 +47,7 @@ func (a *app) stdinTerminal() (int, bool) {
 // off. The newline is not part of the result. An interrupt (ctx ends)
 // restores the terminal's echo and returns at once.
 func (a *app) readHidden(fd int, out io.Writer, prompt string) ([]byte, error) {
+	a.watchSignals()
 	state, err := term.GetState(fd)
 	if err != nil {
 		return nil, fmt.Errorf("reading from the terminal: %w", err)
