@@ -67,7 +67,12 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 				}
 				return []byte("s3cret pass"), nil
 			}
-			ids := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: ask})
+			// Found as a --identity file, the way the CLI reads it.
+			found, err := FindIdentities(IdentitySource{Files: []string{key}, Getenv: cpEnv(nil), IdentityOptions: IdentityOptions{Passphrase: ask}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := found.Identities
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("parsing asked for the passphrase %d times; want 0", n)
 			}
@@ -121,7 +126,7 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 				t.Fatalf("wrong passphrase: get = %q, %v; want ErrDecrypt", v, err)
 			}
 			none := cpParse(t, key, cpReadFile(t, key), IdentityOptions{})
-			_, err := cpOpen(t, p, Options{Identities: none}).List(ctx)
+			_, err = cpOpen(t, p, Options{Identities: none}).List(ctx)
 			if !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), "passphrase") {
 				t.Fatalf("no passphrase source: list error = %v; want ErrDecrypt naming the passphrase", err)
 			}
@@ -142,7 +147,13 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 				calls.Add(1)
 				return []byte("id pass"), nil
 			}
-			ids := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: ask})
+			idPath := filepath.Join(t.TempDir(), "id.txt.age")
+			cpWriteFile(t, idPath, data, 0o600)
+			found, err := FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": idPath}), IdentityOptions: IdentityOptions{Passphrase: ask}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := found.Identities
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("parsing asked for the passphrase %d times; want 0 (lazy)", n)
 			}
@@ -153,7 +164,7 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 
 			_, p := cpCreate(t, []string{inner.Recipient().String()}, Options{Identities: []age.Identity{inner}})
 			wrong := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("nope"), nil }})
-			_, err := cpOpen(t, p, Options{Identities: wrong}).List(ctx)
+			_, err = cpOpen(t, p, Options{Identities: wrong}).List(ctx)
 			if !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("wrong passphrase: %v; want ErrDecrypt", err)
 			}
