@@ -29,6 +29,15 @@ lint:
 	$(GO) vet $(PKGS)
 	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed; ran go vet only"; fi
 
+# Build hush and run its main job on a throwaway store in a temporary HOME.
+demo:
+	GO=$(GO) BIN=$(BIN) bash scripts/demo.sh
+
+# `hush get` as a whole process against `age -d` of the same 1,000-entry
+# store (docs/BENCHMARKS.md, "CLI").
+bench-cli:
+	GO=$(GO) BIN=$(BIN) bash scripts/bench-cli.sh $(RUNS)
+
 # The reliability suite at full size (long); see docs/RELIABILITY.md.
 reliability:
 	GO=$(GO) bash scripts/reliability.sh $(RELIABILITY_FLAGS)
