@@ -89,7 +89,9 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 			return err
 		default:
 			if rs, err = recipientsOf(found.Identities); err != nil {
-				return err
+				if rs, err = a.recipientsOfEncrypted(found.Paths); err != nil {
+					return err
+				}
 			}
 			if o.PQ && !anyPQ(rs) {
 				return withHint(fmt.Errorf("%w: --pq: the identity from %s is not post-quantum", errRefused, found.From),
@@ -277,4 +279,55 @@ func writeIdentity(w io.Writer, pq bool, pass []byte) (string, error) {
 		return "", err
 	}
 	return recipient, aw.Close()
+}
+
+// recipientsOfEncrypted derives the recipients of passphrase-encrypted
+// identity files by unlocking them (the passphrase is asked once per
+// process, shared with the store's own prompt).
+func (a *app) recipientsOfEncrypted(paths []string) ([]string, error) {
+	var rs []string
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.HasPrefix(data, []byte("age-encryption.org/")) && !bytes.HasPrefix(bytes.TrimSpace(data), []byte(armor.Header)) {
+			continue
+		}
+		pass, err := a.askPassphrase(fmt.Sprintf("passphrase for identity file %s", p))
+		if err != nil {
+			return nil, withHint(&store.DecryptError{Reason: err}, "pass the public key with -r RECIPIENT instead")
+		}
+		sid, err := age.NewScryptIdentity(string(pass))
+		clear(pass)
+		if err != nil {
+			return nil, err
+		}
+		var r io.Reader = bytes.NewReader(data)
+		if !bytes.HasPrefix(data, []byte("age-encryption.org/")) {
+			r = armor.NewReader(r)
+		}
+		pr, err := age.Decrypt(r, sid)
+		if err != nil {
+			return nil, &store.DecryptError{Reason: fmt.Errorf("identity file %s: wrong passphrase or corrupt file: %w", p, err)}
+		}
+		plain, err := io.ReadAll(io.LimitReader(pr, 1<<20))
+		if err != nil {
+			return nil, &store.DecryptError{Reason: fmt.Errorf("identity file %s: %w", p, err)}
+		}
+		ids, err := store.ParseIdentities(p, plain, store.IdentityOptions{})
+		clear(plain)
+		if err != nil {
+			return nil, err
+		}
+		more, err := recipientsOf(ids)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, more...)
+	}
+	if len(rs) == 0 {
+		return recipientsOf(nil)
+	}
+	return rs, nil
 }
