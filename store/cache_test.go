@@ -138,3 +138,38 @@ func TestCacheSeesOtherFileAtOnce(t *testing.T) {
 		t.Fatalf("after the other File deleted k: %v", err)
 	}
 }
+
+// Every write gives the store a modification time later than the one it
+// replaces, even when the clock is behind the old file's time (a clock
+// stepped back, or two writes within one tick of a coarse file-system
+// clock): with inode numbers reused, (inode, size, mtime) must never
+// repeat, or a cache keyed on it could serve an older version.
+func TestModTimeAlwaysAdvances(t *testing.T) {
+	ctx := context.Background()
+	f, ident := newStore(t)
+	if err := f.Set(ctx, "k", tickValue(0)); err != nil {
+		t.Fatal(err)
+	}
+	ahead := time.Now().Add(time.Hour)
+	if err := os.Chtimes(f.Path(), time.Time{}, ahead); err != nil {
+		t.Fatal(err)
+	}
+	reader := openAs(t, f.Path(), ident)
+	last := ahead
+	for i := 1; i <= 5; i++ {
+		if v, err := reader.Get(ctx, "k"); err != nil || string(v) != string(tickValue(i-1)) {
+			t.Fatalf("Get = %q, %v; want %s", v, err, tickValue(i-1))
+		}
+		if err := f.Set(ctx, "k", tickValue(i)); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(f.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.ModTime().After(last) {
+			t.Fatalf("write %d: mtime %v, not after the replaced store's %v", i, fi.ModTime(), last)
+		}
+		last = fi.ModTime()
+	}
+}

@@ -422,9 +422,15 @@ func (f *File) write(d *document, verify bool) error {
 			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
 		}
 	}
+	var prev time.Time // the replaced store's modification time
+	if fi, err := os.Stat(f.path); err == nil {
+		prev = fi.ModTime()
+	}
 	err = atomicfile.Write(f.path, 0o600, f.opts.fault, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return err
+		}
+		return laterThan(w, prev)
 	})
 	if err != nil {
 		var ae *atomicfile.Error
@@ -445,6 +451,32 @@ func (f *File) write(d *document, verify bool) error {
 		return nil
 	}
 	f.cached, f.cacheID = d, idOf(fi)
+	return nil
+}
+
+// laterThan gives the temp file w a modification time after prev, if it
+// does not have one: within one tick of a coarse file-system clock, or
+// after the clock stepped back, the new store could otherwise show the
+// same inode (numbers are reused), size and times as an earlier version,
+// and a cache keyed on them would serve that version. Where the file
+// system keeps whole seconds, the time moves to the next second.
+func laterThan(w io.Writer, prev time.Time) error {
+	tf, ok := w.(*os.File)
+	if !ok || prev.IsZero() {
+		return nil
+	}
+	for _, next := range []time.Time{prev.Add(time.Nanosecond), prev.Truncate(time.Second).Add(time.Second)} {
+		fi, err := tf.Stat()
+		if err != nil {
+			return err
+		}
+		if fi.ModTime().After(prev) {
+			return nil
+		}
+		if err := os.Chtimes(tf.Name(), time.Time{}, next); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
