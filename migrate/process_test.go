@@ -87,7 +87,8 @@ type proc struct {
 func startChild(t *testing.T, path, idFile string, keys int, unbatched, wait bool) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
+	// The race detector sleeps a second before a process exits, unless told not to.
+	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"),
 		"HUSH_MIGRATE_CHILD=apply", "HUSH_MIGRATE_STORE="+path, "HUSH_MIGRATE_IDENTITY="+idFile,
 		"HUSH_MIGRATE_KEYS="+strconv.Itoa(keys),
 		"HUSH_MIGRATE_UNBATCHED="+map[bool]string{true: "1"}[unbatched],
@@ -153,8 +154,9 @@ func (s *snapshot) restore(t *testing.T, path string) {
 // moments and checks, after every kill, that every secret is readable with
 // its original value (old name or fallback) and nothing was overwritten.
 // The store is reused from kill to kill, so the migration advances across
-// kills and they land in every phase; when a run completes, the end state
-// is checked and the seeded store restored. A final in-process rerun must
+// kills and they land in every phase (the delays are drawn from the time
+// an unkilled run takes); when a run completes, the end state is checked
+// and the seeded store restored. A final in-process rerun must
 // complete with the expected end state.
 //
 // With atomic batches (the file store as it is) a 200-key migration is two
@@ -177,12 +179,26 @@ func TestKillAnyMoment(t *testing.T) {
 		idFile := writeIdentity(t, snap.dir, snap.id)
 		path := filepath.Join(snap.dir, "kill.age")
 		snap.restore(t, path)
+		// An unkilled run measures how long a whole migration takes on this
+		// machine now; kills are then spread over that time, so that they
+		// land in every phase however fast or loaded the machine is.
+		p := startChild(t, path, idFile, ph.keys, ph.unbatched, false)
+		t0 := time.Now()
+		if _, err := p.stdout.ReadString('\n'); err != nil { // the report, once Apply returned
+			t.Fatal(err)
+		}
+		span := min(time.Since(t0), 2*time.Second)
+		if err := p.cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		sc.checkFinal(t, snap.open(t, path))
+		snap.restore(t, path)
 		kills, completed, restarts := 0, 0, 0
 		landed := map[string]int{} // the phase each kill left the store in
 		start := time.Now()
 		for kills < ph.kills {
 			p := startChild(t, path, idFile, ph.keys, ph.unbatched, false)
-			time.Sleep(rand.N(30 * time.Millisecond))
+			time.Sleep(rand.N(span))
 			p.cmd.Process.Signal(syscall.SIGKILL)
 			err := p.cmd.Wait()
 			var ee *exec.ExitError
@@ -213,8 +229,11 @@ func TestKillAnyMoment(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc.checkFinal(t, disk)
-		t.Logf("%d keys, unbatched=%v: %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
-			ph.keys, ph.unbatched, kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
+		t.Logf("%d keys, unbatched=%v: a whole run took %v; %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
+			ph.keys, ph.unbatched, span.Round(time.Millisecond), kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
+		if landed["before"] == 0 || landed["copying"]+landed["deleting"] == 0 {
+			t.Errorf("the kills did not land both before and during the migration: %v", landed)
+		}
 	}
 }
 
