@@ -30,18 +30,20 @@ import (
 type config struct {
 	parts []int
 
-	kills       int // part 1: SIGKILLed writers
-	procs       int // parts 2 and 3: processes of each kind
-	perProc     int // parts 2 and 3: writes per process
-	hungRounds  int // part 4: rounds
-	ioErrnos    []string
-	ioMax       int // part 5: highest occurrence N tried per syscall
-	tamperKiB   int // part 6: approximate size of the swept store
-	tamperStep  int // part 6: sweep every n-th byte and length
-	tamperArmor int // part 6: approximate size of the armored store swept (bytes)
-	migKeys     int // part 8: keys moved
-	migKills    int // part 8: killed migrations
-	workers     int // parallel hush processes where parts allow it
+	kills         int // part 1: SIGKILLed writers
+	procs         int // parts 2 and 3: processes of each kind
+	perProc       int // parts 2 and 3: writes per process
+	hungRounds    int // part 4: rounds
+	ioErrnos      []string
+	ioMax         int // part 5: highest occurrence N tried per syscall
+	tamperKiB     int // part 6: size of the fully swept binary store (KiB)
+	tamperStep    int // part 6: sweep every n-th byte offset and length
+	tamperArmor   int // part 6: size of the armored store swept (bytes)
+	tamperChunked int // part 6: window swept in full around the two-chunk store's boundaries
+	tamperSparse  int // part 6: stride of the two-chunk sweep elsewhere
+	migKeys       int // part 8: keys moved
+	migKills      int // part 8: killed migrations
+	workers       int // parallel hush processes where parts allow it
 
 	seed    uint64
 	keep    bool   // keep the temporary root
@@ -52,19 +54,21 @@ type config struct {
 // defaultConfig is the full run (`make reliability`).
 func defaultConfig() config {
 	return config{
-		parts:       []int{1, 2, 3, 4, 5, 6, 7, 8, 9},
-		kills:       2000,
-		procs:       8,
-		perProc:     250,
-		hungRounds:  20,
-		ioErrnos:    []string{"EIO", "ENOSPC"},
-		ioMax:       64,
-		tamperKiB:   66,
-		tamperStep:  1,
-		tamperArmor: 1200,
-		migKeys:     200,
-		migKills:    200,
-		workers:     2,
+		parts:         []int{1, 2, 3, 4, 5, 6, 7, 8, 9},
+		kills:         2000,
+		procs:         8,
+		perProc:       250,
+		hungRounds:    20,
+		ioErrnos:      []string{"EIO", "ENOSPC"},
+		ioMax:         64,
+		tamperKiB:     4,
+		tamperStep:    1,
+		tamperArmor:   800,
+		tamperChunked: 256,
+		tamperSparse:  257,
+		migKeys:       200,
+		migKills:      200,
+		workers:       2,
 	}
 }
 
@@ -88,9 +92,11 @@ func cliMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.hungRounds, "hung-rounds", cfg.hungRounds, "part 4: rounds of stop/timeout/kill/handover")
 	errnos := fs.String("io-errnos", strings.Join(cfg.ioErrnos, ","), "part 5: errnos to inject")
 	fs.IntVar(&cfg.ioMax, "io-max", cfg.ioMax, "part 5: highest occurrence N tried per syscall")
-	fs.IntVar(&cfg.tamperKiB, "tamper-kib", cfg.tamperKiB, "part 6: size of the swept binary store in KiB (over 64 gives two age chunks)")
+	fs.IntVar(&cfg.tamperKiB, "tamper-kib", cfg.tamperKiB, "part 6: size in KiB of the binary store swept in full (0 = skip)")
 	fs.IntVar(&cfg.tamperStep, "tamper-step", cfg.tamperStep, "part 6: sweep every n-th byte offset and length (1 = all)")
-	fs.IntVar(&cfg.tamperArmor, "tamper-armor", cfg.tamperArmor, "part 6: size in bytes of the swept armored store (0 = skip)")
+	fs.IntVar(&cfg.tamperArmor, "tamper-armor", cfg.tamperArmor, "part 6: size in bytes of the armored store swept in full, all 8 bits (0 = skip)")
+	fs.IntVar(&cfg.tamperChunked, "tamper-chunk-window", cfg.tamperChunked, "part 6: bytes swept in full around the header, chunk boundary and end of a 66 KiB two-chunk store (0 = skip)")
+	fs.IntVar(&cfg.tamperSparse, "tamper-sparse", cfg.tamperSparse, "part 6: stride of the two-chunk sweep away from those regions")
 	fs.IntVar(&cfg.migKeys, "mig-keys", cfg.migKeys, "part 8: keys the migration moves")
 	fs.IntVar(&cfg.migKills, "mig-kills", cfg.migKills, "part 8: killed migrations")
 	fs.IntVar(&cfg.workers, "workers", cfg.workers, "parallel hush processes in parts 6 and 7")
@@ -192,6 +198,7 @@ func runSuite(ctx context.Context, cfg config, progress io.Writer) (*report, err
 		}
 		s.rep.info(p, "duration", time.Since(start).Round(100*time.Millisecond))
 		fmt.Fprintf(progress, "reliability: part %d done in %v\n", p, time.Since(start).Round(100*time.Millisecond))
+		s.rep.printParts(progress, map[int]bool{p: true}) // in case a later part never ends
 	}
 	return s.rep, nil
 }

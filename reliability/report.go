@@ -72,9 +72,17 @@ func (r *report) failures() []row {
 
 // print writes the table, ordered by part (rows of one part keep the
 // order in which they were added).
-func (r *report) print(w io.Writer) {
+func (r *report) print(w io.Writer) { r.printParts(w, nil) }
+
+// printParts writes the rows of the given parts (all if nil).
+func (r *report) printParts(w io.Writer, parts map[int]bool) {
 	r.mu.Lock()
-	rows := append([]row(nil), r.rows...)
+	var rows []row
+	for _, x := range r.rows {
+		if parts == nil || parts[x.part] {
+			rows = append(rows, x)
+		}
+	}
 	r.mu.Unlock()
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].part < rows[j].part })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -29,7 +29,8 @@ func smokeConfig() config {
 	c.ioMax = 4
 	c.tamperKiB = 1
 	c.tamperStep = 61
-	c.tamperArmor = 900
+	c.tamperArmor = 700
+	c.tamperChunked, c.tamperSparse = 64, 8192
 	c.migKeys, c.migKills = 10, 3
 	return c
 }
