@@ -71,12 +71,15 @@ func TestConformance(t *testing.T) {
 			withNeighbours(t, m, scopeNeighbours)
 			return mustScoped(t, m, "a")
 		},
-		"Scoped(file,a).WithFallback": func(t *testing.T) store.Provider {
+		// The compositions below run over memory stores, which share the
+		// file store's semantics, to keep the suite fast; the file store
+		// is covered by the cases above and by the isolation property.
+		"Scoped(memory,a).WithFallback": func(t *testing.T) store.Provider {
 			// A fallback whose migration is done behaves as no fallback,
 			// even with bare keys of the same names present.
-			f := newFile(t)
-			withNeighbours(t, f, scopeNeighbours)
-			return mustScoped(t, f, "a").WithFallback(func(string) bool { return true }, doneAlready)
+			m := store.NewMemory()
+			withNeighbours(t, m, scopeNeighbours)
+			return mustScoped(t, m, "a").WithFallback(func(string) bool { return true }, doneAlready)
 		},
 		"User(Scoped(file,a))": func(t *testing.T) store.Provider {
 			f := newFile(t)
@@ -84,11 +87,11 @@ func TestConformance(t *testing.T) {
 			withNeighbours(t, mustScoped(t, f, "a"), userNeighbours)
 			return scope.User(mustScoped(t, f, "a"))
 		},
-		"Scoped(Scoped(file,a),b)": func(t *testing.T) store.Provider {
-			f := newFile(t)
-			withNeighbours(t, f, scopeNeighbours)
-			withNeighbours(t, mustScoped(t, f, "a"), []string{"k", "__hush_c_k", "__hush_b_"})
-			return mustScoped(t, mustScoped(t, f, "a"), "b")
+		"Scoped(Scoped(memory,a),b)": func(t *testing.T) store.Provider {
+			m := store.NewMemory()
+			withNeighbours(t, m, scopeNeighbours)
+			withNeighbours(t, mustScoped(t, m, "a"), []string{"k", "__hush_c_k", "__hush_b_"})
+			return mustScoped(t, mustScoped(t, m, "a"), "b")
 		},
 	}
 	for name, newProvider := range cases {

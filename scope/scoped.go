@@ -10,7 +10,10 @@ import (
 )
 
 // ScopedView is a Provider that keeps its keys in one reserved scope of an
-// underlying Provider. Build it with [Scoped].
+// underlying Provider. Build it with [Scoped]. A ScopedView is never
+// modified after it is built, so it is safe for concurrent use whenever
+// the underlying Provider is; the same holds for [UserView] and
+// [ReadOnlyView].
 type ScopedView struct {
 	p      store.Provider
 	scope  string
