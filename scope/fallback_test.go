@@ -184,3 +184,38 @@ func TestFallbackBareErrorNamesTheBareKey(t *testing.T) {
 	_, err := a.Get(ctx, n)
 	wantKeyError(t, err, "get", n, syscall.EIO)
 }
+
+// mover is a real file store on which a migrator moves a key (writes the
+// scoped key, deletes the bare one) just before the bare key is read: the
+// race between a Scoped Get with fallback and a running migration.
+type mover struct {
+	*store.File
+	bare, scoped string
+}
+
+func (m *mover) Get(ctx context.Context, name string) ([]byte, error) {
+	if name == m.bare {
+		v, err := m.File.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.File.Set(ctx, m.scoped, v); err != nil {
+			return nil, err
+		}
+		if err := m.File.Delete(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	return m.File.Get(ctx, name)
+}
+
+// TestFallbackKeyMovedMidRead: a key moved between the scoped read and the
+// bare read is found under its new name, not reported missing.
+func TestFallbackKeyMovedMidRead(t *testing.T) {
+	f := newFile(t)
+	set(t, f, "TOKEN_x", "moving")
+	m := &mover{File: f, bare: "TOKEN_x", scoped: scope.Key("a", "TOKEN_x")}
+	a := mustScoped(t, m, "a").WithFallback(tokens, (&migration{}).check)
+	wantValue(t, a, "TOKEN_x", "moving")
+	wantAbsent(t, f, "TOKEN_x")
+}

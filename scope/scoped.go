@@ -65,8 +65,9 @@ func (s *ScopedView) Scope() string { return s.scope }
 // caller after the migration.
 //
 // An error from done, or any error other than not-found from the bare
-// read, is returned rather than taken as absence. If legacy or done is
-// nil the copy has no fallback.
+// read, is returned rather than taken as absence. If the bare key is gone
+// too, the scoped key is read once more, since a migrator writes it before
+// deleting the bare one. If legacy or done is nil the copy has no fallback.
 func (s *ScopedView) WithFallback(legacy func(name string) bool, done func(ctx context.Context) (bool, error)) *ScopedView {
 	c := *s
 	c.legacy, c.done = legacy, done
