@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -155,5 +156,30 @@ func TestWriteFaultBatchAndCreate(t *testing.T) {
 	}
 	if s := strays(t, path); len(s) > 0 {
 		t.Fatalf("temp files left: %v", s)
+	}
+}
+
+// A temp file left by a writer killed in mid-write is removed by the next
+// write (which holds the lock, so no live writer owns a temp file then);
+// other files beside the store are left alone.
+func TestStrayTempRemovedByNextWrite(t *testing.T) {
+	ctx := context.Background()
+	f, _ := newStore(t)
+	dir := filepath.Dir(f.Path())
+	stray := filepath.Join(dir, atomicfile.TempPrefix(f.Path())+"0123456789abcdef")
+	other := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{stray, other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stray temp file still there after a write: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("a write removed an unrelated file: %v", err)
 	}
 }

@@ -422,6 +422,7 @@ func (f *File) write(d *document, verify bool) error {
 			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
 		}
 	}
+	removeStrays(f.path)
 	var prev time.Time // the replaced store's modification time
 	if fi, err := os.Stat(f.path); err == nil {
 		prev = fi.ModTime()
@@ -452,6 +453,23 @@ func (f *File) write(d *document, verify bool) error {
 	}
 	f.cached, f.cacheID = d, idOf(fi)
 	return nil
+}
+
+// removeStrays deletes the temp files that writers killed in mid-write
+// left beside the store. It runs under the store's lock, when no live
+// writer has a temp file, so every one it finds is a stray. Failures are
+// ignored: a stray is clutter (its content is encrypted), not a risk.
+func removeStrays(path string) {
+	dir := filepath.Dir(path)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		if atomicfile.IsTemp(path, de.Name()) {
+			os.Remove(filepath.Join(dir, de.Name()))
+		}
+	}
 }
 
 // laterThan gives the temp file w a modification time after prev, if it
