@@ -34,6 +34,7 @@ func testHome(t *testing.T) (home string, env []string) {
 // runs as the same process, so a signal sent to "hush" reaches it and its
 // exit status is the one the caller sees.
 func TestExecReplacesProcess(t *testing.T) {
+	t.Parallel()
 	_, env := testHome(t)
 	cmd := hushCmd(t, env, "exec", "--", "sh", "-c",
 		`trap 'exit 42' TERM; echo "$$"; while :; do sleep 0.02; done`)
@@ -70,6 +71,7 @@ func TestExecReplacesProcess(t *testing.T) {
 // has turned echo off, and checks that the value never appears on the
 // terminal, that it is asked for twice, and that it is stored exactly.
 func TestTerminalNoEcho(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("pty helpers are linux-only")
 	}
