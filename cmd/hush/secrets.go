@@ -72,6 +72,10 @@ func (a *app) readValue(o setOptions) ([]byte, error) {
 	if fd, ok := a.stdinTerminal(); ok {
 		return a.promptTwice(fd, "value for "+o.Name)
 	}
+	if a.stdinNothing() {
+		return nil, withHint(fmt.Errorf("no value: standard input is %s, not a terminal, a pipe or a file", os.DevNull),
+			"pipe the value in (printf '%%s' \"$VALUE\" | hush set %s) or use --from-file FILE", o.Name)
+	}
 	v, err := readAllLimited(a.stdin, "standard input")
 	if err != nil {
 		return nil, err

@@ -43,6 +43,18 @@ func (a *app) stdinTerminal() (int, bool) {
 	return fd, term.IsTerminal(fd)
 }
 
+// stdinNothing reports whether standard input is a character device that
+// is not a terminal (/dev/null: a CI job or a daemon with no input), where
+// reading would silently give an empty value.
+func (a *app) stdinNothing() bool {
+	f, ok := a.stdin.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 // readHidden writes prompt to out and reads one line from fd with echo
 // off. The newline is not part of the result. An interrupt (ctx ends)
 // restores the terminal's echo and returns at once.
