@@ -181,3 +181,49 @@ func echoOn(ctrl *os.File) bool {
 	}
 	return tio.Lflag&syscall.ECHO != 0
 }
+
+// TestTerminalInterrupt sends SIGINT while hush waits for a value with
+// echo off: hush must restore the terminal's echo, write nothing and exit 1.
+func TestTerminalInterrupt(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("pty helpers are linux-only")
+	}
+	home, env := testHome(t)
+	storePath := home + "/.local/share/hush/store.age"
+	before, err := os.ReadFile(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, tty := openPTY(t)
+	cmd := hushCmd(t, env, "set", "PW")
+	cmd.Stdin = tty
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	screen := &syncBuffer{}
+	go io.Copy(screen, ctrl)
+	waitFor(t, func() bool { return strings.Contains(screen.String(), "enter value for PW: ") }, "the prompt", screen)
+	waitFor(t, func() bool { return !echoOn(ctrl) }, "echo off", screen)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1 (stderr: %s)", err, stderr.Bytes())
+	}
+	if !strings.Contains(stderr.String(), "hush: interrupted; nothing was written") {
+		t.Errorf("stderr: %q", stderr.Bytes())
+	}
+	if !echoOn(ctrl) {
+		t.Error("the terminal was left with echo off")
+	}
+	if after, _ := os.ReadFile(storePath); !bytes.Equal(before, after) {
+		t.Error("the store changed")
+	}
+}
