@@ -97,6 +97,17 @@ func TestLockKilledHolder(t *testing.T) {
 // start over: no two writers are ever inside the critical section (the
 // O_EXCL marker) and no increment is lost.
 func TestLockFileReplacedUnderWriters(t *testing.T) {
+	// holding: the chaos process deletes or replaces the lock file while
+	// it holds the lock (as tools that delete lock files on release do).
+	// unlocked: it does so at any moment without holding anything, which
+	// only the directory lock taken after the file lock can withstand.
+	for _, holding := range []bool{true, false} {
+		name := map[bool]string{true: "holding", false: "unlocked"}[holding]
+		t.Run(name, func(t *testing.T) { testLockFileReplaced(t, holding) })
+	}
+}
+
+func testLockFileReplaced(t *testing.T, holding bool) {
 	const writers, perWriter = 4, 40
 	f, ident := newStore(t)
 	lockPath := f.LockPath()
@@ -113,10 +124,13 @@ func TestLockFileReplacedUnderWriters(t *testing.T) {
 				return
 			default:
 			}
-			l, err := lock.Acquire(context.Background(), lockPath)
-			if err != nil {
-				t.Error(err)
-				return
+			var l *lock.Lock
+			if holding {
+				var err error
+				if l, err = lock.Acquire(context.Background(), lockPath); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 			switch rng.IntN(3) {
 			case 0:
@@ -130,7 +144,9 @@ func TestLockFileReplacedUnderWriters(t *testing.T) {
 				os.Rename(tmp, lockPath)
 			}
 			time.Sleep(time.Duration(rng.IntN(500)) * time.Microsecond)
-			l.Unlock()
+			if l != nil {
+				l.Unlock()
+			}
 			rounds.Add(1)
 			time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 		}

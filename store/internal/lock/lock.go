@@ -7,8 +7,13 @@
 // The re-check keeps exclusion when the lock file is deleted or replaced by
 // a process that holds the lock at the time (as tools that delete their
 // lock file on release do): a waiter left holding the old file notices and
-// starts over. No advisory lock survives a process that deletes the lock
-// file without holding it; that is why hush never deletes it.
+// starts over. A lock on a file alone cannot survive a process that deletes
+// the file without holding it (a newcomer then locks a fresh file while the
+// holder still writes), so, holding the file lock, a writer also locks the
+// directory that contains it. A non-empty directory cannot be deleted or
+// replaced by a file, so that second lock always excludes: two writers can
+// never both hold it, whatever happens to the lock file. Locks are always
+// taken in the same order (file, then directory), so they cannot deadlock.
 package lock
 
 import (
@@ -16,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/gofrs/flock"
@@ -26,7 +32,8 @@ var ErrTimeout = errors.New("timed out waiting for the lock")
 
 // Lock is a held lock. Release it with Unlock.
 type Lock struct {
-	fl *flock.Flock
+	fl  *flock.Flock // <store>.lock
+	dir *flock.Flock // the directory holding it
 }
 
 // Acquire blocks until it holds an exclusive lock on path, creating the
@@ -46,7 +53,12 @@ func Acquire(ctx context.Context, path string) (*Lock, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if same {
-			return &Lock{fl: fl}, nil
+			dir := flock.New(filepath.Dir(path), flock.SetFlag(os.O_RDONLY))
+			if err := lockCtx(ctx, dir); err != nil {
+				fl.Close()
+				return nil, err
+			}
+			return &Lock{fl: fl, dir: dir}, nil
 		}
 		// The file we locked was deleted or replaced: our lock excludes
 		// nobody. Drop it and lock the file now at the path.
@@ -120,5 +132,9 @@ func sameFile(a, b os.FileInfo) bool {
 
 // Unlock releases the lock. The lock file stays in place.
 func (l *Lock) Unlock() error {
-	return l.fl.Close()
+	derr := l.dir.Close()
+	if err := l.fl.Close(); err != nil {
+		return err
+	}
+	return derr
 }
