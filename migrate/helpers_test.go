@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -120,13 +121,16 @@ var errInjected = errors.New("injected fault")
 // faulty wraps a Provider and fails its failAt-th call (1-based; 0 never
 // fails), counting Provider methods, Update, and every Tx method inside an
 // Update. When mangle names a key, writes of that key store a different
-// value: a backend that loses data silently.
+// value: a backend that loses data silently. It is built on
+// storetest.WrapValues, with store.Updater hidden; faultyU shows it.
 type faulty struct {
 	p      store.Provider
 	mu     sync.Mutex
 	calls  int
 	failAt int
 	mangle string
+	once   sync.Once
+	w      store.Provider // p wrapped, Updater iff p is
 }
 
 // faultyU is faulty with the Updater capability of the wrapped store.
@@ -137,14 +141,19 @@ var (
 	_ store.Updater  = faultyU{}
 )
 
+// step counts a call and fails the failAt-th. Tx calls count and fail
+// like the Provider call of the same name.
 func (f *faulty) step(op, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	if f.calls == f.failAt {
-		return &store.KeyError{Op: op, Name: name, Err: errInjected}
+	if f.calls != f.failAt {
+		return nil
 	}
-	return nil
+	if op == "deletemany" {
+		name = ""
+	}
+	return &store.KeyError{Op: strings.TrimPrefix(op, "tx."), Name: name, Err: errInjected}
 }
 
 func (f *faulty) value(name string, v []byte) []byte {
@@ -154,98 +163,31 @@ func (f *faulty) value(name string, v []byte) []byte {
 	return v
 }
 
+func (f *faulty) wrapped() store.Provider {
+	f.once.Do(func() { f.w = storetest.WrapValues(f.p, f.step, f.value) })
+	return f.w
+}
+
 func (f *faulty) Get(ctx context.Context, name string) ([]byte, error) {
-	if err := f.step("get", name); err != nil {
-		return nil, err
-	}
-	return f.p.Get(ctx, name)
+	return f.wrapped().Get(ctx, name)
 }
 
 func (f *faulty) Set(ctx context.Context, name string, v []byte) error {
-	if err := f.step("set", name); err != nil {
-		return err
-	}
-	return f.p.Set(ctx, name, f.value(name, v))
+	return f.wrapped().Set(ctx, name, v)
 }
 
 func (f *faulty) Delete(ctx context.Context, name string) error {
-	if err := f.step("delete", name); err != nil {
-		return err
-	}
-	return f.p.Delete(ctx, name)
+	return f.wrapped().Delete(ctx, name)
 }
 
-func (f *faulty) List(ctx context.Context) ([]store.Entry, error) {
-	if err := f.step("list", ""); err != nil {
-		return nil, err
-	}
-	return f.p.List(ctx)
-}
+func (f *faulty) List(ctx context.Context) ([]store.Entry, error) { return f.wrapped().List(ctx) }
 
 func (f *faulty) DeleteMany(ctx context.Context, names []string) error {
-	if err := f.step("deletemany", ""); err != nil {
-		return err
-	}
-	return f.p.DeleteMany(ctx, names)
+	return f.wrapped().DeleteMany(ctx, names)
 }
 
-func (f *faulty) Cleanup(ctx context.Context) error {
-	if err := f.step("cleanup", ""); err != nil {
-		return err
-	}
-	return f.p.Cleanup(ctx)
-}
+func (f *faulty) Cleanup(ctx context.Context) error { return f.wrapped().Cleanup(ctx) }
 
 func (f faultyU) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := f.step("update", ""); err != nil {
-		return err
-	}
-	return store.Update(ctx, f.p, func(tx store.Tx) error { return fn(faultyTx{tx, f.faulty}) })
-}
-
-type faultyTx struct {
-	tx store.Tx
-	f  *faulty
-}
-
-func (t faultyTx) Get(name string) ([]byte, error) {
-	if err := t.f.step("get", name); err != nil {
-		return nil, err
-	}
-	return t.tx.Get(name)
-}
-
-func (t faultyTx) Lookup(name string) (store.Entry, error) {
-	if err := t.f.step("lookup", name); err != nil {
-		return store.Entry{}, err
-	}
-	return t.tx.Lookup(name)
-}
-
-func (t faultyTx) Set(name string, v []byte) error {
-	if err := t.f.step("set", name); err != nil {
-		return err
-	}
-	return t.tx.Set(name, t.f.value(name, v))
-}
-
-func (t faultyTx) SetDescription(name, d string) error {
-	if err := t.f.step("describe", name); err != nil {
-		return err
-	}
-	return t.tx.SetDescription(name, d)
-}
-
-func (t faultyTx) Delete(name string) error {
-	if err := t.f.step("delete", name); err != nil {
-		return err
-	}
-	return t.tx.Delete(name)
-}
-
-func (t faultyTx) List() ([]store.Entry, error) {
-	if err := t.f.step("list", ""); err != nil {
-		return nil, err
-	}
-	return t.tx.List()
+	return f.wrapped().(store.Updater).Update(ctx, fn)
 }

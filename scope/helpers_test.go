@@ -21,28 +21,38 @@ var ctx = context.Background()
 type call struct{ op, name string }
 
 // recorder wraps a Provider, records every call (including calls on the Tx
-// of an Update) and fails the calls listed in fail. It is the only fake in
-// these tests; it exists to inject faults and to prove that a view did not
-// call its inner Provider at all.
+// of an Update, as "tx.get" and so on) and fails the calls listed in fail.
+// It is the only fake in these tests; it exists to inject faults and to
+// prove that a view did not call its inner Provider at all. It is built on
+// storetest.Wrap, with store.Updater hidden; withUpdate shows it.
 type recorder struct {
-	p    store.Provider
-	mu   sync.Mutex
-	log  []call
-	fail map[call]error
+	store.Provider                // p wrapped, without Update
+	u              store.Provider // p wrapped, Updater iff p is
+	mu             sync.Mutex
+	log            []call
+	fail           map[call]error
 }
 
 // recorderU is a recorder whose inner Provider is an Updater.
-type recorderU struct{ *recorder }
+type recorderU struct {
+	*recorder
+	store.Updater
+}
 
 var (
 	_ store.Provider = (*recorder)(nil)
 	_ store.Updater  = recorderU{}
 )
 
-func record(p store.Provider) *recorder { return &recorder{p: p, fail: map[call]error{}} }
+func record(p store.Provider) *recorder {
+	r := &recorder{fail: map[call]error{}}
+	r.Provider = storetest.Wrap(struct{ store.Provider }{p}, r.note)
+	r.u = storetest.Wrap(p, r.note)
+	return r
+}
 
-// withUpdate returns r as an Updater.
-func (r *recorder) withUpdate() recorderU { return recorderU{r} }
+// withUpdate returns r as an Updater; the inner Provider must be one.
+func (r *recorder) withUpdate() recorderU { return recorderU{r, r.u.(store.Updater)} }
 
 func (r *recorder) note(op, name string) error {
 	r.mu.Lock()
@@ -67,103 +77,6 @@ func (r *recorder) reset() {
 // called reports whether op was called with name.
 func (r *recorder) called(op, name string) bool {
 	return slices.Contains(r.calls(), call{op, name})
-}
-
-func (r *recorder) Get(ctx context.Context, name string) ([]byte, error) {
-	if err := r.note("get", name); err != nil {
-		return nil, err
-	}
-	return r.p.Get(ctx, name)
-}
-
-func (r *recorder) Set(ctx context.Context, name string, v []byte) error {
-	if err := r.note("set", name); err != nil {
-		return err
-	}
-	return r.p.Set(ctx, name, v)
-}
-
-func (r *recorder) Delete(ctx context.Context, name string) error {
-	if err := r.note("delete", name); err != nil {
-		return err
-	}
-	return r.p.Delete(ctx, name)
-}
-
-func (r *recorder) List(ctx context.Context) ([]store.Entry, error) {
-	if err := r.note("list", ""); err != nil {
-		return nil, err
-	}
-	return r.p.List(ctx)
-}
-
-func (r *recorder) DeleteMany(ctx context.Context, names []string) error {
-	if err := r.note("deletemany", strings.Join(names, ",")); err != nil {
-		return err
-	}
-	return r.p.DeleteMany(ctx, names)
-}
-
-func (r *recorder) Cleanup(ctx context.Context) error {
-	if err := r.note("cleanup", ""); err != nil {
-		return err
-	}
-	return r.p.Cleanup(ctx)
-}
-
-func (r recorderU) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := r.note("update", ""); err != nil {
-		return err
-	}
-	return store.Update(ctx, r.p, func(tx store.Tx) error { return fn(recTx{r.recorder, tx}) })
-}
-
-// recTx records and fails Tx calls as "tx.get", "tx.set" and so on.
-type recTx struct {
-	r  *recorder
-	tx store.Tx
-}
-
-func (t recTx) Get(name string) ([]byte, error) {
-	if err := t.r.note("tx.get", name); err != nil {
-		return nil, err
-	}
-	return t.tx.Get(name)
-}
-
-func (t recTx) Lookup(name string) (store.Entry, error) {
-	if err := t.r.note("tx.lookup", name); err != nil {
-		return store.Entry{}, err
-	}
-	return t.tx.Lookup(name)
-}
-
-func (t recTx) Set(name string, v []byte) error {
-	if err := t.r.note("tx.set", name); err != nil {
-		return err
-	}
-	return t.tx.Set(name, v)
-}
-
-func (t recTx) SetDescription(name, d string) error {
-	if err := t.r.note("tx.describe", name); err != nil {
-		return err
-	}
-	return t.tx.SetDescription(name, d)
-}
-
-func (t recTx) Delete(name string) error {
-	if err := t.r.note("tx.delete", name); err != nil {
-		return err
-	}
-	return t.tx.Delete(name)
-}
-
-func (t recTx) List() ([]store.Entry, error) {
-	if err := t.r.note("tx.list", ""); err != nil {
-		return nil, err
-	}
-	return t.tx.List()
 }
 
 // newFile returns a real, empty age file store.
