@@ -222,6 +222,11 @@ func injectOnce(ctx context.Context, s *suite, f *fixture, st *ioStats, strace, 
 	return true, nil
 }
 
+var (
+	procPID = regexp.MustCompile(`^/proc/\d+/`)
+	atCWD   = regexp.MustCompile(`AT_FDCWD<[^>]*>`)
+)
+
 var straceLine = regexp.MustCompile(`^\d+\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()`)
 
 // parseInjected reads an strace -y log and names the target of every
@@ -282,6 +287,8 @@ func classify(name, line string, f *fixture) string {
 		}
 	case (name == "fsync" || name == "fdatasync") && strings.Contains(line, "<"+f.dir+">"):
 		return "fsync store directory"
+	case strings.Contains(line, "<"+f.dir+">") || strings.Contains(line, `"`+f.dir+`"`):
+		return name + " store directory"
 	case strings.Contains(line, "store.age.lock"):
 		return name + " lock file"
 	case strings.Contains(line, f.path):
@@ -289,24 +296,29 @@ func classify(name, line string, f *fixture) string {
 	case strings.Contains(line, f.idPath):
 		return name + " identity file"
 	}
-	// Standard streams, the runtime's eventfd/pipes, /proc and /sys files.
-	fd := ""
+	// Standard streams, the runtime's pipes and eventfds, the dynamic
+	// loader's libraries, /proc and /sys files: name the first path.
+	what := ""
+	line = atCWD.ReplaceAllString(line, "AT_FDCWD") // -y shows the cwd there
 	if i := strings.Index(line, "("); i >= 0 {
-		fd = line[i+1:]
-		if j := strings.IndexAny(fd, ",)"); j >= 0 {
-			fd = fd[:j]
+		args := line[i+1:]
+		if j := strings.IndexAny(args, "<\""); j >= 0 {
+			rest := args[j+1:]
+			if k := strings.IndexAny(rest, ">\""); k >= 0 {
+				what = rest[:k]
+			}
 		}
 	}
-	if k := strings.Index(fd, "<"); k >= 0 {
-		fd = fd[k:]
-		switch {
-		case strings.Contains(fd, "pipe:"):
-			fd = "<pipe>"
-		case strings.Contains(fd, "/"):
-			fd = "<file>"
-		}
+	switch {
+	case strings.HasPrefix(what, "pipe:"):
+		what = "pipe"
+	case strings.HasPrefix(what, f.s.root):
+		what = "suite:" + strings.TrimPrefix(what, f.s.root)
+	case what == "":
+		what = "?"
 	}
-	return "other " + name + " " + fd
+	what = procPID.ReplaceAllString(what, "/proc/PID/")
+	return "other " + name + " " + what
 }
 
 // straceSummary parses strace -c output into calls per syscall.

@@ -35,15 +35,16 @@ type config struct {
 	perProc       int // parts 2 and 3: writes per process
 	hungRounds    int // part 4: rounds
 	ioErrnos      []string
-	ioMax         int // part 5: highest occurrence N tried per syscall
-	tamperKiB     int // part 6: size of the fully swept binary store (KiB)
-	tamperStep    int // part 6: sweep every n-th byte offset and length
-	tamperArmor   int // part 6: size of the armored store swept (bytes)
-	tamperChunked int // part 6: window swept in full around the two-chunk store's boundaries
-	tamperSparse  int // part 6: stride of the two-chunk sweep elsewhere
-	migKeys       int // part 8: keys moved
-	migKills      int // part 8: killed migrations
-	workers       int // parallel hush processes where parts allow it
+	ioMax         int    // part 5: highest occurrence N tried per syscall
+	tamperKiB     int    // part 6: size of the fully swept binary store (KiB)
+	tamperStep    int    // part 6: sweep every n-th byte offset and length
+	tamperArmor   int    // part 6: size of the armored store swept (bytes)
+	tamperChunked int    // part 6: window swept in full around the two-chunk store's boundaries
+	tamperSparse  int    // part 6: stride of the two-chunk sweep elsewhere
+	migKeys       int    // part 8: keys moved
+	migKills      int    // part 8: killed migrations
+	workers       int    // parallel hush processes where parts allow it
+	chaosUnlocked string // part 3b: check, report or skip
 
 	seed    uint64
 	keep    bool   // keep the temporary root
@@ -69,6 +70,7 @@ func defaultConfig() config {
 		migKeys:       200,
 		migKills:      200,
 		workers:       2,
+		chaosUnlocked: "check",
 	}
 }
 
@@ -99,6 +101,7 @@ func cliMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.tamperSparse, "tamper-sparse", cfg.tamperSparse, "part 6: stride of the two-chunk sweep away from those regions")
 	fs.IntVar(&cfg.migKeys, "mig-keys", cfg.migKeys, "part 8: keys the migration moves")
 	fs.IntVar(&cfg.migKills, "mig-kills", cfg.migKills, "part 8: killed migrations")
+	fs.StringVar(&cfg.chaosUnlocked, "chaos-unlocked", cfg.chaosUnlocked, "part 3: the deleter that does not take the lock: check (guarantee), report (figures only) or skip")
 	fs.IntVar(&cfg.workers, "workers", cfg.workers, "parallel hush processes in parts 6 and 7")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "random seed (0 = from the clock; printed)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory")
@@ -117,6 +120,10 @@ func cliMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.ioErrnos = strings.Split(*errnos, ",")
+	if cfg.chaosUnlocked != "check" && cfg.chaosUnlocked != "report" && cfg.chaosUnlocked != "skip" {
+		fmt.Fprintf(stderr, "reliability: -chaos-unlocked: %q is not check, report or skip\n", cfg.chaosUnlocked)
+		return 2
+	}
 	rep, err := runSuite(context.Background(), cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "reliability: %v\n", err)

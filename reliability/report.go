@@ -45,6 +45,23 @@ func (r *report) info(part int, measure string, value any) {
 	r.check(part, measure, value, "(report)", true)
 }
 
+// merge adds other's rows. With reportOnly they become reported figures:
+// always ok, their expected value kept in brackets.
+func (r *report) merge(other *report, reportOnly bool) {
+	other.mu.Lock()
+	rows := append([]row(nil), other.rows...)
+	other.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range rows {
+		if reportOnly && x.expected != "(report)" {
+			x.expected = "(report; guarantee: " + x.expected + ")"
+			x.ok = true
+		}
+		r.rows = append(r.rows, x)
+	}
+}
+
 // failed reports whether any guarantee failed.
 func (r *report) failed() bool {
 	r.mu.Lock()
