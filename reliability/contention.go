@@ -155,7 +155,7 @@ func contention(ctx context.Context, s *suite, rep *report, part int, chaos stri
 		how := map[string]string{"locked": "holding the lock", "unlocked": "without the lock"}[chaos]
 		rep.info(part, pre+"lock file replacements by the chaos process ("+how+")", replaced)
 	}
-	rep.info(part, pre+fmt.Sprintf("writers: %d hush set processes x %d, %d library processes x %d", procs, per, procs, per), ms(elapsed)+" total")
+	rep.info(part, pre+fmt.Sprintf("writers: %d hush set processes x %d, %d library processes x %d", procs, per, procs, per), elapsed.Round(time.Millisecond).String()+" total")
 	rep.equal(part, pre+"hush set keys present", present, total)
 	rep.equal(part, pre+"hush set failures", len(setFail), 0)
 	rep.equal(part, pre+"library counter", count, total)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -216,10 +215,9 @@ func exitStatus(cmd *exec.Cmd, err error) (int, syscall.Signal, error) {
 // docFile is the plaintext document, parsed independently of the store
 // package (docs/ARCHITECTURE.md gives the format).
 type docFile struct {
-	Version    int                        `json:"version"`
-	Recipients []string                   `json:"recipients"`
-	Entries    map[string]docFileEntry    `json:"entries"`
-	Extra      map[string]json.RawMessage `json:"-"`
+	Version    int                     `json:"version"`
+	Recipients []string                `json:"recipients"`
+	Entries    map[string]docFileEntry `json:"entries"`
 }
 
 type docFileEntry struct {
@@ -353,6 +351,3 @@ func (s *suite) childCmd(ctx context.Context, role string, env ...string) *exec.
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
 	return cmd
 }
-
-// errorsJoin joins non-nil errors.
-func errorsJoin(errs []error) error { return errors.Join(errs...) }
