@@ -71,19 +71,26 @@ func part5IO(ctx context.Context, s *suite) error {
 			targets = append(targets, sc)
 		}
 	}
+	// Two passes per syscall: every call of the process, and (pinned with
+	// -P) only the calls on the store, its lock file and its directory, so
+	// a call there is failed on its own even when another thread's call of
+	// the same number would have failed first.
+	pins := []string{f.dir, f.path, f.path + ".lock"}
 	for _, errno := range s.cfg.ioErrnos {
 		st := &ioStats{hits: map[string]int{}}
-		for _, sc := range targets {
-			for n := 1; n <= s.cfg.ioMax; n++ {
-				reached, err := injectOnce(ctx, s, f, st, strace, sc, errno, n)
-				if err != nil {
-					return err
-				}
-				if !reached {
-					break
-				}
-				if n == s.cfg.ioMax {
-					st.capped = append(st.capped, sc)
+		for _, pin := range [][]string{nil, pins} {
+			for _, sc := range targets {
+				for n := 1; n <= s.cfg.ioMax; n++ {
+					reached, err := injectOnce(ctx, s, f, st, strace, sc, errno, n, pin)
+					if err != nil {
+						return err
+					}
+					if !reached {
+						break
+					}
+					if n == s.cfg.ioMax {
+						st.capped = append(st.capped, sc)
+					}
 				}
 			}
 		}
@@ -141,25 +148,33 @@ func slicesContains(ss []string, s string) bool {
 
 // injectOnce runs one `hush set` with the n-th call of sc failing with
 // errno, checks the outcome, and reports whether the fault was injected.
-func injectOnce(ctx context.Context, s *suite, f *fixture, st *ioStats, strace, sc, errno string, n int) (bool, error) {
+// With pin, only calls on those paths are traced, counted and failed.
+func injectOnce(ctx context.Context, s *suite, f *fixture, st *ioStats, strace, sc, errno string, n int, pin []string) (bool, error) {
 	before := hashFile(f.path)
 	model, err := f.state()
 	if err != nil {
 		return false, fmt.Errorf("store unreadable before injection: %v", err)
 	}
-	key := fmt.Sprintf("io_%s_%s_%d", errno, sc, n)
+	key := fmt.Sprintf("io_%s_%s_%d_%d", errno, sc, n, len(pin))
 	val := []byte("value of " + key)
 	logPath := filepath.Join(f.home, "strace.log")
 	os.Remove(logPath)
-	args := []string{strace, "-f", "-qq", "-y", "-e", "signal=none", "-o", logPath,
-		"-e", "trace=" + sc + ",rename,renameat,renameat2",
+	args := []string{strace, "-f", "-qq", "-y", "-e", "signal=none", "-o", logPath}
+	for _, p := range pin {
+		args = append(args, "-P", p)
+	}
+	args = append(args, "-e", "trace="+sc+",rename,renameat,renameat2",
 		"-e", fmt.Sprintf("inject=%s:error=%s:when=%d", sc, errno, n),
-		s.hush, "set", key}
+		s.hush, "set", key)
 	cmd, stdout, stderr := f.command(ctx, val, "set", key)
 	cmd.Path, cmd.Args = strace, args
 	start := time.Now()
 	err = cmd.Run()
-	r := f.finish(cmd, err, start, stdout, stderr, []string{"set", key, "(strace inject " + sc + ":" + errno + ":when=" + fmt.Sprint(n) + ")"})
+	how := "(strace inject " + sc + ":" + errno + ":when=" + fmt.Sprint(n)
+	if pin != nil {
+		how += ", pinned"
+	}
+	r := f.finish(cmd, err, start, stdout, stderr, []string{"set", key, how + ")"})
 	injected, afterRename := parseInjected(mustRead(logPath), f)
 	if len(injected) == 0 {
 		// Not reached: the run must simply have succeeded.
@@ -177,7 +192,7 @@ func injectOnce(ctx context.Context, s *suite, f *fixture, st *ioStats, strace, 
 			runtimeOnly = false
 		}
 	}
-	what := fmt.Sprintf("%s:%s when=%d (%s)", sc, errno, n, strings.Join(injected, ", "))
+	what := fmt.Sprintf("%s:%s when=%d pinned=%v (%s)", sc, errno, n, pin != nil, strings.Join(injected, ", "))
 	got, derr := f.state()
 	withNew := maps.Clone(model)
 	withNew[key] = string(val)

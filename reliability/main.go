@@ -45,6 +45,9 @@ type config struct {
 	migKills      int    // part 8: killed migrations
 	workers       int    // parallel hush processes where parts allow it
 	chaosUnlocked string // part 3b: check, report or skip
+	// timingSlack widens part 4's time bounds (1.5 s, 100 ms); the smoke
+	// test sets it because it runs beside the whole module's tests.
+	timingSlack time.Duration
 
 	seed    uint64
 	keep    bool   // keep the temporary root
