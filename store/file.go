@@ -383,42 +383,12 @@ func (f *File) locked(ctx context.Context, fn func() error) error {
 // With verify, it first checks that the caller's identities can decrypt
 // the result and refuses with ErrLastRecipient otherwise.
 func (f *File) write(d *document, verify bool) error {
-	plain, err := d.marshal()
+	ciphertext, err := f.encrypt(d)
 	if err != nil {
 		return err
-	}
-	defer clear(plain)
-	rs, err := f.parseRecipients(d.Recipients)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	f.mu.Lock()
-	armored := f.armored
-	f.mu.Unlock()
-	var out io.Writer = &buf
-	var aw io.WriteCloser
-	if armored {
-		aw = armor.NewWriter(&buf)
-		out = aw
-	}
-	w, err := age.Encrypt(out, rs...)
-	if err != nil {
-		return fmt.Errorf("encrypting the store: %w", err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		return fmt.Errorf("encrypting the store: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("encrypting the store: %w", err)
-	}
-	if aw != nil {
-		if err := aw.Close(); err != nil {
-			return fmt.Errorf("encrypting the store: %w", err)
-		}
 	}
 	if verify {
-		if _, _, err := decryptDocument(buf.Bytes(), f.opts.Identities); err != nil {
+		if _, _, err := decryptDocument(ciphertext, f.opts.Identities); err != nil {
 			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
 		}
 	}
@@ -428,7 +398,7 @@ func (f *File) write(d *document, verify bool) error {
 		prev = fi.ModTime()
 	}
 	err = atomicfile.Write(f.path, 0o600, f.opts.fault, func(w io.Writer) error {
-		if _, err := w.Write(buf.Bytes()); err != nil {
+		if _, err := w.Write(ciphertext); err != nil {
 			return err
 		}
 		return laterThan(w, prev)

@@ -161,10 +161,13 @@ func (f *File) encrypt(d *document) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	armored := f.armored
+	f.mu.Unlock()
 	var buf bytes.Buffer
 	var out io.Writer = &buf
 	var aw io.WriteCloser
-	if f.armored {
+	if armored {
 		aw = armor.NewWriter(&buf)
 		out = aw
 	}
