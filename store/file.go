@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -251,14 +252,14 @@ func (f *File) read() (*document, error) {
 	if fi.Size() == 0 {
 		return nil, &StoreError{Path: f.path, Err: fmt.Errorf("%w (the file is empty)", ErrNoStore)}
 	}
-	// Read into one buffer of the file's size (plus room to see EOF)
-	// rather than growing one from 512 bytes.
-	buf := bytes.NewBuffer(make([]byte, 0, min(fi.Size(), 2*MaxStoreSize)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(fh, 2*MaxStoreSize)); err != nil {
-		return nil, &StoreError{Path: f.path, Err: err}
+	// Decrypt straight from the file: the ciphertext is never held whole.
+	// The descriptor pins this version of the file, whatever renames
+	// happen meanwhile.
+	src := &ioErrReader{r: io.LimitReader(fh, 2*MaxStoreSize)}
+	d, armored, err := decryptDocumentFrom(src, fi.Size(), f.opts.Identities)
+	if src.err != nil {
+		err = src.err // a failed read is an I/O error, not a bad file
 	}
-	ciphertext := buf.Bytes()
-	d, armored, err := decryptDocument(ciphertext, f.opts.Identities)
 	if err != nil {
 		return nil, &StoreError{Path: f.path, Err: err}
 	}
@@ -266,6 +267,20 @@ func (f *File) read() (*document, error) {
 	f.cached, f.cacheID, f.armored = d, idOf(fi), armored
 	f.mu.Unlock()
 	return d, nil
+}
+
+// ioErrReader remembers the first read error other than io.EOF.
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *ioErrReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // DecryptError wraps ErrDecrypt with age's reason. It never holds plaintext.
@@ -294,7 +309,13 @@ func isArmored(b []byte) bool { return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\
 // plaintext before it authenticates later chunks, so everything is read to
 // the end and discarded on any error.
 func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, error) {
-	plain, armored, err := decryptPlain(ciphertext, ids)
+	return decryptDocumentFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
+}
+
+// decryptDocumentFrom is decryptDocument reading the store file from r,
+// whose size is size, without holding the whole ciphertext in memory.
+func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document, bool, error) {
+	plain, armored, err := decryptPlainFrom(r, size, ids)
 	if err != nil {
 		return nil, armored, err
 	}
@@ -315,11 +336,21 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 // chunk authenticated to the end. On any error it returns no plaintext and
 // an error wrapping ErrDecrypt.
 func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored bool, err error) {
+	return decryptPlainFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
+}
+
+// armorPeek is how far ahead decryptPlainFrom looks for the armor header:
+// age's armor reader allows this much leading whitespace.
+const armorPeek = 1024 + len(armor.Header)
+
+func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
 	if len(ids) == 0 {
 		return nil, false, &DecryptError{Reason: errors.New("no identity was given")}
 	}
-	armored = isArmored(ciphertext)
-	var r io.Reader = bytes.NewReader(ciphertext)
+	br := bufio.NewReaderSize(src, armorPeek)
+	head, _ := br.Peek(armorPeek)
+	armored = isArmored(head)
+	var r io.Reader = br
 	if armored {
 		r = armor.NewReader(r)
 	}
@@ -329,7 +360,7 @@ func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored 
 	}
 	// The plaintext is a little shorter than the ciphertext: read it into
 	// one buffer of that size rather than growing one from 512 bytes.
-	buf := bytes.NewBuffer(make([]byte, 0, min(len(ciphertext), MaxStoreSize)+bytes.MinRead))
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, MaxStoreSize)+bytes.MinRead))
 	_, err = buf.ReadFrom(io.LimitReader(pr, MaxStoreSize+1))
 	plain = buf.Bytes()
 	if err != nil {
