@@ -491,7 +491,6 @@ func (p *parser) entry() (r rawEntry, err error) {
 	if err := p.expect('{'); err != nil {
 		return r, err
 	}
-	e := &r.e
 	var seen once
 	for first := true; ; first = false {
 		if first && p.peek() == '}' {
@@ -513,11 +512,11 @@ func (p *parser) entry() (r rawEntry, err error) {
 		}
 		switch bit {
 		case 1:
-			e.Value, err = p.str()
+			r.value, err = p.str()
 		case 2:
-			e.Encoding, err = p.str()
+			r.encoding, err = p.str()
 		case 4:
-			e.Description, err = p.str()
+			r.description, err = p.str()
 		case 8:
 			r.created, err = p.str()
 		case 16:

@@ -34,11 +34,16 @@ type document struct {
 	entries map[string]*docEntry // built on demand when lazy; see all
 }
 
-// rawEntry is an entry as decoded, with its timestamps still in text.
+// rawEntry is an entry as decoded: substrings of the plaintext, with the
+// timestamps still in text. It is kept small: a lazy document holds one per
+// entry.
 type rawEntry struct {
-	name             string
-	e                docEntry
-	created, updated string
+	name, value, encoding, description string
+	created, updated                   string
+}
+
+func (r *rawEntry) entry() *docEntry {
+	return &docEntry{Value: r.value, Encoding: r.encoding, Description: r.description}
 }
 
 // docEntry is one secret. Value holds the bytes as a JSON string when they
@@ -121,10 +126,10 @@ func decodeDocument(b []byte) (*document, error) {
 		if i > 0 && d.sorted[i-1].name == r.name {
 			return nil, &DocumentError{Reason: "duplicate entry " + quoteName(r.name)}
 		}
-		switch r.e.Encoding {
+		switch r.encoding {
 		case "":
 		case encodingBase64:
-			if !validBase64(r.e.Value) {
+			if !validBase64(r.value) {
 				return nil, &DocumentError{Reason: "bad base64 value for " + quoteName(r.name)}
 			}
 		default:
@@ -156,10 +161,10 @@ func (d *document) all() map[string]*docEntry {
 		m := make(map[string]*docEntry, len(d.sorted))
 		for i := range d.sorted {
 			r := &d.sorted[i]
-			e := r.e // sorted stays immutable: concurrent readers use it
+			e := r.entry() // sorted stays immutable: concurrent readers use it
 			e.Created, _ = parseStamp(r.created)
 			e.Updated, _ = parseStamp(r.updated)
-			m[r.name] = &e
+			m[r.name] = e
 		}
 		d.entries = m
 	})
@@ -173,7 +178,7 @@ func (d *document) get(name string) (*docEntry, bool) {
 		if !ok {
 			return nil, false
 		}
-		return &d.sorted[i].e, true
+		return d.sorted[i].entry(), true
 	}
 	e, ok := d.all()[name]
 	return e, ok
@@ -205,7 +210,7 @@ func (d *document) list() []Entry {
 			r := &d.sorted[i]
 			c, _ := parseStamp(r.created)
 			u, _ := parseStamp(r.updated)
-			es[i] = Entry{Name: r.name, Description: r.e.Description, Created: c, Updated: u}
+			es[i] = Entry{Name: r.name, Description: r.description, Created: c, Updated: u}
 		}
 		return es
 	}
