@@ -231,8 +231,12 @@ func TestKillAnyMoment(t *testing.T) {
 		sc.checkFinal(t, disk)
 		t.Logf("%d keys, unbatched=%v: a whole run took %v; %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
 			ph.keys, ph.unbatched, span.Round(time.Millisecond), kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
-		if landed["before"] == 0 || landed["copying"]+landed["deleting"] == 0 {
-			t.Errorf("the kills did not land both before and during the migration: %v", landed)
+		// The kills must have hit the migration mid-way, or the test proved
+		// nothing. Where else they landed depends on timing (on a loaded
+		// machine none may land before the first write), so only this is
+		// required.
+		if landed["copying"]+landed["deleting"] == 0 {
+			t.Errorf("no kill landed during the migration: %v", landed)
 		}
 	}
 }
