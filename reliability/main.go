@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -111,6 +112,9 @@ func cliMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.hush, "hush", "", "hush binary to test (default: go build ./cmd/hush)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log every command to stderr")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {

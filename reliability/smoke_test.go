@@ -114,3 +114,19 @@ func TestPercentile(t *testing.T) {
 		}
 	}
 }
+
+// TestUsage checks that bad flags are refused before anything runs.
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"-part", "10"},
+		{"-part", "x"},
+		{"-chaos-unlocked", "maybe"},
+		{"extra"},
+		{"-bogus"},
+	} {
+		var out, errb bytes.Buffer
+		if code := cliMain(args, &out, &errb); code != 2 {
+			t.Errorf("cliMain(%q) = %d, want 2 (stderr %q)", args, code, errb.String())
+		}
+	}
+}
