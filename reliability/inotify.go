@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"syscall"
 	"time"
@@ -57,3 +58,29 @@ func (w *dirWatch) drain() {
 
 // Close stops the watch.
 func (w *dirWatch) Close() error { return w.f.Close() }
+
+// calibrate times n unkilled runs of a command: run(i) runs the i-th and
+// returns its result. It returns the median run time and the median write
+// window (from the first change w saw in the directory to the command's
+// exit), which the kill loops aim at. A failed run is an error.
+func (w *dirWatch) calibrate(n int, run func(i int) (result, error)) (median, window time.Duration, err error) {
+	var durs, windows []time.Duration
+	for i := 0; i < n; i++ {
+		w.drain()
+		r, err := run(i)
+		if err != nil {
+			return 0, 0, err
+		}
+		if r.code != 0 {
+			return 0, 0, fmt.Errorf("calibration: %v: %s", r, r.stderr)
+		}
+		end := time.Now()
+		durs = append(durs, r.dur)
+		select {
+		case t := <-w.events:
+			windows = append(windows, end.Sub(t))
+		default:
+		}
+	}
+	return percentile(durs, 50), percentile(windows, 50), nil
+}

@@ -53,22 +53,12 @@ func part1Kill(ctx context.Context, s *suite) error {
 	defer w.Close()
 	// Calibrate: the median run time of an unkilled `hush set`, and of its
 	// write window (first change in the directory to exit).
-	var durs, windows []time.Duration
-	for i := 0; i < 9; i++ {
-		w.drain()
-		r := f.run(ctx, value(-i), "set", fmt.Sprintf("calib%d", i))
-		if r.code != 0 {
-			return fmt.Errorf("calibration: hush set: %v: %s", r, r.stderr)
-		}
-		end := time.Now()
-		durs = append(durs, r.dur)
-		select {
-		case t := <-w.events:
-			windows = append(windows, end.Sub(t))
-		default:
-		}
+	median, window, err := w.calibrate(9, func(i int) (result, error) {
+		return f.run(ctx, value(-i), "set", fmt.Sprintf("calib%d", i)), nil
+	})
+	if err != nil {
+		return err
 	}
-	median, window := percentile(durs, 50), percentile(windows, 50)
 	s.rep.info(part, "median unkilled `hush set` run time / write window", ms(median)+" / "+ms(window))
 	model, err := f.state()
 	if err != nil {

@@ -60,25 +60,15 @@ func part8Migrate(ctx context.Context, s *suite) error {
 		return err
 	}
 	defer w.Close()
-	var durs, windows []time.Duration
-	for i := 0; i < 5; i++ {
+	median, window, err := w.calibrate(5, func(int) (result, error) {
 		if err := restore(); err != nil {
-			return err
+			return result{}, err
 		}
-		w.drain()
-		r := f.run(ctx, nil, apply...)
-		if r.code != 0 {
-			return fmt.Errorf("calibration: hush migrate apply: %v: %s", r, r.stderr)
-		}
-		end := time.Now()
-		durs = append(durs, r.dur)
-		select {
-		case t := <-w.events:
-			windows = append(windows, end.Sub(t))
-		default:
-		}
+		return f.run(ctx, nil, apply...), nil
+	})
+	if err != nil {
+		return err
 	}
-	median, window := percentile(durs, 50), percentile(windows, 50)
 	s.rep.info(part, "median unkilled migrate apply run time / write window", ms(median)+" / "+ms(window))
 
 	var (
