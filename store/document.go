@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,8 +20,8 @@ const FormatVersion = 1
 //	{"version":1,"recipients":["age1..."],"entries":{"NAME":{...}}}
 //
 // A document decoded from a file is lazy: its entries stay a sorted slice
-// of substrings of the plaintext until something needs the map (a write,
-// a clone). A first Get is then a binary search, and reading a store costs
+// of spans of the plaintext until something needs the map (a write, a
+// clone). A first Get is then a binary search, and reading a store costs
 // little more than decrypting it. Use get, all and list, never the fields.
 type document struct {
 	Version    int
@@ -31,19 +30,37 @@ type document struct {
 	once    sync.Once
 	lazy    bool                 // decoded: sorted is the source and immutable
 	sorted  []rawEntry           // sorted by name, when lazy
+	plain   string               // the plaintext the spans point into
+	extra   string               // strings that are not in the plaintext as they are (escaped, or rewritten)
 	entries map[string]*docEntry // built on demand when lazy; see all
 }
 
-// rawEntry is an entry as decoded: substrings of the plaintext, with the
-// timestamps still in text. It is kept small: a lazy document holds one per
-// entry.
-type rawEntry struct {
-	name, value, encoding, description string
-	created, updated                   string
+// span locates a decoded string: bytes [off, off+n) of the plaintext, or
+// of the document's extra strings when off has inExtra set. Spans hold no
+// pointers, so the garbage collector never scans a decoded document's
+// entries, however many there are.
+type span struct{ off, n uint32 }
+
+const inExtra = 1 << 31 // MaxStoreSize is far below
+
+// str returns the string x locates.
+func (d *document) str(x span) string {
+	if x.off&inExtra != 0 {
+		o := x.off &^ inExtra
+		return d.extra[o : o+x.n]
+	}
+	return d.plain[x.off : x.off+x.n]
 }
 
-func (r *rawEntry) entry() *docEntry {
-	return &docEntry{Value: r.value, Encoding: r.encoding, Description: r.description}
+// rawEntry is an entry as decoded, with the timestamps still in text. It is
+// kept small: a lazy document holds one per entry.
+type rawEntry struct {
+	name, value, encoding, description span
+	created, updated                   span
+}
+
+func (d *document) entry(r *rawEntry) *docEntry {
+	return &docEntry{Value: d.str(r.value), Encoding: d.str(r.encoding), Description: d.str(r.description)}
 }
 
 // docEntry is one secret. Value holds the bytes as a JSON string when they
@@ -98,62 +115,6 @@ type DocumentError struct{ Reason string }
 
 func (e *DocumentError) Error() string { return "store: malformed document: " + e.Reason }
 
-// decodeDocument parses and validates a plaintext document. Any defect
-// rejects the whole document.
-func decodeDocument(b []byte) (*document, error) {
-	if len(b) > MaxStoreSize {
-		return nil, fmt.Errorf("%w: document is %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
-	}
-	d, err := parseDocument(b)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case d.Version < 1:
-		return nil, &DocumentError{Reason: "missing or invalid format version"}
-	case d.Version > FormatVersion:
-		return nil, &DocumentError{Reason: fmt.Sprintf("format version %d is newer than this hush understands (%d); upgrade hush", d.Version, FormatVersion)}
-	}
-	// hush writes entries sorted; a document edited by hand may not be.
-	if !slices.IsSortedFunc(d.sorted, cmpRaw) {
-		slices.SortStableFunc(d.sorted, cmpRaw)
-	}
-	for i := range d.sorted {
-		r := &d.sorted[i]
-		if err := ValidateName(r.name); err != nil {
-			return nil, &DocumentError{Reason: "invalid entry name " + quoteName(r.name)}
-		}
-		if i > 0 && d.sorted[i-1].name == r.name {
-			return nil, &DocumentError{Reason: "duplicate entry " + quoteName(r.name)}
-		}
-		switch r.encoding {
-		case "":
-		case encodingBase64:
-			if !validBase64(r.value) {
-				return nil, &DocumentError{Reason: "bad base64 value for " + quoteName(r.name)}
-			}
-		default:
-			return nil, &DocumentError{Reason: "unknown value encoding for " + quoteName(r.name)}
-		}
-		for _, ts := range []*string{&r.created, &r.updated} {
-			if *ts == "" || validStamp(*ts) {
-				continue
-			}
-			t, err := time.Parse(time.RFC3339Nano, *ts)
-			if err != nil {
-				return nil, &DocumentError{Reason: "bad timestamp for " + quoteName(r.name)}
-			}
-			*ts = t.UTC().Format(time.RFC3339Nano)
-			if !validStamp(*ts) { // 9999-12-31T23:30:00-01:00 is in year 10000 in UTC
-				return nil, &DocumentError{Reason: "timestamp out of range for " + quoteName(r.name)}
-			}
-		}
-	}
-	return d, nil
-}
-
-func cmpRaw(a, b rawEntry) int { return strings.Compare(a.name, b.name) }
-
 // all returns the entries as a map, materialising a lazy document. The
 // map must not be modified except in a clone.
 func (d *document) all() map[string]*docEntry {
@@ -161,10 +122,10 @@ func (d *document) all() map[string]*docEntry {
 		m := make(map[string]*docEntry, len(d.sorted))
 		for i := range d.sorted {
 			r := &d.sorted[i]
-			e := r.entry() // sorted stays immutable: concurrent readers use it
-			e.Created, _ = parseStamp(r.created)
-			e.Updated, _ = parseStamp(r.updated)
-			m[r.name] = e
+			e := d.entry(r) // sorted stays immutable: concurrent readers use it
+			e.Created, _ = parseStamp(d.str(r.created))
+			e.Updated, _ = parseStamp(d.str(r.updated))
+			m[d.str(r.name)] = e
 		}
 		d.entries = m
 	})
@@ -174,11 +135,11 @@ func (d *document) all() map[string]*docEntry {
 // get returns the entry for name.
 func (d *document) get(name string) (*docEntry, bool) {
 	if d.lazy {
-		i, ok := slices.BinarySearchFunc(d.sorted, name, func(r rawEntry, n string) int { return strings.Compare(r.name, n) })
+		i, ok := sort.Find(len(d.sorted), func(i int) int { return strings.Compare(name, d.str(d.sorted[i].name)) })
 		if !ok {
 			return nil, false
 		}
-		return d.sorted[i].entry(), true
+		return d.entry(&d.sorted[i]), true
 	}
 	e, ok := d.all()[name]
 	return e, ok
@@ -208,9 +169,9 @@ func (d *document) list() []Entry {
 		es := make([]Entry, len(d.sorted))
 		for i := range d.sorted {
 			r := &d.sorted[i]
-			c, _ := parseStamp(r.created)
-			u, _ := parseStamp(r.updated)
-			es[i] = Entry{Name: r.name, Description: r.description, Created: c, Updated: u}
+			c, _ := parseStamp(d.str(r.created))
+			u, _ := parseStamp(d.str(r.updated))
+			es[i] = Entry{Name: d.str(r.name), Description: d.str(r.description), Created: c, Updated: u}
 		}
 		return es
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -314,14 +315,63 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 
 // decryptDocumentFrom is decryptDocument reading the store file from r,
 // whose size is size, without holding the whole ciphertext in memory.
+//
+// Decryption and decoding overlap: one goroutine decrypts into a buffer
+// that never moves while this one parses the part already decrypted, so on
+// two CPUs a first read takes little longer than the decryption alone. The
+// parser never reads past what has been published to it, and its result
+// is used only after the whole file has authenticated; a decryption error
+// always wins over a document error, whichever came first.
 func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document, bool, error) {
-	plain, armored, err := decryptPlainFrom(r, size, ids)
+	pr, armored, err := openPayload(r, ids)
 	if err != nil {
 		return nil, armored, err
 	}
-	d, err := decodeDocument(plain) // on success d owns plain; see parseDocument
+	// The plaintext is shorter than the file; one byte more detects a
+	// payload over MaxStoreSize.
+	buf := make([]byte, min(size, MaxStoreSize)+1)
+	filled := make(chan int, 8)
+	var rerr error // written before filled is closed
+	go func() {
+		defer close(filled)
+		n := 0
+		for n < len(buf) {
+			m, err := pr.Read(buf[n:])
+			n += m
+			if m > 0 {
+				filled <- n
+			}
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				rerr = &DecryptError{Reason: err, inPayload: true}
+				return
+			}
+		}
+		if len(buf) > MaxStoreSize {
+			rerr = fmt.Errorf("%w: the store's plaintext is over %d bytes", ErrLimit, MaxStoreSize)
+		} else {
+			rerr = &DecryptError{Reason: errors.New("plaintext longer than the file"), inPayload: true}
+		}
+	}()
+	var plain string
+	p := &parser{more: func() (string, bool) {
+		n, ok := <-filled
+		if ok {
+			plain = unsafe.String(&buf[0], n)
+		}
+		return plain, ok
+	}}
+	d, err := p.document()
+	for range filled { // wait for the end of the decryption
+	}
+	if rerr != nil {
+		clear(buf)
+		return nil, armored, rerr
+	}
 	if err != nil {
-		clear(plain)
+		clear(buf)
 		var de *DocumentError
 		if errors.As(err, &de) {
 			return nil, armored, &DecryptError{Reason: err}
@@ -343,7 +393,9 @@ func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored 
 // age's armor reader allows this much leading whitespace.
 const armorPeek = 1024 + len(armor.Header)
 
-func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
+// openPayload reads the age header of the file src (armored or not) and
+// returns the reader of its payload.
+func openPayload(src io.Reader, ids []age.Identity) (pr io.Reader, armored bool, err error) {
 	if len(ids) == 0 {
 		return nil, false, &DecryptError{Reason: errors.New("no identity was given")}
 	}
@@ -354,9 +406,17 @@ func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []by
 	if armored {
 		r = armor.NewReader(r)
 	}
-	pr, err := age.Decrypt(r, ids...)
+	pr, err = age.Decrypt(r, ids...)
 	if err != nil {
 		return nil, armored, &DecryptError{Reason: err}
+	}
+	return pr, armored, nil
+}
+
+func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
+	pr, armored, err := openPayload(src, ids)
+	if err != nil {
+		return nil, armored, err
 	}
 	// The plaintext is a little shorter than the ciphertext: read it into
 	// one buffer of that size rather than growing one from 512 bytes.
