@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,6 +33,8 @@ type parser struct {
 	dirty          bool // scanning stopped at clean: the rest is checked string by string
 
 	extra []byte // strings not in the plaintext as they are; see span
+
+	sizeHint int // about how long the plaintext will be, or 0
 }
 
 // span locates s, a string the parser returned: in the plaintext when it
@@ -86,28 +89,45 @@ func (p *parser) scan() {
 		}
 	}
 	start := p.scanned
-	var high, bad uint64
-	i := start
-	for ; i+8 <= end; i += 8 {
-		w := load64(s, i)
-		x := w ^ '\\'*lsb
-		// A byte below 0x20 in w, or a zero byte in x (a backslash in
-		// w), sets the high bit of its byte.
-		bad |= ((w - 0x20*lsb) &^ w) | ((x - lsb) &^ x)
-		high |= w
-	}
-	for ; i < end; i++ {
-		c := s[i]
-		high |= uint64(c)
-		if c < 0x20 || c == '\\' {
-			bad = msb
-		}
-	}
-	if bad&msb != 0 || (high&msb != 0 && !utf8.ValidString(s[start:end])) {
+	if !asciiText(s[start:end]) && !cleanText(s[start:end]) {
 		p.dirty = true
 		return
 	}
 	p.scanned, p.clean = end, end
+}
+
+// asciiText reports whether s is ASCII without a control character or a
+// backslash: the common case, checked eight bytes at a time and with
+// strings.IndexByte, which the standard library vectorises.
+func asciiText(s string) bool {
+	var m uint64
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	for len(b) >= 32 {
+		w0 := binary.LittleEndian.Uint64(b)
+		w1 := binary.LittleEndian.Uint64(b[8:])
+		w2 := binary.LittleEndian.Uint64(b[16:])
+		w3 := binary.LittleEndian.Uint64(b[24:])
+		// A byte below 0x20 or above 0x7f sets some high bit.
+		m |= (w0 - 0x20*lsb) | w0 | (w1 - 0x20*lsb) | w1 | (w2 - 0x20*lsb) | w2 | (w3 - 0x20*lsb) | w3
+		b = b[32:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return m&msb == 0 && strings.IndexByte(s, '\\') < 0
+}
+
+// cleanText reports whether s is valid UTF-8 without a control character
+// or a backslash.
+func cleanText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // grow asks for more plaintext. It returns false at the end of it.
@@ -379,7 +399,7 @@ func decodeDocument(b []byte) (*document, error) {
 	if len(b) == 0 {
 		return nil, &DocumentError{Reason: "empty document"}
 	}
-	p := &parser{b: unsafe.String(&b[0], len(b))}
+	p := &parser{b: unsafe.String(&b[0], len(b)), sizeHint: len(b)}
 	p.scan()
 	return p.document()
 }
@@ -477,36 +497,46 @@ func (p *parser) entries(d *document, unsorted *bool) error {
 		p.i++
 		return nil
 	}
+	if d.sorted == nil && p.sizeHint > 0 {
+		// An entry as hush writes it, with its timestamps, takes at
+		// least this many bytes; a guess too small only costs a copy.
+		d.sorted = make([]rawEntry, 0, p.sizeHint/minEntryBytes+1)
+	}
 	prev, stamp := "", ""
 	for {
-		var e textEntry
-		if !p.plainEntry(&e) {
-			name, err := p.str()
-			if err != nil {
+		var r rawEntry
+		var name string
+		if p.plainEntry(&r, &stamp) {
+			name = p.b[r.name.off : r.name.off+r.name.n]
+		} else {
+			var err error
+			if name, err = p.str(); err != nil {
 				return err
 			}
 			if err := p.expect(':'); err != nil {
 				return err
 			}
-			if e, err = p.entry(); err != nil {
+			e, err := p.entry()
+			if err != nil {
 				return err
 			}
 			e.name = name
+			if err := checkEntry(&e, &stamp); err != nil {
+				return err
+			}
+			r = rawEntry{
+				name: p.span(e.name), value: p.span(e.value), encoding: p.span(e.encoding),
+				description: p.span(e.description), created: p.span(e.created), updated: p.span(e.updated),
+			}
 		}
-		if err := checkEntry(&e, &stamp); err != nil {
-			return err
-		}
-		if len(d.sorted) > 0 && e.name <= prev {
-			if e.name == prev {
-				return &DocumentError{Reason: "duplicate entry " + quoteName(e.name)}
+		if len(d.sorted) > 0 && name <= prev {
+			if name == prev {
+				return &DocumentError{Reason: "duplicate entry " + quoteName(name)}
 			}
 			*unsorted = true
 		}
-		prev = e.name
-		d.sorted = append(d.sorted, rawEntry{
-			name: p.span(e.name), value: p.span(e.value), encoding: p.span(e.encoding),
-			description: p.span(e.description), created: p.span(e.created), updated: p.span(e.updated),
-		})
+		prev = name
+		d.sorted = append(d.sorted, r)
 		switch p.peek() {
 		case ',':
 			p.i++
@@ -519,55 +549,64 @@ func (p *parser) entries(d *document, unsorted *bool) error {
 	}
 }
 
+// minEntryBytes is the smallest an entry hush writes can be: a one-byte
+// name and value and two timestamps to the second.
+const minEntryBytes = len(`"A":{"value":"","created":"2006-01-02T15:04:05Z","updated":"2006-01-02T15:04:05Z"},`)
+
 // plainEntry parses the next name and entry if they are exactly as hush
-// writes them and lie in the clean prefix; otherwise it returns false
-// with the position unchanged, for the general parser to take over. It
-// is the whole cost of decoding most entries.
+// writes them, lie in the clean prefix and are valid as they stand: a
+// plain name, and timestamps in UTC. Otherwise it returns false with the
+// position unchanged, for the general parser to take over and say what
+// is wrong. It is the whole cost of decoding most entries. stamp is the
+// last timestamp found valid, as for checkEntry.
 //
 //	"NAME":{"value":"V"[,"encoding":"E"][,"description":"D"][,"created":"C"][,"updated":"U"]}
-func (p *parser) plainEntry(e *textEntry) bool {
-	if p.i >= p.clean {
-		return false
-	}
+func (p *parser) plainEntry(r *rawEntry, stamp *string) bool {
 	s := p.b[:p.clean]
 	i := p.i
-	str := func(field string) (string, bool) {
-		if !strings.HasPrefix(s[i:], field) {
-			return "", false
+	if i >= len(s) || s[i] != '"' {
+		return false
+	}
+	i++
+	j := strings.IndexByte(s[i:], '"')
+	if j < 0 || !plainName(s[i:i+j]) {
+		return false
+	}
+	r.name = span{off: uint32(i), n: uint32(j)}
+	i += j + 1
+	if len(s)-i < len(`:{"value":"`) || s[i:i+len(`:{"value":"`)] != `:{"value":"` {
+		return false
+	}
+	i += len(`:{"value":"`)
+	if j = strings.IndexByte(s[i:], '"'); j < 0 {
+		return false
+	}
+	r.value = span{off: uint32(i), n: uint32(j)}
+	i += j + 1
+	if len(s)-i >= len(`,"encoding":"base64"`) && s[i:i+len(`,"encoding":"base64"`)] == `,"encoding":"base64"` {
+		if !validBase64(s[r.value.off : r.value.off+r.value.n]) {
+			return false
 		}
-		i += len(field)
-		j := strings.IndexByte(s[i:], '"')
-		if j < 0 {
-			return "", false
+		r.encoding = span{off: uint32(i + len(`,"encoding":"`)), n: uint32(len(encodingBase64))}
+		i += len(`,"encoding":"base64"`)
+	}
+	if len(s)-i >= len(`,"description":"`) && s[i:i+len(`,"description":"`)] == `,"description":"` {
+		i += len(`,"description":"`)
+		if j = strings.IndexByte(s[i:], '"'); j < 0 {
+			return false
 		}
-		v := s[i : i+j]
+		r.description = span{off: uint32(i), n: uint32(j)}
 		i += j + 1
-		return v, true
 	}
-	var ok bool
-	if e.name, ok = str(`"`); !ok {
-		return false
-	}
-	if e.value, ok = str(`:{"value":"`); !ok {
-		return false
-	}
-	if strings.HasPrefix(s[i:], `,"e`) {
-		if e.encoding, ok = str(`,"encoding":"`); !ok {
+	if len(s)-i >= len(`,"created":"`) && s[i:i+len(`,"created":"`)] == `,"created":"` {
+		i += len(`,"created":"`)
+		if i, r.created = plainStamp(s, i, stamp); i < 0 {
 			return false
 		}
 	}
-	if strings.HasPrefix(s[i:], `,"d`) {
-		if e.description, ok = str(`,"description":"`); !ok {
-			return false
-		}
-	}
-	if strings.HasPrefix(s[i:], `,"c`) {
-		if e.created, ok = str(`,"created":"`); !ok {
-			return false
-		}
-	}
-	if strings.HasPrefix(s[i:], `,"u`) {
-		if e.updated, ok = str(`,"updated":"`); !ok {
+	if len(s)-i >= len(`,"updated":"`) && s[i:i+len(`,"updated":"`)] == `,"updated":"` {
+		i += len(`,"updated":"`)
+		if i, r.updated = plainStamp(s, i, stamp); i < 0 {
 			return false
 		}
 	}
@@ -576,6 +615,21 @@ func (p *parser) plainEntry(e *textEntry) bool {
 	}
 	p.i = i + 1
 	return true
+}
+
+// plainStamp locates the timestamp that starts at s[i] and ends at a
+// quote, if it is in the UTC form hush writes, and returns the position
+// after the quote, or -1. The timestamp is most often the one before it.
+func plainStamp(s string, i int, stamp *string) (int, span) {
+	if n := len(*stamp); n > 0 && len(s)-i > n && s[i+n] == '"' && s[i:i+n] == *stamp {
+		return i + n + 1, span{off: uint32(i), n: uint32(n)}
+	}
+	j := strings.IndexByte(s[i:], '"')
+	if j < 0 || !validStamp(s[i:i+j]) {
+		return -1, span{}
+	}
+	*stamp = s[i : i+j]
+	return i + j + 1, span{off: uint32(i), n: uint32(j)}
 }
 
 // textEntry is an entry as the parser returns it.
@@ -625,17 +679,26 @@ func checkEntry(r *textEntry, stamp *string) error {
 
 // plainName reports whether name is 1 to MaxNameLen printable ASCII
 // characters other than space: the common case of a valid name, checked
-// without ValidateName's UTF-8 pass.
+// eight bytes at a time, without ValidateName's UTF-8 pass.
 func plainName(name string) bool {
-	if len(name) == 0 || len(name) > MaxNameLen {
+	n := len(name)
+	if n == 0 || n > MaxNameLen {
 		return false
 	}
-	for i := 0; i < len(name); i++ {
+	var bad uint64
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		w := load64(name, i)
+		// Some byte's high bit is set if a byte of w is below 0x21
+		// (first term) or above 0x7e (the others).
+		bad |= ((w - 0x21*lsb) &^ w) | (w + lsb) | w
+	}
+	for ; i < n; i++ {
 		if c := name[i]; c <= ' ' || c >= 0x7f {
 			return false
 		}
 	}
-	return true
+	return bad&msb == 0
 }
 
 // entry parses one entry object.

@@ -316,12 +316,13 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 // decryptDocumentFrom is decryptDocument reading the store file from r,
 // whose size is size, without holding the whole ciphertext in memory.
 //
-// Decryption and decoding overlap: one goroutine decrypts into a buffer
-// that never moves while this one parses the part already decrypted, so on
-// two CPUs a first read takes little longer than the decryption alone. The
-// parser never reads past what has been published to it, and its result
-// is used only after the whole file has authenticated; a decryption error
-// always wins over a document error, whichever came first.
+// Decryption and decoding overlap in a store of more than one age chunk:
+// one goroutine decrypts into a buffer that never moves while this one
+// parses the part already decrypted, so on two CPUs a first read takes
+// little longer than the decryption alone. The parser never reads past
+// what has been published to it, and its result is used only after the
+// whole file has authenticated; a decryption error always wins over a
+// document error, whichever came first.
 func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document, bool, error) {
 	pr, armored, err := openPayload(r, ids)
 	if err != nil {
@@ -330,41 +331,32 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 	// The plaintext is shorter than the file; one byte more detects a
 	// payload over MaxStoreSize.
 	buf := make([]byte, min(size, MaxStoreSize)+1)
-	filled := make(chan int, 8)
-	var rerr error // written before filled is closed
-	go func() {
-		defer close(filled)
-		n := 0
-		for n < len(buf) {
-			m, err := pr.Read(buf[n:])
-			n += m
-			if m > 0 {
-				filled <- n
-			}
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				rerr = &DecryptError{Reason: err, inPayload: true}
-				return
-			}
+	var d *document
+	var rerr error
+	if size <= oneChunk {
+		// Nothing to overlap: another goroutine would only add the
+		// time it takes to wake this one.
+		var n int
+		if n, rerr = readPayload(pr, buf, nil); rerr == nil {
+			d, err = decodeDocument(buf[:n])
 		}
-		if len(buf) > MaxStoreSize {
-			rerr = fmt.Errorf("%w: the store's plaintext is over %d bytes", ErrLimit, MaxStoreSize)
-		} else {
-			rerr = &DecryptError{Reason: errors.New("plaintext longer than the file"), inPayload: true}
+	} else {
+		filled := make(chan int, 8)
+		go func() {
+			defer close(filled)
+			_, rerr = readPayload(pr, buf, filled) // written before filled is closed
+		}()
+		var plain string
+		p := &parser{more: func() (string, bool) {
+			n, ok := <-filled
+			if ok {
+				plain = unsafe.String(&buf[0], n)
+			}
+			return plain, ok
+		}, sizeHint: len(buf)}
+		d, err = p.document()
+		for range filled { // wait for the end of the decryption
 		}
-	}()
-	var plain string
-	p := &parser{more: func() (string, bool) {
-		n, ok := <-filled
-		if ok {
-			plain = unsafe.String(&buf[0], n)
-		}
-		return plain, ok
-	}}
-	d, err := p.document()
-	for range filled { // wait for the end of the decryption
 	}
 	if rerr != nil {
 		clear(buf)
@@ -379,6 +371,35 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 		return nil, armored, err
 	}
 	return d, armored, nil
+}
+
+// oneChunk is the size of age's payload chunks: a file no larger holds
+// one at most.
+const oneChunk = 64 << 10
+
+// readPayload decrypts the payload pr into buf and returns its length.
+// If filled is not nil, it publishes there the length decrypted so far
+// after each read. The error wraps ErrDecrypt, or ErrLimit if the
+// plaintext is too long.
+func readPayload(pr io.Reader, buf []byte, filled chan<- int) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := pr.Read(buf[n:])
+		n += m
+		if m > 0 && filled != nil {
+			filled <- n
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, &DecryptError{Reason: err, inPayload: true}
+		}
+	}
+	if len(buf) > MaxStoreSize {
+		return n, fmt.Errorf("%w: the store's plaintext is over %d bytes", ErrLimit, MaxStoreSize)
+	}
+	return n, &DecryptError{Reason: errors.New("plaintext longer than the file"), inPayload: true}
 }
 
 // decryptPlain is the decrypt stage of decryptDocument: it decrypts a
