@@ -22,47 +22,50 @@ func cpDoc(entries string) string {
 
 const cpGood = `"GOOD":{"value":"` + cpSecret + `","created":"2024-01-02T03:04:05Z","updated":"2024-01-02T03:04:05Z"}`
 
+// cpRefusals are malformed documents and what their refusal must say.
+var cpRefusals = []struct{ name, doc, say string }{
+	{"unknown top field", `{"version":1,"recipients":[],"entries":{` + cpGood + `},"extra":"` + cpSecret + `"}`, `unknown field extra`},
+	{"unknown entry field", cpDoc(cpGood + `,"B":{"value":"x","secret":"` + cpSecret + `"}`), `unknown entry field secret`},
+	{"newer version", `{"version":2,"recipients":[],"entries":{` + cpGood + `}}`, "format version 2 is newer than this hush understands (1); upgrade hush"},
+	{"much newer version", `{"version":99999,"recipients":[],"entries":{` + cpGood + `}}`, "newer"},
+	{"version zero", `{"version":0,"recipients":[],"entries":{` + cpGood + `}}`, "version"},
+	{"no version", `{"recipients":[],"entries":{` + cpGood + `}}`, "version"},
+	{"version as string", `{"version":"1","recipients":[],"entries":{` + cpGood + `}}`, "version"},
+	{"bad base64", cpDoc(`"B":{"value":"` + cpSecret + `!!","encoding":"base64"}`), `bad base64 value for B`},
+	{"unpadded base64", cpDoc(`"B":{"value":"YWJj","encoding":"base64"},"C":{"value":"YQ","encoding":"base64"}`), `bad base64 value for C`},
+	{"unknown encoding", cpDoc(`"B":{"value":"` + cpSecret + `","encoding":"hex"}`), `unknown value encoding for B`},
+	{"empty name", cpDoc(cpGood + `,"":{"value":"` + cpSecret + `"}`), `invalid entry name ""`},
+	{"name with space", cpDoc(cpGood + `,"A B":{"value":"` + cpSecret + `"}`), `invalid entry name "A B"`},
+	{"name with NUL", cpDoc(cpGood + `,"A\u0000B":{"value":"` + cpSecret + `"}`), `invalid entry name "A\x00B"`},
+	{"name with newline", cpDoc(cpGood + `,"A\nB":{"value":"` + cpSecret + `"}`), `invalid entry name "A\nB"`},
+	{"name too long", cpDoc(cpGood + `,"` + strings.Repeat("N", 256) + `":{"value":"` + cpSecret + `"}`), "invalid entry name"},
+	{"duplicate entry", cpDoc(cpGood + `,` + cpGood), "duplicate"},
+	{"duplicate field", cpDoc(`"B":{"value":"a","value":"` + cpSecret + `"}`), `duplicate key value`},
+	{"duplicate top key", `{"version":1,"version":1,"recipients":[],"entries":{}}`, `duplicate key version`},
+	{"entry without value", cpDoc(cpGood + `,"B":{"description":"d"}`), "has no value"},
+	{"null entry", cpDoc(cpGood + `,"B":null`), "expected"},
+	{"value not a string", cpDoc(cpGood + `,"B":{"value":12345}`), "expected"},
+	{"bad timestamp", cpDoc(`"B":{"value":"` + cpSecret + `","created":"yesterday"}`), "timestamp"},
+	{"timestamp after 9999 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","created":"9999-12-31T23:30:00-01:00"}`), "timestamp out of range for B"},
+	{"timestamp before 0000 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","updated":"0000-01-01T00:30:00+01:00"}`), "timestamp out of range for B"},
+	{"trailing data", cpDoc(cpGood) + `{"version":1}`, "trailing data"},
+	{"trailing garbage", cpDoc(cpGood) + "\n" + cpSecret, "trailing data"},
+	{"truncated", cpDoc(cpGood)[:40], ""},
+	{"raw invalid UTF-8", cpDoc(`"B":{"value":"` + cpSecret + "\xff" + `"}`), "invalid UTF-8"},
+	{"raw control character", cpDoc(`"B":{"value":"` + cpSecret + "\x01" + `"}`), "control character"},
+	{"bad escape", cpDoc(`"B":{"value":"` + cpSecret + `\q"}`), "escape"},
+	{"lone surrogate", cpDoc(`"B":{"value":"` + cpSecret + `\ud800"}`), "surrogate"},
+	{"not an object", `["` + cpSecret + `"]`, ""},
+	{"empty", ``, "empty"},
+	{"just whitespace", "  \n", ""},
+	{"JSON null", `null`, ""},
+}
+
 // Malformed documents are refused as a whole with a *DocumentError that
 // says what is wrong and never quotes a value, both when decoded and when
 // a File meets one inside a store that decrypts.
 func TestDocumentRefusals(t *testing.T) {
-	cases := []struct{ name, doc, say string }{
-		{"unknown top field", `{"version":1,"recipients":[],"entries":{` + cpGood + `},"extra":"` + cpSecret + `"}`, `unknown field extra`},
-		{"unknown entry field", cpDoc(cpGood + `,"B":{"value":"x","secret":"` + cpSecret + `"}`), `unknown entry field secret`},
-		{"newer version", `{"version":2,"recipients":[],"entries":{` + cpGood + `}}`, "format version 2 is newer than this hush understands (1); upgrade hush"},
-		{"much newer version", `{"version":99999,"recipients":[],"entries":{` + cpGood + `}}`, "newer"},
-		{"version zero", `{"version":0,"recipients":[],"entries":{` + cpGood + `}}`, "version"},
-		{"no version", `{"recipients":[],"entries":{` + cpGood + `}}`, "version"},
-		{"version as string", `{"version":"1","recipients":[],"entries":{` + cpGood + `}}`, "version"},
-		{"bad base64", cpDoc(`"B":{"value":"` + cpSecret + `!!","encoding":"base64"}`), `bad base64 value for B`},
-		{"unpadded base64", cpDoc(`"B":{"value":"YWJj","encoding":"base64"},"C":{"value":"YQ","encoding":"base64"}`), `bad base64 value for C`},
-		{"unknown encoding", cpDoc(`"B":{"value":"` + cpSecret + `","encoding":"hex"}`), `unknown value encoding for B`},
-		{"empty name", cpDoc(cpGood + `,"":{"value":"` + cpSecret + `"}`), `invalid entry name ""`},
-		{"name with space", cpDoc(cpGood + `,"A B":{"value":"` + cpSecret + `"}`), `invalid entry name "A B"`},
-		{"name with NUL", cpDoc(cpGood + `,"A\u0000B":{"value":"` + cpSecret + `"}`), `invalid entry name "A\x00B"`},
-		{"name with newline", cpDoc(cpGood + `,"A\nB":{"value":"` + cpSecret + `"}`), `invalid entry name "A\nB"`},
-		{"name too long", cpDoc(cpGood + `,"` + strings.Repeat("N", 256) + `":{"value":"` + cpSecret + `"}`), "invalid entry name"},
-		{"duplicate entry", cpDoc(cpGood + `,` + cpGood), "duplicate"},
-		{"duplicate field", cpDoc(`"B":{"value":"a","value":"` + cpSecret + `"}`), `duplicate key value`},
-		{"duplicate top key", `{"version":1,"version":1,"recipients":[],"entries":{}}`, `duplicate key version`},
-		{"entry without value", cpDoc(cpGood + `,"B":{"description":"d"}`), "has no value"},
-		{"null entry", cpDoc(cpGood + `,"B":null`), "expected"},
-		{"value not a string", cpDoc(cpGood + `,"B":{"value":12345}`), "expected"},
-		{"bad timestamp", cpDoc(`"B":{"value":"` + cpSecret + `","created":"yesterday"}`), "timestamp"},
-		{"timestamp after 9999 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","created":"9999-12-31T23:30:00-01:00"}`), "timestamp out of range for B"},
-		{"timestamp before 0000 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","updated":"0000-01-01T00:30:00+01:00"}`), "timestamp out of range for B"},
-		{"trailing data", cpDoc(cpGood) + `{"version":1}`, "trailing data"},
-		{"trailing garbage", cpDoc(cpGood) + "\n" + cpSecret, "trailing data"},
-		{"truncated", cpDoc(cpGood)[:40], ""},
-		{"raw invalid UTF-8", cpDoc(`"B":{"value":"` + cpSecret + "\xff" + `"}`), "invalid UTF-8"},
-		{"raw control character", cpDoc(`"B":{"value":"` + cpSecret + "\x01" + `"}`), "control character"},
-		{"bad escape", cpDoc(`"B":{"value":"` + cpSecret + `\q"}`), "escape"},
-		{"lone surrogate", cpDoc(`"B":{"value":"` + cpSecret + `\ud800"}`), "surrogate"},
-		{"not an object", `["` + cpSecret + `"]`, ""},
-		{"empty", ``, "empty"},
-		{"just whitespace", "  \n", ""},
-		{"JSON null", `null`, ""},
-	}
+	cases := cpRefusals
 	id := cpX25519(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,9 +12,10 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzDecodeDocument: every input either decodes into a document that
-// re-encodes to a fixed point which decodes to the same document (and
-// which encoding/json reads the same way), or is refused with a
+// FuzzDecodeDocument: every input decodes the same whole and in pieces,
+// and either decodes into a document that re-encodes to a fixed point
+// which decodes to the same document (and which encoding/json reads the
+// same way), or is refused with a
 // *DocumentError or ErrLimit. It never panics. Seeds are the plaintexts of
 // the fixture stores (the test fails without them) plus the corpus in
 // testdata/fuzz/FuzzDecodeDocument.
@@ -37,6 +38,12 @@ func FuzzDecodeDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in := bytes.Clone(b) // a decoded document may alias its input
 		d, err := decodeDocument(in)
+		// Decoded while it arrives, as from a store file, it reads the same.
+		for _, piece := range []int{1, 1 + len(b)%61} {
+			if sd, serr := decodeInPieces(b, piece); !sameDecode(d, err, sd, serr) {
+				t.Fatalf("in pieces of %d: %v, %v; whole: %v, %v", piece, sd != nil, serr, d != nil, err)
+			}
+		}
 		if err != nil {
 			var de *DocumentError
 			if !errors.As(err, &de) && !errors.Is(err, ErrLimit) {
