@@ -498,9 +498,7 @@ func (p *parser) entries(d *document, unsorted *bool) error {
 		return nil
 	}
 	if d.sorted == nil && p.sizeHint > 0 {
-		// An entry as hush writes it, with its timestamps, takes at
-		// least this many bytes; a guess too small only costs a copy.
-		d.sorted = make([]rawEntry, 0, p.sizeHint/minEntryBytes+1)
+		d.sorted = make([]rawEntry, 0, p.sizeHint/entryBytes+1)
 	}
 	prev, stamp := "", ""
 	for {
@@ -549,9 +547,11 @@ func (p *parser) entries(d *document, unsorted *bool) error {
 	}
 }
 
-// minEntryBytes is the smallest an entry hush writes can be: a one-byte
-// name and value and two timestamps to the second.
-const minEntryBytes = len(`"A":{"value":"","created":"2006-01-02T15:04:05Z","updated":"2006-01-02T15:04:05Z"},`)
+// entryBytes is about the size of an entry as hush writes it, with a
+// short value and its two timestamps: a guess, to size the list of
+// entries from the size of the plaintext. Too small a guess costs a copy
+// of the list; too large, zeroing memory that is never used.
+const entryBytes = 128
 
 // plainEntry parses the next name and entry if they are exactly as hush
 // writes them, lie in the clean prefix and are valid as they stand: a

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -316,7 +317,8 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 // decryptDocumentFrom is decryptDocument reading the store file from r,
 // whose size is size, without holding the whole ciphertext in memory.
 //
-// Decryption and decoding overlap in a store of more than one age chunk:
+// Decryption and decoding overlap in a store of more than one age chunk,
+// given more than one CPU:
 // one goroutine decrypts into a buffer that never moves while this one
 // parses the part already decrypted, so on two CPUs a first read takes
 // little longer than the decryption alone. The parser never reads past
@@ -333,7 +335,7 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 	buf := make([]byte, min(size, MaxStoreSize)+1)
 	var d *document
 	var rerr error
-	if size <= oneChunk {
+	if size <= oneChunk || runtime.GOMAXPROCS(0) == 1 {
 		// Nothing to overlap: another goroutine would only add the
 		// time it takes to wake this one.
 		var n int
