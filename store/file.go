@@ -317,9 +317,8 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 // decryptDocumentFrom is decryptDocument reading the store file from r,
 // whose size is size, without holding the whole ciphertext in memory.
 //
-// Decryption and decoding overlap in a store of more than one age chunk,
-// given more than one CPU:
-// one goroutine decrypts into a buffer that never moves while this one
+// Decryption and decoding overlap in a store of over overlapAbove bytes,
+// given more than one CPU: one goroutine decrypts into a buffer that never moves while this one
 // parses the part already decrypted, so on two CPUs a first read takes
 // little longer than the decryption alone. The parser never reads past
 // what has been published to it, and its result is used only after the
@@ -335,7 +334,7 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 	buf := make([]byte, min(size, MaxStoreSize)+1)
 	var d *document
 	var rerr error
-	if size <= oneChunk || runtime.GOMAXPROCS(0) == 1 {
+	if size <= overlapAbove || runtime.GOMAXPROCS(0) == 1 {
 		// Nothing to overlap: another goroutine would only add the
 		// time it takes to wake this one.
 		var n int
@@ -375,9 +374,12 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 	return d, armored, nil
 }
 
-// oneChunk is the size of age's payload chunks: a file no larger holds
-// one at most.
-const oneChunk = 64 << 10
+// overlapAbove is the store size from which decoding overlaps
+// decryption. Below it, handing each 64 KiB age chunk to another goroutine
+// costs more than the overlap saves: on a 2-CPU VM, a first Get of a
+// 1,000-entry store (171 KB) took 1.15x to 1.42x the floor read
+// synchronously against 1.42x to 1.64x overlapped (docs/BENCHMARKS.md).
+const overlapAbove = 1 << 20
 
 // readPayload decrypts the payload pr into buf and returns its length.
 // If filled is not nil, it publishes there the length decrypted so far

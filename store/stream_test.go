@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,9 +112,10 @@ func sameDecode(a *document, aerr error, b *document, berr error) bool {
 // with the first chunk boundary inside the document), and a document
 // error in a store that decrypts is reported as a *DecryptError.
 func TestDecryptDocumentPaths(t *testing.T) {
+	overlapping(t)
 	id := cpX25519(t)
 	ids := []age.Identity{id}
-	const pad = 65400 // spaces before the document: over one chunk in all
+	const pad = overlapAbove - 136 // spaces before the document; a chunk boundary falls 136 bytes into it
 	atByte := regexp.MustCompile(`at byte (\d+)`)
 	for name, doc := range streamDocs(t) {
 		want, wantErr := decodeDocument(bytes.Clone(doc))
@@ -132,7 +135,7 @@ func TestDecryptDocumentPaths(t *testing.T) {
 				}
 			}
 			ct := cpEncrypt(t, plain, id.Recipient())
-			if big != (len(ct) > oneChunk) {
+			if big != (len(ct) > overlapAbove) {
 				t.Fatalf("%s: %d bytes is not on the intended side of one chunk", name, len(ct))
 			}
 			got, _, err := decryptDocument(ct, ids)
@@ -151,8 +154,9 @@ func TestDecryptDocumentPaths(t *testing.T) {
 // error the parser may meet first, and over a document that parsed: the
 // plaintext is used only once the whole file is authentic.
 func TestDecryptErrorWins(t *testing.T) {
+	overlapping(t)
 	id := cpX25519(t)
-	big := strings.Repeat("x", 200<<10)
+	big := strings.Repeat("x", overlapAbove+100<<10)
 	for name, doc := range map[string]string{
 		"good document":    cpDoc(`"A":{"value":"` + big + `"}`),
 		"bad early":        `{"version":1,"bogus":"` + big + `"}`,
@@ -168,9 +172,10 @@ func TestDecryptErrorWins(t *testing.T) {
 	}
 }
 
-// The first read of a store of several chunks goes through the file as
-// well as through memory.
+// The first read of a store large enough for decoding to overlap
+// decryption goes through the file as well as through memory.
 func TestBigStoreFirstRead(t *testing.T) {
+	overlapping(t)
 	ctx := context.Background()
 	id := cpX25519(t)
 	p := cpPath(t)
@@ -179,9 +184,10 @@ func TestBigStoreFirstRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
+	pad := strings.Repeat("p", 400)
 	err = f.Update(ctx, func(tx Tx) error {
 		for i := range 3000 {
-			if err := tx.Set(fmt.Sprintf("K%05d", i), []byte(fmt.Sprintf("v%d-%s", i, now))); err != nil {
+			if err := tx.Set(fmt.Sprintf("K%05d", i), []byte(fmt.Sprintf("v%d-%s-%s", i, now, pad))); err != nil {
 				return err
 			}
 		}
@@ -190,11 +196,23 @@ func TestBigStoreFirstRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() <= overlapAbove {
+		t.Fatalf("the store is not over %d bytes: %v, %v", overlapAbove, fi, err)
+	}
 	g := cpOpen(t, p, Options{Identities: []age.Identity{id}})
 	for _, i := range []int{0, 1499, 2999} {
 		v, err := g.Get(ctx, fmt.Sprintf("K%05d", i))
-		if err != nil || string(v) != fmt.Sprintf("v%d-%s", i, now) {
+		if err != nil || string(v) != fmt.Sprintf("v%d-%s-%s", i, now, pad) {
 			t.Fatalf("K%05d = %q, %v", i, v, err)
 		}
+	}
+}
+
+// overlapping makes sure a large store is decoded while it is decrypted
+// for the rest of the test: that takes more than one CPU for Go.
+func overlapping(t *testing.T) {
+	if n := runtime.GOMAXPROCS(0); n < 2 {
+		runtime.GOMAXPROCS(2)
+		t.Cleanup(func() { runtime.GOMAXPROCS(n) })
 	}
 }
