@@ -16,6 +16,8 @@ const cpSecret = "TOPSECRET-VALUE-7f3a"
 
 // cpDoc builds a plaintext document around entries (the inside of the
 // "entries" object) with a valid version and recipient.
+const cpStamp = "2024-01-02T03:04:05Z"
+
 func cpDoc(entries string) string {
 	return `{"version":1,"recipients":["age1x"],"entries":{` + entries + `}}`
 }
@@ -45,6 +47,10 @@ var cpRefusals = []struct{ name, doc, say string }{
 	{"entry without value", cpDoc(cpGood + `,"B":{"description":"d"}`), "has no value"},
 	{"null entry", cpDoc(cpGood + `,"B":null`), "expected"},
 	{"value not a string", cpDoc(cpGood + `,"B":{"value":12345}`), "expected"},
+	// The timestamp is the one the entry before used, then one byte more
+	// inside the string: the string then ends later than the fast path
+	// expects, and the document is not JSON.
+	{"repeated timestamp and more", cpDoc(`"B":{"value":"x","created":"` + cpStamp + `","updated":"` + cpStamp + `"},"C":{"value":"y","created":"` + cpStamp + `Q,"updated":"` + cpStamp + `"}`), "expected '}' at byte 182"},
 	{"bad timestamp", cpDoc(`"B":{"value":"` + cpSecret + `","created":"yesterday"}`), "timestamp"},
 	{"timestamp after 9999 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","created":"9999-12-31T23:30:00-01:00"}`), "timestamp out of range for B"},
 	{"timestamp before 0000 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","updated":"0000-01-01T00:30:00+01:00"}`), "timestamp out of range for B"},
