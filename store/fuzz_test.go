@@ -13,11 +13,11 @@ import (
 )
 
 // FuzzDecodeDocument: every input decodes the same whole and in pieces,
-// and either decodes into a document that re-encodes to a fixed point
-// which decodes to the same document (and which encoding/json reads the
-// same way), or is refused with a
-// *DocumentError or ErrLimit. It never panics. Seeds are the plaintexts of
-// the fixture stores (the test fails without them) plus the corpus in
+// and either is refused with a *DocumentError or ErrLimit, or is valid
+// JSON and decodes into a document that re-encodes to a fixed point which
+// decodes to the same document (and which encoding/json reads the same
+// way). It never panics. Seeds are the plaintexts of the fixture stores
+// (the test fails without them) plus the corpus in
 // testdata/fuzz/FuzzDecodeDocument.
 //
 // The fixture seeds are a few KiB, and go test minimizes every new
@@ -50,6 +50,11 @@ func FuzzDecodeDocument(f *testing.F) {
 				t.Fatalf("error %T (%v): want *DocumentError or ErrLimit", err, err)
 			}
 			return
+		}
+		// A document is JSON: nothing encoding/json finds malformed is
+		// accepted.
+		if !json.Valid(in) {
+			t.Fatalf("accepted a document that is not JSON:\n%q", in)
 		}
 		s1 := d.snapshot(false)
 		enc, err := d.marshal()
