@@ -318,11 +318,11 @@ func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, er
 // whose size is size, without holding the whole ciphertext in memory.
 //
 // Decryption and decoding overlap in a store of over overlapAbove bytes,
-// given more than one CPU: one goroutine decrypts into a buffer that never moves while this one
-// parses the part already decrypted, so on two CPUs a first read takes
-// little longer than the decryption alone. The parser never reads past
-// what has been published to it, and its result is used only after the
-// whole file has authenticated; a decryption error always wins over a
+// given more than one CPU: one goroutine decrypts into a buffer that never
+// moves while this one parses the part already decrypted, so a first read
+// takes little longer than the decryption alone. The parser never reads
+// past what has been published to it, and its result is used only after
+// the whole file has authenticated; a decryption error always wins over a
 // document error, whichever came first.
 func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document, bool, error) {
 	pr, armored, err := openPayload(r, ids)
