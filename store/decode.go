@@ -167,6 +167,13 @@ func (p *parser) ws() {
 	}
 }
 
+// atEnd skips whitespace and reports whether the input ends there. A NUL
+// byte is not the end: peek returns 0 for both.
+func (p *parser) atEnd() bool {
+	p.ws()
+	return p.i >= len(p.b)
+}
+
 // peek skips whitespace and returns the next byte, or 0 at the end.
 func (p *parser) peek() byte {
 	p.ws()
@@ -407,7 +414,7 @@ func decodeDocument(b []byte) (*document, error) {
 // document parses and validates the document, entry by entry as the
 // plaintext arrives.
 func (p *parser) document() (*document, error) {
-	if p.peek() == 0 {
+	if p.atEnd() {
 		return nil, &DocumentError{Reason: "empty document"}
 	}
 	d := &document{Version: -1, lazy: true}
@@ -464,7 +471,7 @@ func (p *parser) document() (*document, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.peek() != 0 {
+	if !p.atEnd() {
 		return nil, p.fail("trailing data after the document")
 	}
 	switch {

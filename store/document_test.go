@@ -47,6 +47,23 @@ var cpRefusals = []struct{ name, doc, say string }{
 	{"entry without value", cpDoc(cpGood + `,"B":{"description":"d"}`), "has no value"},
 	{"null entry", cpDoc(cpGood + `,"B":null`), "expected"},
 	{"value not a string", cpDoc(cpGood + `,"B":{"value":12345}`), "expected"},
+	// Each of the cases below is accepted (whole, at least) when one check
+	// of the fast path for documents as hush writes them is removed.
+	{"NUL after the document", cpDoc(cpGood) + "\x00", "trailing data after the document at byte 154"},
+	{"NUL before the document", "\x00" + cpDoc(cpGood), "expected '{' at byte 0"},
+	{"entry name without its opening quote", cpDoc(`"A":{"value":"x"},XB":{"value":"y"}`), `expected '"' at byte 65`},
+	{"base64 marker without its closing quote", cpDoc(`"A":{"value":"YWJj","encoding":"base64X}`), "unterminated string at byte 89"},
+	{"bad timestamp after a good one", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"},"B":{"value":"y","created":"XXXXXXXXXXXXXXXXXXXX"}`), "bad timestamp for B"},
+	{"a good timestamp and more", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"}, "B":{"value":"y","created":"` + cpStamp + `junk"}`), "bad timestamp for B"},
+	{"long name with space", cpDoc(`"ABC DEFGH":{"value":"x"}`), `invalid entry name "ABC DEFGH"`},
+	{"long name with DEL", cpDoc("\"ABCDEFG\x7f\":{\"value\":\"x\"}"), `invalid entry name "ABCDEFG\x7f"`},
+	{"name with no-break space", cpDoc("\"A\u00a0B\":{\"value\":\"x\"}"), `invalid entry name "A\u00a0B"`},
+	{"short name with DEL", cpDoc("\"A\x7f\":{\"value\":\"x\"}"), `invalid entry name "A\x7f"`},
+	{"raw tab in a value", cpDoc("\"A\":{\"value\":\"x\ty\"}"), "control character in string at byte 62"},
+	{"invalid UTF-8 in a recipient", `{"version":1,"recipients":["` + "\x80" + `"],"entries":{}}`, "invalid UTF-8 in string at byte 28"},
+	{"duplicate entry apart", cpDoc(`"B":{"value":"2"},"A":{"value":"1"},"B":{"value":"3"}`), "duplicate entry B"},
+	{"version over 64 bits", `{"version":18446744073709551617,"recipients":[],"entries":{}}`, "bad version number at byte 18"},
+	{"version with a leading zero", `{"version":01,"recipients":[],"entries":{}}`, "bad version number at byte 13"},
 	// The timestamp is the one the entry before used, then one byte more
 	// inside the string: the string then ends later than the fast path
 	// expects, and the document is not JSON.
@@ -186,4 +203,25 @@ func cpSameSnapshot(a, b *Snapshot) bool {
 		}
 	}
 	return true
+}
+
+// A document whose entries are out of order (edited by hand) is sorted
+// when decoded: every entry is found and listed in order.
+func TestUnsortedDocument(t *testing.T) {
+	d, err := decodeDocument([]byte(cpDoc(`"C":{"value":"3"},"A":{"value":"1"},"B":{"value":"2"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, v := range map[string]string{"A": "1", "B": "2", "C": "3"} {
+		if e, ok := d.get(n); !ok || e.Value != v {
+			t.Errorf("get(%q) = %+v, %v; want value %q", n, e, ok, v)
+		}
+	}
+	var names []string
+	for _, e := range d.list() {
+		names = append(names, e.Name)
+	}
+	if strings.Join(names, ",") != "A,B,C" {
+		t.Errorf("list names %q; want A,B,C", names)
+	}
 }

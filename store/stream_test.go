@@ -77,6 +77,10 @@ func streamDocs(t testing.TB) map[string][]byte {
 	docs["escaped name"] = []byte(cpDoc(`"\u0041":{"value":"x"},"B\u00e9":{"value":"y"}`))
 	docs["invalid UTF-8 late"] = []byte(cpDoc(`"A":{"value":"` + strings.Repeat("é", 40) + "\xe9" + `"}`))
 	docs["truncated rune"] = []byte(cpDoc(`"A":{"value":"` + "\xe2\x9c" + `"}`))
+	docs["values with braces"] = []byte(cpDoc(`"A":{"value":"}"},"B":{"value":"},\"description\":\"x"}`))
+	docs["description with braces"] = []byte(cpDoc(`"A":{"value":"x"},"B":{"value":"x","description":"}}"}`))
+	docs["escape, then a multi-byte character"] = []byte(cpDoc(`"A":{"value":"\"é"}`))
+	docs["escaped surrogate pair"] = []byte(cpDoc(`"A":{"value":"\"\ud83d\udd11"}`))
 	docs["name too long after clean"] = []byte(cpDoc(`"` + strings.Repeat("é", 200) + `":{"value":"x"}`))
 	return docs
 }
@@ -88,7 +92,14 @@ func streamDocs(t testing.TB) map[string][]byte {
 func TestDecodeInPieces(t *testing.T) {
 	for name, doc := range streamDocs(t) {
 		want, wantErr := decodeDocument(bytes.Clone(doc))
-		for _, piece := range []int{1, 2, 3, 5, 7, 16, 61, 1000, 64 << 10} {
+		pieces := []int{1, 2, 3, 5, 7, 16, 61, 1000, 64 << 10}
+		if len(doc) <= 1024 { // small enough to try every size
+			pieces = pieces[:0]
+			for n := 1; n <= len(doc); n++ {
+				pieces = append(pieces, n)
+			}
+		}
+		for _, piece := range pieces {
 			got, err := decodeInPieces(doc, piece)
 			if !sameDecode(want, wantErr, got, err) {
 				t.Fatalf("%s in pieces of %d: got %v, %v; whole: %v, %v", name, piece, got != nil, err, want != nil, wantErr)
