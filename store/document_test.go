@@ -53,7 +53,7 @@ var cpRefusals = []struct{ name, doc, say string }{
 	{"NUL before the document", "\x00" + cpDoc(cpGood), "expected '{' at byte 0"},
 	{"entry name without its opening quote", cpDoc(`"A":{"value":"x"},XB":{"value":"y"}`), `expected '"' at byte 65`},
 	{"base64 marker without its closing quote", cpDoc(`"A":{"value":"YWJj","encoding":"base64X}`), "unterminated string at byte 89"},
-	{"bad timestamp after a good one", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"},"B":{"value":"y","created":"XXXXXXXXXXXXXXXXXXXX"}`), "bad timestamp for B"},
+	{"bad timestamp after a good one", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"},"B":{"value":"y","created":"yyyy-mm-ddThh:mm:ssZ"}`), "bad timestamp for B"},
 	{"a good timestamp and more", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"}, "B":{"value":"y","created":"` + cpStamp + `junk"}`), "bad timestamp for B"},
 	{"long name with space", cpDoc(`"ABC DEFGH":{"value":"x"}`), `invalid entry name "ABC DEFGH"`},
 	{"long name with DEL", cpDoc("\"ABCDEFG\x7f\":{\"value\":\"x\"}"), `invalid entry name "ABCDEFG\x7f"`},
