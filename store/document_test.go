@@ -22,7 +22,7 @@ func cpDoc(entries string) string {
 	return `{"version":1,"recipients":["age1x"],"entries":{` + entries + `}}`
 }
 
-const cpGood = `"GOOD":{"value":"` + cpSecret + `","created":"2024-01-02T03:04:05Z","updated":"2024-01-02T03:04:05Z"}`
+const cpGood = `"GOOD":{"value":"` + cpSecret + `","created":"` + cpStamp + `","updated":"` + cpStamp + `"}`
 
 // cpRefusals are malformed documents and what their refusal must say.
 var cpRefusals = []struct{ name, doc, say string }{
