@@ -14,10 +14,11 @@ import (
 // may ever show it.
 const cpSecret = "TOPSECRET-VALUE-7f3a"
 
-// cpDoc builds a plaintext document around entries (the inside of the
-// "entries" object) with a valid version and recipient.
+// cpStamp is a timestamp as hush writes it.
 const cpStamp = "2024-01-02T03:04:05Z"
 
+// cpDoc builds a plaintext document around entries (the inside of the
+// "entries" object) with a valid version and recipient.
 func cpDoc(entries string) string {
 	return `{"version":1,"recipients":["age1x"],"entries":{` + entries + `}}`
 }
