@@ -232,7 +232,7 @@ func cctvDocumentStage(t *testing.T, v *cctvVector, plainErr error) {
 	if !errors.As(derr, &de) {
 		t.Fatalf("document stage error %T is not a *DecryptError", derr)
 	}
-	if isDoc := errors.As(de.Cause(), &docErr); isDoc != (err == nil) {
+	if isDoc := errors.As(de.Reason, &docErr); isDoc != (err == nil) {
 		t.Fatalf("document stage error %v: a DocumentError exactly when decryption succeeded", derr)
 	}
 	if err != nil && cctvOutcome(derr) != cctvOutcome(err) {

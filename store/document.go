@@ -109,12 +109,6 @@ func (d *document) marshal() ([]byte, error) {
 	return b, nil
 }
 
-// DocumentError reports a plaintext that decrypted but is not a valid store
-// document. It never quotes the plaintext.
-type DocumentError struct{ Reason string }
-
-func (e *DocumentError) Error() string { return "store: malformed document: " + e.Reason }
-
 // all returns the entries as a map, materialising a lazy document. The
 // map must not be modified except in a clone.
 func (d *document) all() map[string]*docEntry {

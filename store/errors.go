@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"strconv"
 )
 
@@ -33,6 +35,15 @@ var (
 	ErrLastRecipient = errors.New("change would leave no recipient this identity can decrypt")
 	// ErrReadOnly means a write was attempted through a read-only view.
 	ErrReadOnly = errors.New("read-only view")
+	// ErrNoIdentity means no identity was found in any of the places searched.
+	ErrNoIdentity = errors.New("no identity found")
+	// ErrInvalidIdentity means an identity file could not be parsed.
+	ErrInvalidIdentity = errors.New("invalid identity")
+	// ErrInvalidRecipient means a recipient string is not one age understands.
+	ErrInvalidRecipient = errors.New("invalid recipient")
+	// ErrNoBatch is returned by [Update] for a Provider that is not an
+	// [Updater] when fn needs a method that cannot be emulated.
+	ErrNoBatch = errors.New("store: provider has no atomic batches")
 )
 
 // KeyError records an error and the operation and key that caused it, as
@@ -63,3 +74,52 @@ func quoteName(name string) string {
 	}
 	return name
 }
+
+// StoreError reports a failure of the store as a whole, with its path.
+type StoreError struct {
+	Path string
+	Err  error
+}
+
+func (e *StoreError) Error() string { return "store " + e.Path + ": " + e.Err.Error() }
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// PermissionError reports a file that group or others may read.
+type PermissionError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("%s is accessible by group or others (mode %04o)", e.Path, e.Mode.Perm())
+}
+func (e *PermissionError) Unwrap() error { return ErrInsecurePermissions }
+
+// DecryptError reports a store that could not be decrypted. It unwraps to
+// both ErrDecrypt and Reason, age's own error (such as an
+// *age.NoIdentityMatchError), so either can be tested with errors.Is and
+// errors.As. It never holds plaintext.
+type DecryptError struct {
+	Reason error
+
+	inPayload bool // the header was good; the payload failed (tests check the stage)
+}
+
+func (e *DecryptError) Error() string {
+	if e.Reason == nil {
+		return ErrDecrypt.Error()
+	}
+	return ErrDecrypt.Error() + ": " + e.Reason.Error()
+}
+func (e *DecryptError) Unwrap() []error {
+	if e.Reason == nil {
+		return []error{ErrDecrypt}
+	}
+	return []error{ErrDecrypt, e.Reason}
+}
+
+// DocumentError reports a plaintext that decrypted but is not a valid store
+// document. It never quotes the plaintext.
+type DocumentError struct{ Reason string }
+
+func (e *DocumentError) Error() string { return "store: malformed document: " + e.Reason }

@@ -19,12 +19,6 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// ErrNoIdentity means no identity was found in any of the places searched.
-var ErrNoIdentity = errors.New("no identity found")
-
-// ErrInvalidIdentity means an identity file could not be parsed.
-var ErrInvalidIdentity = errors.New("invalid identity")
-
 // PassphraseFunc asks for a passphrase; prompt names what it unlocks. It
 // must fail, not block, when no terminal is available.
 type PassphraseFunc func(prompt string) ([]byte, error)

@@ -14,9 +14,6 @@ import (
 	"filippo.io/age/plugin"
 )
 
-// ErrInvalidRecipient means a recipient string is not one age understands.
-var ErrInvalidRecipient = errors.New("invalid recipient")
-
 // ParseRecipient parses one recipient: X25519 (age1...), post-quantum
 // hybrid (age1pq1...), an age plugin (age1name1...), an SSH ed25519 or
 // RSA public key, or a data-less plugin identity (AGE-PLUGIN-NAME-1...,

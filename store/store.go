@@ -14,7 +14,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -86,10 +85,6 @@ type Tx interface {
 type Updater interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 }
-
-// ErrNoBatch is returned by [Update] for a Provider that is not an
-// [Updater] when fn needs a method that cannot be emulated.
-var ErrNoBatch = errors.New("store: provider has no atomic batches")
 
 // Update runs fn atomically when p implements [Updater]. Otherwise it runs
 // fn against a Tx that forwards each call to p directly: the changes are

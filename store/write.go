@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"filippo.io/age"
+	"github.com/hush-secrets/hush/store/internal/atomicfile"
+	"github.com/hush-secrets/hush/store/internal/lock"
+)
+
+// commit implements docStore: lock, read fresh, change, write, unlock.
+func (f *File) commit(ctx context.Context, fn func(*document) (bool, error)) error {
+	return f.locked(ctx, func() error {
+		cur, err := f.load(ctx)
+		if err != nil {
+			return err
+		}
+		d := cur.clone()
+		changed, err := fn(d)
+		if err != nil || !changed {
+			return err
+		}
+		return f.write(d, false)
+	})
+}
+
+// locked runs fn holding the store's lock, bounded by LockTimeout and by
+// ctx. A wait that ends at either deadline gives an error wrapping
+// ErrLockTimeout; a cancelled ctx gives one wrapping context.Canceled.
+func (f *File) locked(ctx context.Context, fn func() error) error {
+	timeout := f.opts.LockTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = time.Until(dl)
+	}
+	lctx, cancel := context.WithTimeout(ctx, f.opts.LockTimeout)
+	defer cancel()
+	l, err := lock.Acquire(lctx, f.LockPath())
+	if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return &StoreError{Path: f.path, Err: fmt.Errorf("waiting for the store lock: %w", context.Canceled)}
+		case errors.Is(err, lock.ErrTimeout):
+			return &StoreError{Path: f.path, Err: fmt.Errorf("%w (after %v)", ErrLockTimeout, timeout.Round(time.Millisecond))}
+		}
+		return &StoreError{Path: f.path, Err: err}
+	}
+	defer l.Unlock()
+	return fn()
+}
+
+// write encrypts d to its recipients and atomically replaces the store.
+// With verify, it first checks that the caller's identities can decrypt
+// the result and refuses with ErrLastRecipient otherwise.
+func (f *File) write(d *document, verify bool) error {
+	ciphertext, err := f.encrypt(d)
+	if err != nil {
+		return err
+	}
+	if verify {
+		if _, _, err := decryptDocument(ciphertext, f.opts.Identities); err != nil {
+			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
+		}
+	}
+	removeStrays(f.path)
+	var prev time.Time // the replaced store's modification time
+	if fi, err := os.Stat(f.path); err == nil {
+		prev = fi.ModTime()
+	}
+	err = atomicfile.Write(f.path, 0o600, f.opts.fault, func(w io.Writer) error {
+		if _, err := w.Write(ciphertext); err != nil {
+			return err
+		}
+		return laterThan(w, prev)
+	})
+	if err != nil {
+		var ae *atomicfile.Error
+		if errors.As(err, &ae) && ae.Step != atomicfile.StepDirSync {
+			return err
+		}
+		// The rename happened: forget the cache, the file changed.
+		f.mu.Lock()
+		f.cached = nil
+		f.mu.Unlock()
+		return err
+	}
+	fi, err := os.Stat(f.path)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.cached = nil
+		return nil
+	}
+	f.cached, f.cacheID = d, idOf(fi)
+	return nil
+}
+
+// removeStrays deletes the temp files that writers killed in mid-write
+// left beside the store. It runs under the store's lock, when no live
+// writer has a temp file, so every one it finds is a stray. Failures are
+// ignored: a stray is clutter (its content is encrypted), not a risk.
+func removeStrays(path string) {
+	dir := filepath.Dir(path)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		if atomicfile.IsTemp(path, de.Name()) {
+			os.Remove(filepath.Join(dir, de.Name()))
+		}
+	}
+}
+
+// laterThan gives the temp file w a modification time after prev, if it
+// does not have one: within one tick of a coarse file-system clock, or
+// after the clock stepped back, the new store could otherwise show the
+// same inode (numbers are reused), size and times as an earlier version,
+// and a cache keyed on them would serve that version. Where the file
+// system keeps whole seconds, the time moves to the next second.
+func laterThan(w io.Writer, prev time.Time) error {
+	tf, ok := w.(*os.File)
+	if !ok || prev.IsZero() {
+		return nil
+	}
+	for _, next := range []time.Time{prev.Add(time.Nanosecond), prev.Truncate(time.Second).Add(time.Second)} {
+		fi, err := tf.Stat()
+		if err != nil {
+			return err
+		}
+		if fi.ModTime().After(prev) {
+			return nil
+		}
+		if err := os.Chtimes(tf.Name(), time.Time{}, next); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *File) parseRecipients(ss []string) ([]age.Recipient, error) {
+	var rs []age.Recipient
+	for _, s := range ss {
+		if s == PassphraseRecipient {
+			if len(ss) != 1 {
+				return nil, errors.New("a passphrase store has exactly one recipient")
+			}
+			if f.opts.Passphrase == "" {
+				return nil, &DecryptError{Reason: errors.New("a passphrase is needed to write this store")}
+			}
+			r, err := age.NewScryptRecipient(f.opts.Passphrase)
+			if err != nil {
+				return nil, err
+			}
+			if f.opts.scryptWorkFactor > 0 {
+				r.SetWorkFactor(f.opts.scryptWorkFactor)
+			}
+			return []age.Recipient{r}, nil
+		}
+		r, err := ParseRecipient(s, f.opts.PluginUI)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
