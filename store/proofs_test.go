@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -191,11 +190,12 @@ func cpIsFile(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
+// cpGo is the go command: go test puts its own GOROOT/bin first on PATH.
 func cpGo() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 func cpGoEnv(t *testing.T, key string) string {
