@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
-	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/store"
 )
 
