@@ -140,16 +140,16 @@ func TestCompatV1(t *testing.T) {
 		t.Run(s.file, func(t *testing.T) {
 			ctx := context.Background()
 			p, idPath := cpFixtureCopy(t, s.file)
-			found, err := FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": idPath})})
-			if err != nil || len(found.Identities) != 2 {
+			ids, err := ParseIdentities(idPath, cpReadFile(t, idPath), IdentityOptions{})
+			if err != nil || len(ids) != 2 {
 				t.Fatalf("fixture identities: %v", err)
 			}
-			opts := Options{Identities: found.Identities}
-			rec, _ := RecipientOf(found.Identities[s.id])
+			opts := Options{Identities: ids}
+			rec, _ := RecipientOf(ids[s.id])
 			cpCheckFixture(t, cpOpen(t, p, opts), rec, s.armored, nil)
 
 			// Stock age reads it as version 1 of the JSON document.
-			plain, err := cpAgeDecrypt(t, p, found.Identities...)
+			plain, err := cpAgeDecrypt(t, p, ids...)
 			if err != nil {
 				t.Fatal(err)
 			}

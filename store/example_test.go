@@ -54,10 +54,10 @@ func ExampleCreate() {
 	// -rw-------
 }
 
-// Open reads an existing store with the identities found the way the hush
-// CLI finds them (--identity files, HUSH_IDENTITY, HUSH_IDENTITY_FILE, the
-// default path). A store the identities cannot decrypt is an error wrapping
-// ErrDecrypt, never an empty store.
+// Open reads an existing store with the identities the program passes;
+// ParseIdentities reads them from an identity file's text, and package
+// locate finds them the way the hush CLI does. A store the identities
+// cannot decrypt is an error wrapping ErrDecrypt, never an empty store.
 func ExampleOpen() {
 	dir, err := os.MkdirTemp("", "hush-example")
 	if err != nil {
@@ -69,15 +69,13 @@ func ExampleOpen() {
 	id, _ := age.GenerateX25519Identity()
 	prepareExampleStore(path, id) // as `hush init` and `hush set` would
 
-	// A CI job gets its identity as key text in HUSH_IDENTITY.
-	env := map[string]string{"HUSH_IDENTITY": id.String()}
-	found, err := store.FindIdentities(store.IdentitySource{Getenv: func(k string) string { return env[k] }})
+	// The text of an identity file, as `hush keygen` writes it.
+	ids, err := store.ParseIdentities("identity.txt", []byte(id.String()+"\n"), store.IdentityOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("identity from", found.From)
 
-	s, err := store.Open(path, store.Options{Identities: found.Identities})
+	s, err := store.Open(path, store.Options{Identities: ids})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -96,7 +94,6 @@ func ExampleOpen() {
 	_, err = other.List(ctx)
 	fmt.Println("stranger:", errors.Is(err, store.ErrDecrypt))
 	// Output:
-	// identity from HUSH_IDENTITY
 	// API_KEY (third-party api)
 	// DB_PASSWORD (postgres, prod)
 	// DB_PASSWORD = "s3cr\x00t"

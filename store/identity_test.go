@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,12 +65,7 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 				}
 				return []byte("s3cret pass"), nil
 			}
-			// Found as a --identity file, the way the CLI reads it.
-			found, err := FindIdentities(IdentitySource{Files: []string{key}, Getenv: cpEnv(nil), IdentityOptions: IdentityOptions{Passphrase: ask}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := found.Identities
+			ids := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: ask})
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("parsing asked for the passphrase %d times; want 0", n)
 			}
@@ -126,7 +119,7 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 				t.Fatalf("wrong passphrase: get = %q, %v; want ErrDecrypt", v, err)
 			}
 			none := cpParse(t, key, cpReadFile(t, key), IdentityOptions{})
-			_, err = cpOpen(t, p, Options{Identities: none}).List(ctx)
+			_, err := cpOpen(t, p, Options{Identities: none}).List(ctx)
 			if !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), "passphrase") {
 				t.Fatalf("no passphrase source: list error = %v; want ErrDecrypt naming the passphrase", err)
 			}
@@ -147,13 +140,7 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 				calls.Add(1)
 				return []byte("id pass"), nil
 			}
-			idPath := filepath.Join(t.TempDir(), "id.txt.age")
-			cpWriteFile(t, idPath, data, 0o600)
-			found, err := FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": idPath}), IdentityOptions: IdentityOptions{Passphrase: ask}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := found.Identities
+			ids := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: ask})
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("parsing asked for the passphrase %d times; want 0 (lazy)", n)
 			}
@@ -164,7 +151,7 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 
 			_, p := cpCreate(t, []string{inner.Recipient().String()}, Options{Identities: []age.Identity{inner}})
 			wrong := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("nope"), nil }})
-			_, err = cpOpen(t, p, Options{Identities: wrong}).List(ctx)
+			_, err := cpOpen(t, p, Options{Identities: wrong}).List(ctx)
 			if !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("wrong passphrase: %v; want ErrDecrypt", err)
 			}
@@ -238,21 +225,11 @@ func TestIdentityParseErrorsHideKeys(t *testing.T) {
 	}
 	for name, line := range cases {
 		t.Run(name, func(t *testing.T) {
-			for _, src := range []string{"file", "env"} {
-				data := "# comment\n" + line + "\n"
-				var err error
-				if src == "file" {
-					p := cpPath(t)
-					cpWriteFile(t, p, []byte(data), 0o600)
-					_, err = FindIdentities(IdentitySource{Files: []string{p}, Getenv: cpEnv(nil)})
-				} else {
-					_, err = FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"HUSH_IDENTITY": data})})
-				}
-				if !errors.Is(err, ErrInvalidIdentity) {
-					t.Fatalf("%s: error = %v; want ErrInvalidIdentity", src, err)
-				}
-				cpNoKeyMaterial(t, err.Error(), line)
+			_, err := ParseIdentities("id.txt", []byte("# comment\n"+line+"\n"), IdentityOptions{})
+			if !errors.Is(err, ErrInvalidIdentity) {
+				t.Fatalf("error = %v; want ErrInvalidIdentity", err)
 			}
+			cpNoKeyMaterial(t, err.Error(), line)
 		})
 	}
 }
@@ -275,171 +252,4 @@ func cpNoKeyMaterial(t testing.TB, msg, secret string) {
 			}
 		}
 	}
-}
-
-// cpEnv returns a Getenv over a fixed map, so tests do not depend on the
-// process environment. HOME points nowhere useful unless set.
-func cpEnv(m map[string]string) Getenv {
-	return func(k string) string {
-		if v, ok := m[k]; ok {
-			return v
-		}
-		if k == "HOME" {
-			return "/nonexistent-hush-test-home"
-		}
-		return ""
-	}
-}
-
-// cpIdentityFile writes an identity file (0600 unless mode says otherwise)
-// and returns its path and the recipient of the identity in it.
-func cpIdentityFile(t *testing.T, dir string, mode os.FileMode) (string, string) {
-	t.Helper()
-	id := cpX25519(t)
-	p := filepath.Join(dir, fmt.Sprintf("id-%s.txt", id.Recipient().String()[4:12]))
-	cpWriteFile(t, p, []byte(id.String()+"\n"), mode)
-	return p, id.Recipient().String()
-}
-
-// cpOpensFor reports whether ids decrypt a fresh store for recipient.
-func cpOpensFor(t *testing.T, recipient string, ids []age.Identity) bool {
-	t.Helper()
-	_, p := cpCreate(t, []string{recipient}, Options{})
-	_, err := cpOpen(t, p, Options{Identities: ids}).List(context.Background())
-	if err != nil && !errors.Is(err, ErrDecrypt) {
-		t.Fatalf("list: %v", err)
-	}
-	return err == nil
-}
-
-func TestFindIdentities(t *testing.T) {
-	dir := t.TempDir()
-	fileA, recA := cpIdentityFile(t, dir, 0o600)
-	fileB, recB := cpIdentityFile(t, dir, 0o600)
-	fileC, recC := cpIdentityFile(t, dir, 0o600)
-	envID := cpX25519(t)
-	xdg := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(xdg, "hush"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	defPath := filepath.Join(xdg, "hush", "identity.txt")
-	def := cpX25519(t)
-	cpWriteFile(t, defPath, []byte(def.String()+"\n"), 0o600)
-	loose, _ := cpIdentityFile(t, dir, 0o644)
-	corruptXDG := t.TempDir() // its default identity file is corrupt
-	if err := os.MkdirAll(filepath.Join(corruptXDG, "hush"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cpWriteFile(t, filepath.Join(corruptXDG, "hush", "identity.txt"), []byte("AGE-SECRET-KEY-1NOTAKEY\n"), 0o644)
-
-	all := map[string]string{"HUSH_IDENTITY": envID.String(), "HUSH_IDENTITY_FILE": fileC, "XDG_CONFIG_HOME": xdg}
-	without := func(keys ...string) map[string]string {
-		m := map[string]string{}
-		for k, v := range all {
-			m[k] = v
-		}
-		for _, k := range keys {
-			delete(m, k)
-		}
-		return m
-	}
-	tests := []struct {
-		name     string
-		files    []string
-		env      map[string]string
-		from     string
-		opens    []string // recipients the found identities must open
-		notOpens []string
-	}{
-		{"flags win, all used", []string{fileA, fileB}, all, "--identity", []string{recA, recB}, []string{recC, envID.Recipient().String()}},
-		{"HUSH_IDENTITY next", nil, all, "HUSH_IDENTITY", []string{envID.Recipient().String()}, []string{recC, def.Recipient().String()}},
-		{"HUSH_IDENTITY_FILE next", nil, without("HUSH_IDENTITY"), "HUSH_IDENTITY_FILE", []string{recC}, []string{def.Recipient().String()}},
-		{"default path last", nil, without("HUSH_IDENTITY", "HUSH_IDENTITY_FILE"), defPath, []string{def.Recipient().String()}, nil},
-		// First found wins: a later source is never read, even a broken one.
-		{"later sources not read", nil, map[string]string{"HUSH_IDENTITY": envID.String(), "HUSH_IDENTITY_FILE": loose}, "HUSH_IDENTITY", []string{envID.Recipient().String()}, nil},
-		{"default not read", nil, map[string]string{"HUSH_IDENTITY_FILE": fileC, "XDG_CONFIG_HOME": corruptXDG}, "HUSH_IDENTITY_FILE", []string{recC}, nil},
-		{"HOME fallback", nil, map[string]string{"HOME": cpHome(t, def)}, "", []string{def.Recipient().String()}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			found, err := FindIdentities(IdentitySource{Files: tt.files, Getenv: cpEnv(tt.env)})
-			if err != nil {
-				t.Fatalf("FindIdentities: %v", err)
-			}
-			if tt.from != "" && found.From != tt.from {
-				t.Errorf("From = %q; want %q", found.From, tt.from)
-			}
-			for _, r := range tt.opens {
-				if !cpOpensFor(t, r, found.Identities) {
-					t.Errorf("found identities do not open a store for %s", r)
-				}
-			}
-			for _, r := range tt.notOpens {
-				if cpOpensFor(t, r, found.Identities) {
-					t.Errorf("a lower-priority identity (%s) was used", r)
-				}
-			}
-		})
-	}
-
-	t.Run("none found", func(t *testing.T) {
-		_, err := FindIdentities(IdentitySource{Getenv: cpEnv(map[string]string{"XDG_CONFIG_HOME": t.TempDir()})})
-		if !errors.Is(err, ErrNoIdentity) {
-			t.Fatalf("err = %v; want ErrNoIdentity", err)
-		}
-		for _, w := range []string{"--identity", "HUSH_IDENTITY", "HUSH_IDENTITY_FILE", "identity.txt"} {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("error %q does not say it looked at %s", err, w)
-			}
-		}
-	})
-	t.Run("missing flag file is an error, not a fallback", func(t *testing.T) {
-		_, err := FindIdentities(IdentitySource{Files: []string{fileA, filepath.Join(dir, "missing.txt")}, Getenv: cpEnv(all)})
-		if err == nil || !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("err = %v; want a not-exist error", err)
-		}
-	})
-	t.Run("loose permissions", func(t *testing.T) {
-		looseDef := t.TempDir()
-		os.MkdirAll(filepath.Join(looseDef, "hush"), 0o700)
-		cpWriteFile(t, filepath.Join(looseDef, "hush", "identity.txt"), []byte(def.String()+"\n"), 0o640)
-		for name, src := range map[string]IdentitySource{
-			loose:                           {Files: []string{loose}},
-			loose + " (HUSH_IDENTITY_FILE)": {Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": loose})},
-			filepath.Join(looseDef, "hush", "identity.txt"): {Getenv: cpEnv(map[string]string{"XDG_CONFIG_HOME": looseDef})},
-		} {
-			if src.Getenv == nil {
-				src.Getenv = cpEnv(nil)
-			}
-			_, err := FindIdentities(src)
-			if !errors.Is(err, ErrInsecurePermissions) {
-				t.Fatalf("%s: err = %v; want ErrInsecurePermissions", name, err)
-			}
-			if path, _, _ := strings.Cut(name, " "); !strings.Contains(err.Error(), path) {
-				t.Errorf("error %q does not name the file %s", err, path)
-			}
-			env := map[string]string{"HUSH_ALLOW_INSECURE_PERMS": "1"}
-			inner := src.Getenv
-			src.Getenv = func(k string) string {
-				if v, ok := env[k]; ok {
-					return v
-				}
-				return inner(k)
-			}
-			if _, err := FindIdentities(src); err != nil {
-				t.Fatalf("%s with HUSH_ALLOW_INSECURE_PERMS=1: %v", name, err)
-			}
-		}
-	})
-}
-
-// cpHome makes a HOME whose ~/.config/hush/identity.txt holds id.
-func cpHome(t *testing.T, id *age.X25519Identity) string {
-	home := t.TempDir()
-	d := filepath.Join(home, ".config", "hush")
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cpWriteFile(t, filepath.Join(d, "identity.txt"), []byte(id.String()+"\n"), 0o600)
-	return home
 }

@@ -83,28 +83,6 @@ func cpCheckPermError(t *testing.T, what string, err error, path string) {
 	}
 }
 
-// An identity file that group or others can read is refused, naming it,
-// wherever it was found.
-func TestIdentityPermissions(t *testing.T) {
-	for _, mode := range cpLooseModes[:3] {
-		t.Run(fmt.Sprintf("%04o", mode), func(t *testing.T) {
-			dir := t.TempDir()
-			p, _ := cpIdentityFile(t, dir, mode)
-			for name, src := range map[string]IdentitySource{
-				"flag":               {Files: []string{p}, Getenv: cpEnv(nil)},
-				"HUSH_IDENTITY_FILE": {Getenv: cpEnv(map[string]string{"HUSH_IDENTITY_FILE": p})},
-			} {
-				_, err := FindIdentities(src)
-				cpCheckPermError(t, name, err, p)
-				src.AllowInsecurePermissions = true
-				if _, err := FindIdentities(src); err != nil {
-					t.Fatalf("%s with AllowInsecurePermissions: %v", name, err)
-				}
-			}
-		})
-	}
-}
-
 // Created files are 0600 and created directories 0700, and every
 // replacement of the store keeps 0600.
 func TestCreatedModes(t *testing.T) {

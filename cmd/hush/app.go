@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -226,12 +227,16 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// storePath is --store, else HUSH_STORE, else the XDG default.
-func (a *app) storePath() string {
-	if a.storeFlag != "" {
-		return a.storeFlag
-	}
-	return store.DefaultStorePath(a.getenv)
+// storePath is --store, else HUSH_STORE, else the XDG default; see
+// locate.StorePath for when it fails.
+func (a *app) storePath() (string, error) {
+	return locate.StorePath(a.storeFlag, a.getenv)
+}
+
+// identityPath is the default identity file, where keygen and init write
+// a new identity; see locate.IdentityPath for when it fails.
+func (a *app) identityPath() (string, error) {
+	return locate.IdentityPath(a.getenv)
 }
 
 // lockWait is --lock-timeout, else HUSH_LOCK_TIMEOUT, else the default.
@@ -258,6 +263,9 @@ func (a *app) lockWait() (time.Duration, error) {
 	return d, nil
 }
 
+// allowInsecure reports HUSH_ALLOW_INSECURE_PERMS=1: accept store and
+// identity files that group or others can read. Only the CLI reads it;
+// the libraries take it as an option.
 func (a *app) allowInsecure() bool { return a.getenv("HUSH_ALLOW_INSECURE_PERMS") == "1" }
 
 // warnf prints a warning unless -q was given.

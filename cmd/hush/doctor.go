@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
@@ -76,8 +77,11 @@ func (a *app) runDoctor(ctx context.Context) []check {
 		cs = append(cs, c)
 		return err == nil
 	}
-	path := a.storePath()
-	fi, err := os.Stat(path)
+	path, err := a.storePath()
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = os.Stat(path)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0):
 		err = &store.StoreError{Path: path, Err: store.ErrNoStore}
@@ -93,14 +97,14 @@ func (a *app) runDoctor(ctx context.Context) []check {
 		add("store permissions", err, fmt.Sprintf("%s mode %04o", path, fi.Mode().Perm()))
 	}
 	dir := filepath.Dir(path)
-	if di, err := os.Stat(dir); err == nil {
+	if di, err := os.Stat(dir); path != "" && err == nil {
 		if di.Mode().Perm()&0o022 != 0 && !a.allowInsecure() {
 			err = fmt.Errorf("%w: directory %s is writable by group or others (mode %04o); anyone there could replace the store",
 				store.ErrInsecurePermissions, dir, di.Mode().Perm())
 		}
 		add("store directory", err, fmt.Sprintf("%s mode %04o", dir, di.Mode().Perm()))
 	}
-	found, err := store.FindIdentities(a.identitySource())
+	found, err := locate.Identities(a.identitySource())
 	detail := ""
 	if err == nil {
 		detail = fmt.Sprintf("%d identity(ies) from %s", len(found.Identities), found.From)

@@ -107,7 +107,8 @@ func hints(err error, a *app) []string {
 	case errors.As(err, &perm):
 		out = append(out, fmt.Sprintf("run 'chmod 600 %s' (or set HUSH_ALLOW_INSECURE_PERMS=1 to accept it)", perm.Path))
 	case errors.Is(err, store.ErrNoStore):
-		out = append(out, fmt.Sprintf("run 'hush init' to create a store at %s, or point --store or HUSH_STORE at an existing one", a.storePath()))
+		p, _ := a.storePath() // resolved already: the store it names is missing
+		out = append(out, fmt.Sprintf("run 'hush init' to create a store at %s, or point --store or HUSH_STORE at an existing one", p))
 	case errors.Is(err, store.ErrNoIdentity):
 		out = append(out, "pass -i FILE, set HUSH_IDENTITY (the key) or HUSH_IDENTITY_FILE (a path), or run 'hush keygen'")
 	case errors.Is(err, store.ErrDecrypt):

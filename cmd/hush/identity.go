@@ -56,7 +56,10 @@ if you have none yet, generates one at $XDG_CONFIG_HOME/hush/identity.txt
 }
 
 func (a *app) runInit(ctx context.Context, o initOptions) error {
-	path := a.storePath()
+	path, err := a.storePath()
+	if err != nil {
+		return err
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 		return withHint(&store.StoreError{Path: path, Err: store.ErrExists},
 			"hush never overwrites a store; use 'hush recipients add' to share it, or choose another --store")
@@ -77,7 +80,9 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 		found, err := a.findIdentities()
 		switch {
 		case errors.Is(err, store.ErrNoIdentity):
-			generated = store.DefaultIdentityPath(a.getenv)
+			if generated, err = a.identityPath(); err != nil {
+				return err
+			}
 			r, err := writeNewIdentity(generated, o.PQ, nil)
 			if err != nil {
 				return err
@@ -165,7 +170,11 @@ standard input when it is not a terminal. Never from the command line.`,
 		Args: exactArgs(0, "no arguments (the output file goes in -o)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Output == "" {
-				o.Output = store.DefaultIdentityPath(a.getenv)
+				p, err := a.identityPath()
+				if err != nil {
+					return err
+				}
+				o.Output = p
 			}
 			var pass []byte
 			if o.Passphrase {

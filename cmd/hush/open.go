@@ -6,15 +6,18 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
 
 // identitySource says where hush looks for identities: -i, HUSH_IDENTITY,
-// HUSH_IDENTITY_FILE, then the default file. Passphrase-encrypted
-// identities ask on the terminal, only when needed, once per process.
-func (a *app) identitySource() store.IdentitySource {
-	return store.IdentitySource{
+// HUSH_IDENTITY_FILE, then the default file (see package locate), and
+// whether HUSH_ALLOW_INSECURE_PERMS=1 accepts loose identity files.
+// Passphrase-encrypted identities ask on the terminal, only when needed,
+// once per process.
+func (a *app) identitySource() locate.Options {
+	return locate.Options{
 		Files:                    a.identities,
 		Getenv:                   a.getenv,
 		IdentityOptions:          store.IdentityOptions{Passphrase: a.askPassphrase},
@@ -23,8 +26,8 @@ func (a *app) identitySource() store.IdentitySource {
 }
 
 // findIdentities runs the identity search of identitySource.
-func (a *app) findIdentities() (*store.FoundIdentities, error) {
-	found, err := store.FindIdentities(a.identitySource())
+func (a *app) findIdentities() (*locate.Found, error) {
+	found, err := locate.Identities(a.identitySource())
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +39,10 @@ func (a *app) findIdentities() (*store.FoundIdentities, error) {
 // checked first, so a missing store is reported as such even when no
 // identity exists yet.
 func (a *app) openFile() (*store.File, error) {
-	p := a.storePath()
+	p, err := a.storePath()
+	if err != nil {
+		return nil, err
+	}
 	wait, err := a.lockWait()
 	if err != nil {
 		return nil, err

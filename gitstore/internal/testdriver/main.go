@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/hush-secrets/hush/gitstore"
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -23,7 +24,8 @@ func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
 	var ids []age.Identity
-	if found, err := store.FindIdentities(store.IdentitySource{}); err == nil {
+	o := locate.Options{AllowInsecurePermissions: os.Getenv("HUSH_ALLOW_INSECURE_PERMS") == "1"}
+	if found, err := locate.Identities(o); err == nil {
 		ids = found.Identities
 	}
 	switch {

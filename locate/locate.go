@@ -1,0 +1,196 @@
+// Package locate finds a hush store and its identities the way the hush
+// command does: flags first, then the HUSH_* variables, then the XDG
+// defaults.
+//
+// The library packages, [store] and those built on it, read no environment
+// variables and assume no default paths: a Go program hands them a path
+// and a list of identities. Package locate is for programs that
+// want to find those the way the hush command finds them, so that a user's
+// HUSH_STORE or HUSH_IDENTITY_FILE means the same thing to both.
+//
+// Every function takes a [Getenv]. A nil Getenv means [os.Getenv]; a
+// program that keeps its configuration elsewhere passes a function over a
+// map. Nothing else is consulted: not the process environment behind a
+// non-nil Getenv's back, and not the operating system's idea of the home
+// directory.
+//
+// The store is [StorePath]: the --store flag, else HUSH_STORE, else
+// $XDG_DATA_HOME/hush/store.age, else $HOME/.local/share/hush/store.age.
+//
+// The identities are [Identities], and the first source found wins: every
+// file named by the --identity flags, else HUSH_IDENTITY (the key text
+// itself), else HUSH_IDENTITY_FILE (a path), else the file at
+// [IdentityPath]: $XDG_CONFIG_HOME/hush/identity.txt, else
+// $HOME/.config/hush/identity.txt. What is found is parsed by
+// [store.ParseIdentities], so every identity kind hush accepts is accepted
+// here, and passphrase-protected ones ask only when first used.
+//
+// An identity file that group or others can read is refused with an error
+// wrapping [store.ErrInsecurePermissions], unless the caller sets
+// [Options].AllowInsecurePermissions. Package locate never reads
+// HUSH_ALLOW_INSECURE_PERMS: accepting loose files is the caller's choice,
+// and the hush command makes it from that variable.
+package locate
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// Getenv looks up an environment variable, returning "" when it is unset.
+// os.Getenv fits; nil means os.Getenv.
+type Getenv func(string) string
+
+func (g Getenv) get(key string) string {
+	if g == nil {
+		return os.Getenv(key)
+	}
+	return g(key)
+}
+
+// StorePath returns the store path: flag when it is not empty (a program's
+// own --store), else HUSH_STORE, else $XDG_DATA_HOME/hush/store.age, else
+// $HOME/.local/share/hush/store.age. The file need not exist.
+//
+// It returns an error when it cannot name a path, and callers must handle
+// it. With neither the variables nor HOME set it currently answers
+// .local/share/hush/store.age, relative to the working directory, as the
+// hush command always has; a later version may refuse to guess instead.
+func StorePath(flag string, getenv Getenv) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if p := getenv.get("HUSH_STORE"); p != "" {
+		return p, nil
+	}
+	if d := getenv.get("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "hush", "store.age"), nil
+	}
+	return filepath.Join(getenv.get("HOME"), ".local", "share", "hush", "store.age"), nil
+}
+
+// IdentityPath returns the default identity file:
+// $XDG_CONFIG_HOME/hush/identity.txt, else $HOME/.config/hush/identity.txt.
+// It is the last place [Identities] looks, and where `hush keygen` and
+// `hush init` write a new identity. The file need not exist.
+//
+// It returns an error when it cannot name a path, and callers must handle
+// it. With neither XDG_CONFIG_HOME nor HOME set it currently answers
+// .config/hush/identity.txt, relative to the working directory, as the
+// hush command always has; a later version may refuse to guess instead.
+func IdentityPath(getenv Getenv) (string, error) {
+	if d := getenv.get("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "hush", "identity.txt"), nil
+	}
+	return filepath.Join(getenv.get("HOME"), ".config", "hush", "identity.txt"), nil
+}
+
+// Options say where [Identities] looks and how it reads what it finds.
+type Options struct {
+	// Files are a program's --identity flags. When any is given, all of
+	// them are read and nothing else is consulted.
+	Files []string
+	// Getenv looks up HUSH_IDENTITY, HUSH_IDENTITY_FILE, XDG_CONFIG_HOME
+	// and HOME; nil means os.Getenv.
+	Getenv Getenv
+	// AllowInsecurePermissions accepts identity files that group or
+	// others can read. Nothing in the environment sets it.
+	AllowInsecurePermissions bool
+	// IdentityOptions say how the identities are parsed: the passphrase
+	// source for encrypted identities, the UI for plugins.
+	store.IdentityOptions
+}
+
+// Found are the identities [Identities] found and where it found them.
+type Found struct {
+	Identities []age.Identity
+	// From names the source: "--identity", "HUSH_IDENTITY",
+	// "HUSH_IDENTITY_FILE", or the path of the default identity file.
+	From string
+	// Paths are the files read; none for HUSH_IDENTITY.
+	Paths []string
+}
+
+// Identities finds the caller's identities; the first source found wins:
+// o.Files, HUSH_IDENTITY (the key text), HUSH_IDENTITY_FILE (a path), then
+// the file at [IdentityPath]. A later source is never read, even a broken
+// one. A file that is named but missing is an error, not a reason to look
+// further; only a missing default file is.
+//
+// It returns an error wrapping [store.ErrNoIdentity] when no source is
+// set and there is no default file, [store.ErrInsecurePermissions] (a
+// [*store.PermissionError] naming the file) for an identity file that
+// group or others can read unless o.AllowInsecurePermissions, and
+// [store.ErrInvalidIdentity] for one that does not parse. Errors name files
+// and lines, never key material.
+func Identities(o Options) (*Found, error) {
+	if len(o.Files) > 0 {
+		var all []age.Identity
+		for _, p := range o.Files {
+			ids, err := o.readFile(p)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, ids...)
+		}
+		return &Found{Identities: all, From: "--identity", Paths: o.Files}, nil
+	}
+	if k := o.Getenv.get("HUSH_IDENTITY"); k != "" {
+		ids, err := store.ParseIdentities("HUSH_IDENTITY", []byte(k), o.IdentityOptions)
+		if err != nil {
+			return nil, err
+		}
+		return &Found{Identities: ids, From: "HUSH_IDENTITY"}, nil
+	}
+	if p := o.Getenv.get("HUSH_IDENTITY_FILE"); p != "" {
+		ids, err := o.readFile(p)
+		if err != nil {
+			return nil, err
+		}
+		return &Found{Identities: ids, From: "HUSH_IDENTITY_FILE", Paths: []string{p}}, nil
+	}
+	p, err := IdentityPath(o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w (looked at --identity, HUSH_IDENTITY, HUSH_IDENTITY_FILE and %s)", store.ErrNoIdentity, p)
+	}
+	ids, err := o.readFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Found{Identities: ids, From: p, Paths: []string{p}}, nil
+}
+
+// readFile reads and parses the identity file at p, refusing it if group
+// or others can read it, unless o allows that.
+func (o Options) readFile(p string) ([]age.Identity, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("identity file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("identity file: %w", err)
+	}
+	if !o.AllowInsecurePermissions {
+		if err := store.CheckPermissions(p, fi); err != nil {
+			return nil, err
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<24))
+	if err != nil {
+		return nil, fmt.Errorf("identity file %s: %w", p, err)
+	}
+	defer clear(data)
+	return store.ParseIdentities(p, data, o.IdentityOptions)
+}
