@@ -1,4 +1,4 @@
-package migrate
+package formats
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
@@ -143,7 +144,7 @@ func TestFixtureToolHive(t *testing.T) {
 		for _, s := range got {
 			m[s.Name] = string(s.Value)
 		}
-		if d := diffMaps(m, wantToolHive); d != "" {
+		if d := cmp.Diff(wantToolHive, m); d != "" {
 			t.Fatalf("ParseToolHive(%s):\n%s", file, d)
 		}
 		if _, err := ParseToolHive(readFixture(t, file), []byte(toolhivePassword+" ")); !errors.Is(err, store.ErrDecrypt) {
@@ -271,7 +272,7 @@ func TestBadInputsWriteNothing(t *testing.T) {
 		case strings.Contains(err.Error(), "SECRET"):
 			t.Errorf("%s: error %q shows a value", tc.name, err)
 		}
-		if !strings.HasPrefix(err.Error(), "migrate: ") {
+		if !strings.HasPrefix(err.Error(), "formats: ") {
 			t.Errorf("%s: error %q does not say where it comes from", tc.name, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package migrate
+package formats
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
@@ -53,7 +54,7 @@ func TestImportModes(t *testing.T) {
 			!slices.Equal(rep.Unchanged, tc.rep.Unchanged) || !slices.Equal(rep.Skipped, tc.rep.Skipped) {
 			t.Errorf("mode %d: report %+v, want %+v", tc.mode, *rep, tc.rep)
 		}
-		if d := diffMaps(dump(t, f), tc.want); d != "" {
+		if d := cmp.Diff(tc.want, dump(t, f)); d != "" {
 			t.Errorf("mode %d: store:\n%s", tc.mode, d)
 		}
 	}
@@ -107,20 +108,21 @@ func TestImportAllOrNothing(t *testing.T) {
 	f := newStore(t)
 	seed(t, f, map[string]string{"EXISTING": "old", "KEEP": "k"})
 	want := dump(t, f)
-	counter := &faulty{p: f}
-	if _, err := Import(ctx, faultyU{counter}, in, ImportOverwrite); err != nil {
+	var calls int
+	if _, err := Import(ctx, failAt(f, 0, &calls), in, ImportOverwrite); err != nil {
 		t.Fatal(err)
 	}
-	for k := 1; k <= counter.calls; k++ {
+	for k := 1; k <= calls; k++ {
 		g := newStore(t)
 		seed(t, g, map[string]string{"EXISTING": "old", "KEEP": "k"})
 		before := stateOf(t, g.Path())
-		_, err := Import(ctx, faultyU{&faulty{p: g, failAt: k}}, in, ImportOverwrite)
+		var n int
+		_, err := Import(ctx, failAt(g, k, &n), in, ImportOverwrite)
 		if !errors.Is(err, errInjected) {
 			t.Fatalf("k=%d: Import = %v", k, err)
 		}
 		before.unchanged(t, g.Path())
-		if d := diffMaps(dump(t, g), want); d != "" {
+		if d := cmp.Diff(want, dump(t, g)); d != "" {
 			t.Fatalf("k=%d: store changed:\n%s", k, d)
 		}
 	}
@@ -133,7 +135,7 @@ func TestImportThroughViews(t *testing.T) {
 	if _, err := Import(ctx, ci, sec("TOKEN", "t"), ImportFail); err != nil {
 		t.Fatal(err)
 	}
-	if d := diffMaps(dump(t, f), map[string]string{"__hush_ci_TOKEN": "t"}); d != "" {
+	if d := cmp.Diff(map[string]string{"__hush_ci_TOKEN": "t"}, dump(t, f)); d != "" {
 		t.Fatal(d)
 	}
 }
