@@ -152,7 +152,7 @@ func TestFixtureToolHive(t *testing.T) {
 		}
 	}
 	// Imported through the raw store, scoped keys land in their scopes.
-	f := newStore(t)
+	f := newStore(t, nil)
 	if _, err := Import(ctx, f, got, ImportFail); err != nil {
 		t.Fatal(err)
 	}
@@ -256,8 +256,7 @@ func TestBadInputsWriteNothing(t *testing.T) {
 	for _, tc := range malformedDotenv {
 		cases = append(cases, bad{"dotenv " + tc.name, "dotenv", []byte(tc.in), tc.reason, nil})
 	}
-	f := newStore(t)
-	seed(t, f, map[string]string{"A": "existing"})
+	f := newStore(t, map[string]string{"A": "existing"})
 	before := stateOf(t, f.Path())
 	for _, tc := range cases {
 		err := importFile(f, tc.format, tc.data)
@@ -310,7 +309,7 @@ func TestImportLeavesSourceAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Import(ctx, newStore(t), s, ImportFail); err != nil {
+		if _, err := Import(ctx, newStore(t, nil), s, ImportFail); err != nil {
 			t.Fatal(err)
 		}
 		fi1, _ := os.Stat(path)

@@ -14,21 +14,16 @@ import (
 
 var ctx = context.Background()
 
-// newStore returns a real, empty file store.
-func newStore(t testing.TB) *store.File {
+// newStore returns a real file store holding kv.
+func newStore(t testing.TB, kv map[string]string) *store.File {
 	t.Helper()
 	f, _ := storetest.NewFile(t)
-	return f
-}
-
-// seed sets each name to its value.
-func seed(t testing.TB, p store.Provider, kv map[string]string) {
-	t.Helper()
 	for k, v := range kv {
-		if err := p.Set(ctx, k, []byte(v)); err != nil {
+		if err := f.Set(ctx, k, []byte(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return f
 }
 
 // dump returns every key and value of p.

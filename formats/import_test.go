@@ -32,8 +32,7 @@ func TestImportModes(t *testing.T) {
 			rep:  ImportReport{Added: []string{"NEW"}, Unchanged: []string{"SAME"}, Skipped: []string{"DIFF"}},
 		},
 	} {
-		f := newStore(t)
-		seed(t, f, existing)
+		f := newStore(t, existing)
 		before := stateOf(t, f.Path())
 		rep, err := Import(ctx, f, in, tc.mode)
 		if tc.clash {
@@ -63,8 +62,7 @@ func TestImportModes(t *testing.T) {
 // TestImportIdenticalWritesNothing: values already there are not clashes,
 // and importing them again does not replace the store file.
 func TestImportIdenticalWritesNothing(t *testing.T) {
-	f := newStore(t)
-	seed(t, f, map[string]string{"A": "1", "B": "2"})
+	f := newStore(t, map[string]string{"A": "1", "B": "2"})
 	before := stateOf(t, f.Path())
 	rep, err := Import(ctx, f, sec("A", "1", "B", "2"), ImportFail)
 	if err != nil || len(rep.Unchanged) != 2 || len(rep.Added) != 0 {
@@ -77,8 +75,7 @@ func TestImportIdenticalWritesNothing(t *testing.T) {
 // duplicates and reserved names (through a User view) refuse the whole
 // import before anything is written.
 func TestImportRefusalsWriteNothing(t *testing.T) {
-	f := newStore(t)
-	seed(t, f, map[string]string{"A": "1"})
+	f := newStore(t, map[string]string{"A": "1"})
 	before := stateOf(t, f.Path())
 	big := make([]byte, store.MaxValueLen+1)
 	for _, tc := range []struct {
@@ -105,16 +102,14 @@ func TestImportRefusalsWriteNothing(t *testing.T) {
 // the store is then exactly as before, never half-imported.
 func TestImportAllOrNothing(t *testing.T) {
 	in := sec("A", "1", "B", "2", "C", "3", "D", "4", "EXISTING", "new")
-	f := newStore(t)
-	seed(t, f, map[string]string{"EXISTING": "old", "KEEP": "k"})
+	f := newStore(t, map[string]string{"EXISTING": "old", "KEEP": "k"})
 	want := dump(t, f)
 	var calls int
 	if _, err := Import(ctx, failAt(f, 0, &calls), in, ImportOverwrite); err != nil {
 		t.Fatal(err)
 	}
 	for k := 1; k <= calls; k++ {
-		g := newStore(t)
-		seed(t, g, map[string]string{"EXISTING": "old", "KEEP": "k"})
+		g := newStore(t, map[string]string{"EXISTING": "old", "KEEP": "k"})
 		before := stateOf(t, g.Path())
 		var n int
 		_, err := Import(ctx, failAt(g, k, &n), in, ImportOverwrite)
@@ -130,7 +125,7 @@ func TestImportAllOrNothing(t *testing.T) {
 
 // TestImportThroughViews: a Scoped view lands secrets in its scope.
 func TestImportThroughViews(t *testing.T) {
-	f := newStore(t)
+	f := newStore(t, nil)
 	ci := mustScoped(t, f, "ci")
 	if _, err := Import(ctx, ci, sec("TOKEN", "t"), ImportFail); err != nil {
 		t.Fatal(err)

@@ -17,9 +17,10 @@ import (
 //
 // A value that is a number, boolean, null, array or object, a name given
 // twice or not valid in a store (store.ValidateName), input that is not
-// valid UTF-8, and anything after the object are errors. Errors are *ParseError values with a line number; they never
-// contain a value (the decoder's own messages, which may quote a character
-// of the input, are not passed on).
+// valid UTF-8, and anything after the object are errors. Errors are
+// *ParseError values with a line number; they never contain a value (the
+// decoder's own messages, which may quote a character of the input, are
+// not passed on).
 func ParseJSON(r io.Reader) ([]Secret, error) {
 	data, err := readAllLimited(r)
 	if err != nil {
