@@ -1,5 +1,5 @@
-// Package migrate moves secrets without losing them: between namespaces of
-// one store, and into a store from other formats.
+// Package migrate moves secrets between namespaces of one store without
+// losing them.
 //
 // A [Migration] is an ordered list of [Rule] values, each moving bare names
 // with a prefix into a scope (package scope): with the rule
@@ -18,10 +18,7 @@
 // at any moment, or several processes applying the same migration at once,
 // leave every secret readable and converge to the same state.
 //
-// Importers read dotenv ([ParseDotenv]), flat JSON ([ParseJSON]) and
-// ToolHive's encrypted store ([ParseToolHive]); [Import] writes what they
-// return as one all-or-nothing change, refusing to replace a different
-// value unless told to. The exporters [WriteDotenv], [WriteJSON] and
-// [WriteShell] write what the matching reader (or a POSIX shell's eval)
-// reads back byte for byte.
+// Reading secrets from other formats (dotenv, JSON, ToolHive's file) and
+// importing them into a store is the job of package
+// [github.com/hush-secrets/hush/formats].
 package migrate

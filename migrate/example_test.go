@@ -3,8 +3,6 @@ package migrate_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/store"
@@ -48,29 +46,4 @@ func ExampleMigration_Apply() {
 	// GITHUB_TOKEN
 	// __hush_migrate_workloads-v1
 	// __hush_workloads_BEARER_TOKEN_api
-}
-
-func ExampleParseDotenv() {
-	env := `# comments and blank lines are skipped
-export API_URL=https://api.example   # an inline comment after a blank
-PASSWORD='single quotes: $literal \n'
-GREETING="double quotes: line one\nline two"
-`
-	secrets, err := migrate.ParseDotenv(strings.NewReader(env))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, s := range secrets {
-		fmt.Printf("%s=%q\n", s.Name, s.Value)
-	}
-	migrate.WriteDotenv(os.Stdout, secrets)
-	// Output:
-	// API_URL="https://api.example"
-	// PASSWORD="single quotes: $literal \\n"
-	// GREETING="double quotes: line one\nline two"
-	// API_URL='https://api.example'
-	// PASSWORD='single quotes: $literal \n'
-	// GREETING='double quotes: line one
-	// line two'
 }

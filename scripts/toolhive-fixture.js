@@ -34,7 +34,7 @@ if (!out) {
   process.exit(2);
 }
 
-// Keep in step with the expected values in migrate/fixtures_test.go.
+// Keep in step with the expected values in formats/fixtures_test.go.
 const secrets = {
   GITHUB_TOKEN: 'ghp_exampleexampleexample',
   EMPTY: '',

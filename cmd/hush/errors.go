@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hush-secrets/hush/formats"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
@@ -81,7 +82,7 @@ func exitCode(err error) int {
 		errors.Is(err, store.ErrExists),
 		errors.Is(err, store.ErrLastRecipient),
 		errors.Is(err, store.ErrReadOnly),
-		errors.Is(err, migrate.ErrClash),
+		errors.Is(err, formats.ErrClash),
 		errors.Is(err, errRefused):
 		return exitRefused
 	case errors.Is(err, store.ErrNotFound):

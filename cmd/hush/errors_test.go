@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/hush-secrets/hush/formats"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
@@ -27,7 +28,7 @@ func TestExitCode(t *testing.T) {
 		{"io", se(fs.ErrPermission), 1},
 		{"no store", se(store.ErrNoStore), 1},
 		{"limit", ke(store.ErrLimit), 1},
-		{"parse error", &migrate.ParseError{Format: "dotenv", Line: 3, Reason: "bad"}, 1},
+		{"parse error", &formats.ParseError{Format: "dotenv", Line: 3, Reason: "bad"}, 1},
 		{"verify", &migrate.StepError{Key: "X", Step: migrate.StepVerify, Err: migrate.ErrVerify}, 1},
 		{"context canceled", context.Canceled, 1},
 		{"usage", usageErrorf("bad flag"), 2},
@@ -44,12 +45,12 @@ func TestExitCode(t *testing.T) {
 		{"exists", se(store.ErrExists), 4},
 		{"last recipient", se(store.ErrLastRecipient), 4},
 		{"read-only", ke(store.ErrReadOnly), 4},
-		{"clash", &migrate.ClashError{Names: []string{"A"}}, 4},
+		{"clash", &formats.ClashError{Names: []string{"A"}}, 4},
 		{"refused", withHint(fmt.Errorf("%w: target exists", errRefused), "h"), 4},
 		{"decrypt", se(&store.DecryptError{Reason: errors.New("no identity matched")}), 5},
 		{"no identity", fmt.Errorf("%w (looked)", store.ErrNoIdentity), 5},
 		{"invalid identity", fmt.Errorf("%w in f", store.ErrInvalidIdentity), 5},
-		{"toolhive password", fmt.Errorf("migrate: toolhive: %w", store.ErrDecrypt), 5},
+		{"toolhive password", fmt.Errorf("formats: toolhive: %w", store.ErrDecrypt), 5},
 		{"lock timeout", ke(se(fmt.Errorf("%w (after 1s)", store.ErrLockTimeout))), 6},
 		{"doctor first failure", &doctorError{failed: 2, first: se(store.ErrDecrypt)}, 5},
 		// Precedence: a lock timeout or decrypt failure is reported as such

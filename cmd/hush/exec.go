@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hush-secrets/hush/migrate"
+	"github.com/hush-secrets/hush/formats"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -88,7 +88,7 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]s
 	add := map[string][]byte{}
 	var skipped []string
 	for _, m := range ms {
-		if !migrate.ValidEnvName(m.target) {
+		if !formats.ValidEnvName(m.target) {
 			if o.Strict {
 				return nil, withHint(fmt.Errorf("%w: %q is not a valid environment variable name", errRefused, m.target),
 					"map it with --secret %s,target=VALID_NAME, or drop --strict to skip it", m.name)

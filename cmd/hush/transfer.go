@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hush-secrets/hush/migrate"
+	"github.com/hush-secrets/hush/formats"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -45,7 +45,7 @@ Secrets a format cannot hold are left out with a warning (--strict: fail).`,
 				return err
 			}
 			err = runExport(cmd.Context(), p, o, a.stdout)
-			var skip *migrate.SkipError
+			var skip *formats.SkipError
 			if errors.As(err, &skip) && !o.Strict {
 				for _, s := range skip.Skipped {
 					a.warnf("export: left out %s: %s", s.Name, s.Reason)
@@ -82,22 +82,22 @@ func runExport(ctx context.Context, p store.Provider, o exportOptions, w io.Writ
 			names = append(names, e.Name)
 		}
 	}
-	secrets := make([]migrate.Secret, 0, len(names))
+	secrets := make([]formats.Secret, 0, len(names))
 	defer func() { clearSecrets(secrets) }()
 	for _, n := range names {
 		v, err := p.Get(ctx, n)
 		if err != nil {
 			return err
 		}
-		secrets = append(secrets, migrate.Secret{Name: n, Value: v})
+		secrets = append(secrets, formats.Secret{Name: n, Value: v})
 	}
 	switch o.Format {
 	case "json":
-		return migrate.WriteJSON(w, secrets)
+		return formats.WriteJSON(w, secrets)
 	case "shell":
-		return migrate.WriteShell(w, secrets)
+		return formats.WriteShell(w, secrets)
 	default:
-		return migrate.WriteDotenv(w, secrets)
+		return formats.WriteDotenv(w, secrets)
 	}
 }
 
@@ -109,14 +109,14 @@ type importOptions struct {
 	File         string
 }
 
-func (o importOptions) mode() migrate.ImportMode {
+func (o importOptions) mode() formats.ImportMode {
 	switch {
 	case o.Overwrite:
-		return migrate.ImportOverwrite
+		return formats.ImportOverwrite
 	case o.SkipExisting:
-		return migrate.ImportSkipExisting
+		return formats.ImportSkipExisting
 	}
-	return migrate.ImportFail
+	return formats.ImportFail
 }
 
 func (a *app) importCmd() *cobra.Command {
@@ -176,31 +176,31 @@ func (a *app) readInput(name string) ([]byte, error) {
 }
 
 // runImport parses data and imports it into p in one change.
-func runImport(ctx context.Context, p store.Provider, o importOptions, data []byte) (*migrate.ImportReport, error) {
+func runImport(ctx context.Context, p store.Provider, o importOptions, data []byte) (*formats.ImportReport, error) {
 	var (
-		secrets []migrate.Secret
+		secrets []formats.Secret
 		err     error
 	)
 	if o.Format == "json" {
-		secrets, err = migrate.ParseJSON(bytes.NewReader(data))
+		secrets, err = formats.ParseJSON(bytes.NewReader(data))
 	} else {
-		secrets, err = migrate.ParseDotenv(bytes.NewReader(data))
+		secrets, err = formats.ParseDotenv(bytes.NewReader(data))
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer clearSecrets(secrets)
-	return migrate.Import(ctx, p, secrets, o.mode())
+	return formats.Import(ctx, p, secrets, o.mode())
 }
 
-func clearSecrets(ss []migrate.Secret) {
+func clearSecrets(ss []formats.Secret) {
 	for _, s := range ss {
 		clear(s.Value)
 	}
 }
 
 // reportImport says on stderr what an import did (names only).
-func (a *app) reportImport(r *migrate.ImportReport) {
+func (a *app) reportImport(r *formats.ImportReport) {
 	a.warnf("imported %d new, %d overwritten, %d unchanged, %d kept (--skip-existing)",
 		len(r.Added), len(r.Overwritten), len(r.Unchanged), len(r.Skipped))
 }
@@ -240,12 +240,12 @@ so this command writes the whole store and takes no --scope.`,
 				return err
 			}
 			defer clear(pass)
-			secrets, err := migrate.ParseToolHive(data, pass)
+			secrets, err := formats.ParseToolHive(data, pass)
 			if err != nil {
 				return err
 			}
 			defer clearSecrets(secrets)
-			rep, err := migrate.Import(cmd.Context(), f, secrets, o.mode())
+			rep, err := formats.Import(cmd.Context(), f, secrets, o.mode())
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package migrate
+package formats
 
 import (
 	"bytes"
@@ -53,11 +53,11 @@ func ParseToolHive(data, password []byte) ([]Secret, error) {
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: toolhive: %w", err)
+		return nil, fmt.Errorf("formats: toolhive: %w", err)
 	}
 	gcm, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: toolhive: %w", err)
+		return nil, fmt.Errorf("formats: toolhive: %w", err)
 	}
 	plain, err := gcm.Open(nil, body[:toolhiveNonceLen], body[toolhiveNonceLen:], nil)
 	if err != nil {
@@ -122,7 +122,7 @@ func toolhiveKey(data, password []byte) (key, body []byte, err error) {
 type toolhiveDecryptError struct{ reason string }
 
 func (e *toolhiveDecryptError) Error() string {
-	return "migrate: toolhive: cannot decrypt: " + e.reason
+	return "formats: toolhive: cannot decrypt: " + e.reason
 }
 func (e *toolhiveDecryptError) Unwrap() error { return store.ErrDecrypt }
 

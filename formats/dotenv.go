@@ -1,19 +1,11 @@
-package migrate
+package formats
 
 import (
 	"bytes"
 	"fmt"
 	"io"
 	"unicode/utf8"
-
-	"github.com/hush-secrets/hush/store"
 )
-
-// Secret is one name and value moving into or out of a store.
-type Secret struct {
-	Name  string
-	Value []byte
-}
 
 // ParseDotenv reads a dotenv file. The dialect, which the exporter
 // [WriteDotenv] writes and this parser reads back exactly:
@@ -44,18 +36,6 @@ func ParseDotenv(r io.Reader) ([]Secret, error) {
 	}
 	p := &dotenvParser{data: data, line: 1}
 	return p.parse()
-}
-
-// readAllLimited reads r up to the largest store the file provider allows.
-func readAllLimited(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, store.MaxStoreSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("migrate: reading input: %w", err)
-	}
-	if len(data) > store.MaxStoreSize {
-		return nil, fmt.Errorf("migrate: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
-	}
-	return data, nil
 }
 
 type dotenvParser struct {
@@ -307,7 +287,7 @@ func (p *dotenvParser) afterQuote() error {
 // the others are written and a *SkipError lists what was left out. The
 // same name given twice is an error, and nothing is written.
 func WriteDotenv(w io.Writer, secrets []Secret) error {
-	if err := checkDuplicates(secrets); err != nil {
+	if err := checkDuplicates("export", secrets); err != nil {
 		return err
 	}
 	var b bytes.Buffer
@@ -363,26 +343,4 @@ func writeDoubleQuoted(b *bytes.Buffer, v []byte) {
 		v = v[n:]
 	}
 	b.WriteByte('"')
-}
-
-func checkDuplicates(secrets []Secret) error {
-	seen := make(map[string]bool, len(secrets))
-	for _, s := range secrets {
-		if seen[s.Name] {
-			return fmt.Errorf("migrate: export: name %s given twice", quote(s.Name))
-		}
-		seen[s.Name] = true
-	}
-	return nil
-}
-
-// finishExport writes the buffered output and reports what was skipped.
-func finishExport(w io.Writer, b *bytes.Buffer, skip *SkipError) error {
-	if _, err := w.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("migrate: %s export: %w", skip.Format, err)
-	}
-	if len(skip.Skipped) > 0 {
-		return skip
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package migrate
+package formats
 
 import (
 	"bytes"
@@ -47,9 +47,9 @@ type ImportReport struct {
 // never touched: Import only has the values.
 func Import(ctx context.Context, p store.Provider, secrets []Secret, mode ImportMode) (*ImportReport, error) {
 	if mode < ImportFail || mode > ImportSkipExisting {
-		return nil, fmt.Errorf("migrate: import: unknown mode %d", mode)
+		return nil, fmt.Errorf("formats: import: unknown mode %d", mode)
 	}
-	if err := checkDuplicates(secrets); err != nil {
+	if err := checkDuplicates("import", secrets); err != nil {
 		return nil, err
 	}
 	for _, s := range secrets {

@@ -1,4 +1,4 @@
-package migrate
+package formats
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
@@ -143,7 +144,7 @@ func TestFixtureToolHive(t *testing.T) {
 		for _, s := range got {
 			m[s.Name] = string(s.Value)
 		}
-		if d := diffMaps(m, wantToolHive); d != "" {
+		if d := cmp.Diff(wantToolHive, m); d != "" {
 			t.Fatalf("ParseToolHive(%s):\n%s", file, d)
 		}
 		if _, err := ParseToolHive(readFixture(t, file), []byte(toolhivePassword+" ")); !errors.Is(err, store.ErrDecrypt) {
@@ -151,7 +152,7 @@ func TestFixtureToolHive(t *testing.T) {
 		}
 	}
 	// Imported through the raw store, scoped keys land in their scopes.
-	f := newStore(t)
+	f := newStore(t, nil)
 	if _, err := Import(ctx, f, got, ImportFail); err != nil {
 		t.Fatal(err)
 	}
@@ -255,8 +256,7 @@ func TestBadInputsWriteNothing(t *testing.T) {
 	for _, tc := range malformedDotenv {
 		cases = append(cases, bad{"dotenv " + tc.name, "dotenv", []byte(tc.in), tc.reason, nil})
 	}
-	f := newStore(t)
-	seed(t, f, map[string]string{"A": "existing"})
+	f := newStore(t, map[string]string{"A": "existing"})
 	before := stateOf(t, f.Path())
 	for _, tc := range cases {
 		err := importFile(f, tc.format, tc.data)
@@ -271,7 +271,7 @@ func TestBadInputsWriteNothing(t *testing.T) {
 		case strings.Contains(err.Error(), "SECRET"):
 			t.Errorf("%s: error %q shows a value", tc.name, err)
 		}
-		if !strings.HasPrefix(err.Error(), "migrate: ") {
+		if !strings.HasPrefix(err.Error(), "formats: ") {
 			t.Errorf("%s: error %q does not say where it comes from", tc.name, err)
 		}
 	}
@@ -309,7 +309,7 @@ func TestImportLeavesSourceAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Import(ctx, newStore(t), s, ImportFail); err != nil {
+		if _, err := Import(ctx, newStore(t, nil), s, ImportFail); err != nil {
 			t.Fatal(err)
 		}
 		fi1, _ := os.Stat(path)

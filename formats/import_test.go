@@ -1,4 +1,4 @@
-package migrate
+package formats
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
@@ -31,8 +32,7 @@ func TestImportModes(t *testing.T) {
 			rep:  ImportReport{Added: []string{"NEW"}, Unchanged: []string{"SAME"}, Skipped: []string{"DIFF"}},
 		},
 	} {
-		f := newStore(t)
-		seed(t, f, existing)
+		f := newStore(t, existing)
 		before := stateOf(t, f.Path())
 		rep, err := Import(ctx, f, in, tc.mode)
 		if tc.clash {
@@ -53,7 +53,7 @@ func TestImportModes(t *testing.T) {
 			!slices.Equal(rep.Unchanged, tc.rep.Unchanged) || !slices.Equal(rep.Skipped, tc.rep.Skipped) {
 			t.Errorf("mode %d: report %+v, want %+v", tc.mode, *rep, tc.rep)
 		}
-		if d := diffMaps(dump(t, f), tc.want); d != "" {
+		if d := cmp.Diff(tc.want, dump(t, f)); d != "" {
 			t.Errorf("mode %d: store:\n%s", tc.mode, d)
 		}
 	}
@@ -62,8 +62,7 @@ func TestImportModes(t *testing.T) {
 // TestImportIdenticalWritesNothing: values already there are not clashes,
 // and importing them again does not replace the store file.
 func TestImportIdenticalWritesNothing(t *testing.T) {
-	f := newStore(t)
-	seed(t, f, map[string]string{"A": "1", "B": "2"})
+	f := newStore(t, map[string]string{"A": "1", "B": "2"})
 	before := stateOf(t, f.Path())
 	rep, err := Import(ctx, f, sec("A", "1", "B", "2"), ImportFail)
 	if err != nil || len(rep.Unchanged) != 2 || len(rep.Added) != 0 {
@@ -76,8 +75,7 @@ func TestImportIdenticalWritesNothing(t *testing.T) {
 // duplicates and reserved names (through a User view) refuse the whole
 // import before anything is written.
 func TestImportRefusalsWriteNothing(t *testing.T) {
-	f := newStore(t)
-	seed(t, f, map[string]string{"A": "1"})
+	f := newStore(t, map[string]string{"A": "1"})
 	before := stateOf(t, f.Path())
 	big := make([]byte, store.MaxValueLen+1)
 	for _, tc := range []struct {
@@ -104,23 +102,22 @@ func TestImportRefusalsWriteNothing(t *testing.T) {
 // the store is then exactly as before, never half-imported.
 func TestImportAllOrNothing(t *testing.T) {
 	in := sec("A", "1", "B", "2", "C", "3", "D", "4", "EXISTING", "new")
-	f := newStore(t)
-	seed(t, f, map[string]string{"EXISTING": "old", "KEEP": "k"})
+	f := newStore(t, map[string]string{"EXISTING": "old", "KEEP": "k"})
 	want := dump(t, f)
-	counter := &faulty{p: f}
-	if _, err := Import(ctx, faultyU{counter}, in, ImportOverwrite); err != nil {
+	var calls int
+	if _, err := Import(ctx, failAt(f, 0, &calls), in, ImportOverwrite); err != nil {
 		t.Fatal(err)
 	}
-	for k := 1; k <= counter.calls; k++ {
-		g := newStore(t)
-		seed(t, g, map[string]string{"EXISTING": "old", "KEEP": "k"})
+	for k := 1; k <= calls; k++ {
+		g := newStore(t, map[string]string{"EXISTING": "old", "KEEP": "k"})
 		before := stateOf(t, g.Path())
-		_, err := Import(ctx, faultyU{&faulty{p: g, failAt: k}}, in, ImportOverwrite)
+		var n int
+		_, err := Import(ctx, failAt(g, k, &n), in, ImportOverwrite)
 		if !errors.Is(err, errInjected) {
 			t.Fatalf("k=%d: Import = %v", k, err)
 		}
 		before.unchanged(t, g.Path())
-		if d := diffMaps(dump(t, g), want); d != "" {
+		if d := cmp.Diff(want, dump(t, g)); d != "" {
 			t.Fatalf("k=%d: store changed:\n%s", k, d)
 		}
 	}
@@ -128,12 +125,12 @@ func TestImportAllOrNothing(t *testing.T) {
 
 // TestImportThroughViews: a Scoped view lands secrets in its scope.
 func TestImportThroughViews(t *testing.T) {
-	f := newStore(t)
+	f := newStore(t, nil)
 	ci := mustScoped(t, f, "ci")
 	if _, err := Import(ctx, ci, sec("TOKEN", "t"), ImportFail); err != nil {
 		t.Fatal(err)
 	}
-	if d := diffMaps(dump(t, f), map[string]string{"__hush_ci_TOKEN": "t"}); d != "" {
+	if d := cmp.Diff(map[string]string{"__hush_ci_TOKEN": "t"}, dump(t, f)); d != "" {
 		t.Fatal(d)
 	}
 }

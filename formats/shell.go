@@ -1,54 +1,9 @@
-package migrate
+package formats
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
-	"unicode/utf8"
 )
-
-// WriteJSON writes secrets as one flat JSON object of string values, in the
-// order given, which [ParseJSON] reads back exactly. JSON strings hold
-// text only: a value that is not valid UTF-8 is left out, the others are
-// written, and a *SkipError lists what was left out. The same name given
-// twice is an error, and nothing is written.
-func WriteJSON(w io.Writer, secrets []Secret) error {
-	if err := checkDuplicates(secrets); err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	skip := &SkipError{Format: "json"}
-	b.WriteString("{")
-	n := 0
-	for _, s := range secrets {
-		if !utf8.ValidString(s.Name) || !utf8.Valid(s.Value) {
-			skip.Skipped = append(skip.Skipped, Skip{s.Name, "not valid UTF-8"})
-			continue
-		}
-		if n > 0 {
-			b.WriteString(",")
-		}
-		n++
-		b.WriteString("\n  ")
-		writeJSONString(&b, []byte(s.Name))
-		b.WriteString(": ")
-		writeJSONString(&b, s.Value)
-	}
-	if n > 0 {
-		b.WriteString("\n")
-	}
-	b.WriteString("}\n")
-	return finishExport(w, &b, skip)
-}
-
-// writeJSONString writes valid UTF-8 text as a JSON string without the
-// HTML escaping encoding/json applies by default.
-func writeJSONString(b *bytes.Buffer, s []byte) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(string(s)) // a string always encodes; writes to a Buffer never fail
-	b.Truncate(b.Len() - 1)   // Encode adds a newline
-}
 
 // WriteShell writes secrets as POSIX shell assignments,
 //
@@ -67,7 +22,7 @@ func writeJSONString(b *bytes.Buffer, s []byte) {
 // written and a *SkipError lists what was left out. The same name given
 // twice is an error, and nothing is written.
 func WriteShell(w io.Writer, secrets []Secret) error {
-	if err := checkDuplicates(secrets); err != nil {
+	if err := checkDuplicates("export", secrets); err != nil {
 		return err
 	}
 	var b bytes.Buffer
