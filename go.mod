@@ -1,6 +1,6 @@
 module github.com/hush-secrets/hush
 
-go 1.26.8
+go 1.26.0
 
 require (
 	c2sp.org/CCTV/age v0.0.0-20260829155415-4448f2097b2d
