@@ -12,4 +12,4 @@ if ! command -v strace >/dev/null; then
   command -v strace >/dev/null ||
     echo "*** reliability: strace is missing and could not be installed: part 5's syscall faults will be SKIPPED" >&2
 fi
-exec "$GO" run ./reliability "$@"
+exec "$GO" run ./internal/reliability "$@"
