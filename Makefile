@@ -46,7 +46,8 @@ demo:
 bench-cli:
 	GO=$(GO) BIN=$(BIN) bash scripts/bench-cli.sh $(RUNS)
 
-# The reliability suite at full size (long); see docs/RELIABILITY.md.
+# The reliability suite (internal/reliability) at full size (long); one
+# part: make reliability RELIABILITY_FLAGS="-run ioerr". See docs/RELIABILITY.md.
 reliability:
 	GO=$(GO) bash scripts/reliability.sh $(RELIABILITY_FLAGS)
 

@@ -8,12 +8,16 @@ import (
 	"encoding/hex"
 	"errors"
 
+	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
 
 // FingerprintKeyName is the entry that keys value fingerprints: 32 random
-// bytes (hex) kept inside the store itself, in the reserved scope "git",
-// so only the store's recipients can compute or check a fingerprint.
+// bytes (hex) kept inside the store itself, under the name
+// "fingerprint-key" in the reserved scope "git" (the stored key is
+// "__hush_git_fingerprint-key", which existing stores hold), so only the
+// store's recipients can compute or check a fingerprint. It is a variable
+// only because [scope.Key] builds it; nothing may change it.
 //
 // A fingerprint is the first 8 bytes of HMAC-SHA256(key, name || 0x00 ||
 // value), in hex. It changes when the value changes, so a diff shows the
@@ -22,7 +26,7 @@ import (
 // show it. A former recipient keeps the key from their old copies: after
 // removing someone, rotate the key with the secrets (delete this entry
 // and run `hush git setup` again).
-const FingerprintKeyName = "__hush_git_fingerprint-key"
+var FingerprintKeyName = scope.Key("git", "fingerprint-key")
 
 // Fingerprint returns the keyed fingerprint of name's value.
 func Fingerprint(key []byte, name string, value []byte) string {

@@ -38,7 +38,7 @@ echo "# store: $ENTRIES entries, $(wc -c < "$STORE") bytes; $RUNS runs of each, 
 
 # benchcli alternates the two commands (after a warm-up of each) and
 # prints median wall-clock and CPU times and their ratios.
-$GO build -o "$WORK/benchcli" ./scripts/benchcli
+$GO build -o "$WORK/benchcli" ./internal/benchcli
 "$WORK/benchcli" "$RUNS" "hush get (whole process)" "$HUSH" get SECRET_0500 \
   -- "age -d (whole process)" "$AGE" -d -i "$ID" "$STORE"
 echo "target: hush/age <= 1.30x"

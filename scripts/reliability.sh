@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs hush's reliability suite (docs/RELIABILITY.md): every part at its
-# default size, or as the flags say (e.g. -part 5 -io-errnos EIO). strace,
-# which part 5 needs for fault injection, is installed first if missing.
+# default size, or as the flags say (e.g. -run ioerr -io-errnos EIO; -list
+# names the parts). strace, which the ioerr part needs for fault injection,
+# is installed first if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -10,6 +11,6 @@ if ! command -v strace >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace || true
   fi
   command -v strace >/dev/null ||
-    echo "*** reliability: strace is missing and could not be installed: part 5's syscall faults will be SKIPPED" >&2
+    echo "*** reliability: strace is missing and could not be installed: the ioerr part's syscall faults will be SKIPPED" >&2
 fi
-exec "$GO" run ./reliability "$@"
+exec "$GO" run ./internal/reliability "$@"

@@ -14,44 +14,44 @@ import (
 	"time"
 )
 
-// part2Contention: procs processes each run perProc `hush set` of distinct
+// runContention: procs processes each run perProc `hush set` of distinct
 // keys while procs library children each make perProc increments of one
 // counter through store.Update, all at once. Every key must be present,
 // the counter must equal procs x perProc, and no two library children may
 // ever be inside their critical sections at once (an O_EXCL marker file).
-func part2Contention(ctx context.Context, s *suite) error {
-	return contention(ctx, s, s.rep, 2, "")
+func runContention(ctx context.Context, s *suite) error {
+	return contention(ctx, s, s.rep, "contention", "")
 }
 
-// part3Chaos is part 2 with a further process deleting and recreating (and
-// renaming a fresh file over) the lock file in a loop the whole time, run
-// twice: (a) the chaos process takes the lock before it replaces the file,
+// runLockChaos is the contention part with a further process deleting
+// and recreating (and renaming a fresh file over) the lock file in a loop
+// the whole time, run twice: (a) the chaos process takes the lock before it replaces the file,
 // as a tool that deletes its lock file on release does; (b) it replaces
 // the file without taking the lock, under the holder's feet. SPEC §7 asks
 // for exclusion in both cases.
 //
 // -chaos-unlocked=report turns (b)'s guarantees into reported figures and
 // =skip leaves (b) out, for a lead who rules that case out of scope.
-func part3Chaos(ctx context.Context, s *suite) error {
-	if err := contention(ctx, s, s.rep, 3, "locked"); err != nil {
+func runLockChaos(ctx context.Context, s *suite) error {
+	if err := contention(ctx, s, s.rep, "lockchaos", "locked"); err != nil {
 		return err
 	}
 	switch s.cfg.chaosUnlocked {
 	case "skip":
-		s.rep.info(3, "unlocked deleter: SKIPPED (-chaos-unlocked=skip)", "-")
+		s.rep.info("lockchaos", "unlocked deleter: SKIPPED (-chaos-unlocked=skip)", "-")
 		return nil
 	case "report":
 		sub := &report{}
-		err := contention(ctx, s, sub, 3, "unlocked")
+		err := contention(ctx, s, sub, "lockchaos", "unlocked")
 		s.rep.merge(sub, true)
 		return err
 	}
-	return contention(ctx, s, s.rep, 3, "unlocked")
+	return contention(ctx, s, s.rep, "lockchaos", "unlocked")
 }
 
-// contention runs part 2, with a lock-file chaos process unless chaos is
+// contention runs the contention part, with a lock-file chaos process unless chaos is
 // "" ("locked" or "unlocked": whether it holds the lock while replacing).
-func contention(ctx context.Context, s *suite, rep *report, part int, chaos string) error {
+func contention(ctx context.Context, s *suite, rep *report, part, chaos string) error {
 	name := "contention"
 	if chaos != "" {
 		name = "chaos-" + chaos

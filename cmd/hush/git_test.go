@@ -1,93 +1,88 @@
-package gitstore
+package main
 
-// These tests run real git with real repositories. git calls the drivers
-// as separate processes: internal/testdriver, built in TestMain and put on
-// PATH as "hush", stands in for the hush command.
+// These tests share a store in real git repositories, as docs/TEAMS.md
+// describes, with the real hush CLI on both ends: each member edits the
+// store with hush commands, and git runs `hush git textconv` and `hush git
+// merge` as the drivers `hush git setup` installed. The hush git finds on
+// PATH is this test binary, which testscript.Main (main_test.go) puts
+// there as "hush".
 
 import (
 	"bytes"
-	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
 
-	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/gitstore"
 )
-
-// driverDir holds the test driver, built as "hush".
-var driverDir string
-
-func TestMain(m *testing.M) {
-	// git writes checked-out files with the umask; hush refuses a store
-	// that others can read. docs/TEAMS.md tells people to do the same.
-	syscall.Umask(0o077)
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "gitstore-driver-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "hush"), "./internal/testdriver")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the test driver: %v\n%s", err, out)
-		return 1
-	}
-	driverDir = dir
-	return m.Run()
-}
 
 // member is one person with a clone of the shared repository.
 type member struct {
-	t     *testing.T
-	name  string
-	dir   string
-	id    *age.X25519Identity
-	idDir string
-	env   []string
+	t         *testing.T
+	name      string
+	dir       string // the clone; hush's store is store.age in it
+	idFile    string
+	recipient string
+	env       []string // for git and hush alike
 }
 
-func (m *member) recipient() string { return m.id.Recipient().String() }
 func (m *member) storePath() string { return filepath.Join(m.dir, "store.age") }
 
+// newMember makes a person with a fresh X25519 identity. Members sharing
+// home share a global git config.
 func newMember(t *testing.T, home, name string) *member {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &member{t: t, name: name, id: id, idDir: t.TempDir()}
-	idFile := filepath.Join(m.idDir, "identity.txt")
-	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
+	m := &member{t: t, name: name, idFile: filepath.Join(t.TempDir(), "identity.txt"), recipient: id.Recipient().String()}
+	if err := os.WriteFile(m.idFile, []byte(id.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m.env = append(os.Environ(),
-		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+	m.env = []string{
+		"PATH=" + os.Getenv("PATH"), // holds "hush", this test binary
+		"GORACE=" + os.Getenv("GORACE"),
+		"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_EDITOR=true",
-		"PATH="+driverDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"HUSH_IDENTITY_FILE="+idFile, "HUSH_IDENTITY=",
-		"LC_ALL=C")
+		"HUSH_STORE=store.age", "HUSH_IDENTITY_FILE=" + m.idFile,
+		"LC_ALL=C",
+	}
 	return m
+}
+
+// gitCmd runs git with umask 077: git writes checked-out and merged files
+// with the umask, and hush refuses a store that others can read
+// (docs/TEAMS.md tells people to do the same). The drivers git starts
+// inherit it.
+func gitCmd(env []string, dir string, args ...string) *exec.Cmd {
+	c := exec.Command("sh", append([]string{"-c", `umask 077 && exec git "$@"`, "git"}, args...)...)
+	c.Dir, c.Env = dir, env
+	return c
+}
+
+// runGit runs git in dir and fails the test if it fails.
+func runGit(t *testing.T, env []string, dir string, args ...string) string {
+	t.Helper()
+	out, err := gitCmd(env, dir, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
 
 // git runs git in the member's clone and returns its combined output.
 func (m *member) git(args ...string) (string, error) {
-	m.t.Helper()
-	c := exec.Command("git", args...)
-	c.Dir, c.Env = m.dir, m.env
-	out, err := c.CombinedOutput()
+	out, err := gitCmd(m.env, m.dir, args...).CombinedOutput()
 	return string(out), err
 }
 
@@ -100,39 +95,46 @@ func (m *member) mustGit(args ...string) string {
 	return out
 }
 
-func (m *member) open(ids ...age.Identity) *store.File {
+// hush runs hush in the member's clone and returns stdout, stderr and the
+// exit code.
+func (m *member) hush(stdin string, args ...string) (stdout, stderr string, code int) {
 	m.t.Helper()
-	if len(ids) == 0 {
-		ids = []age.Identity{m.id}
+	cmd := hushCmd(m.t, m.env, args...)
+	cmd.Dir = m.dir
+	var o, e bytes.Buffer
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		m.t.Fatalf("%s: hush %v: %v", m.name, args, err)
 	}
-	f, err := store.Open(m.storePath(), store.Options{Identities: ids})
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	return f
+	return o.String(), e.String(), code
 }
 
-// set sets name=value pairs in one write.
+// mustHush runs hush and fails the test on a non-zero exit; it returns
+// stdout and stderr.
+func (m *member) mustHush(stdin string, args ...string) (stdout, stderr string) {
+	m.t.Helper()
+	stdout, stderr, code := m.hush(stdin, args...)
+	if code != 0 {
+		m.t.Fatalf("%s: hush %s: exit %d: %s", m.name, strings.Join(args, " "), code, stderr)
+	}
+	return stdout, stderr
+}
+
+// set sets name=value pairs with hush set.
 func (m *member) set(kv ...string) {
 	m.t.Helper()
-	err := m.open().Update(context.Background(), func(tx store.Tx) error {
-		for i := 0; i < len(kv); i += 2 {
-			if err := tx.Set(kv[i], []byte(kv[i+1])); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		m.t.Fatal(err)
+	for i := 0; i < len(kv); i += 2 {
+		m.mustHush(kv[i+1], "set", kv[i])
 	}
 }
 
 func (m *member) del(name string) {
 	m.t.Helper()
-	if err := m.open().Delete(context.Background(), name); err != nil {
-		m.t.Fatal(err)
-	}
+	m.mustHush("", "rm", name)
 }
 
 func (m *member) commit(msg string) {
@@ -141,25 +143,29 @@ func (m *member) commit(msg string) {
 	m.mustGit("commit", "-q", "-m", msg)
 }
 
-// values reads the clone's store with identity id.
-func (m *member) values(id age.Identity) (map[string]string, []string) {
+// values reads the clone's store with reader's identity: every secret the
+// user sees (the fingerprint key is reserved, so not among them) and the
+// recipients.
+func (m *member) values(reader *member) (map[string]string, []string) {
 	m.t.Helper()
-	data, err := os.ReadFile(m.storePath())
-	if err != nil {
-		m.t.Fatal(err)
+	out, _ := m.mustHush("", "-i", reader.idFile, "export", "--format", "json")
+	var vs map[string]string
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		m.t.Fatalf("%s's store read by %s: export: %v", m.name, reader.name, err)
 	}
-	s, err := store.DecryptSnapshot(data, []age.Identity{id})
-	if err != nil {
-		m.t.Fatalf("%s's store: %v", m.name, err)
+	delete(vs, gitstore.FingerprintKeyName)
+	out, _ = m.mustHush("", "-i", reader.idFile, "recipients", "ls", "--json")
+	var rs []string
+	if err := json.Unmarshal([]byte(out), &rs); err != nil {
+		m.t.Fatalf("%s's store read by %s: recipients: %v", m.name, reader.name, err)
 	}
-	vs := values(s)
-	delete(vs, FingerprintKeyName)
-	return vs, s.Recipients
+	return vs, rs
 }
 
 // newTeam makes a bare origin and two clones, alice's and bob's. Alice
-// creates store.age encrypted to both, with SHARED=base, sets up the
-// drivers and pushes; bob clones and sets up the drivers too.
+// creates store.age encrypted to both with SHARED=CANARY-base, runs hush
+// git setup (drivers, patterns, a fingerprint key) and pushes; bob clones
+// and runs hush git setup too, which must change nothing committed.
 func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	t.Helper()
 	root, home := t.TempDir(), t.TempDir()
@@ -169,17 +175,14 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	runGit(t, alice.env, root, "init", "-q", "--bare", "-b", "main", origin)
 	runGit(t, alice.env, root, "init", "-q", "-b", "main", alice.dir)
 	configure(t, alice)
-	// One write: the recipients, a fingerprint key and SHARED.
-	initial := &store.Snapshot{
-		Recipients: []string{alice.recipient(), bob.recipient()},
-		Entries: map[string]store.SnapshotEntry{
-			FingerprintKeyName: {Value: []byte("0123456789abcdef0123456789abcdef")},
-			"SHARED":           {Value: []byte("CANARY-base")},
-		},
-		Armored: armored,
+	initArgs := []string{"init", "-r", alice.recipient, "-r", bob.recipient}
+	if armored {
+		initArgs = append(initArgs, "--armor")
 	}
-	if err := store.WriteSnapshot(context.Background(), alice.storePath(), initial, store.Options{}); err != nil {
-		t.Fatal(err)
+	alice.mustHush("", initArgs...)
+	alice.set("SHARED", "CANARY-base")
+	if _, stderr := alice.mustHush("", "git", "setup"); !strings.Contains(stderr, "added a fingerprint key to store.age") {
+		t.Fatalf("alice's hush git setup added no fingerprint key:\n%s", stderr)
 	}
 	alice.mustGit("add", ".gitattributes", ".gitignore", "store.age")
 	alice.mustGit("commit", "-q", "-m", "shared store")
@@ -190,25 +193,22 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	alice.mustGit("push", "-q", "-u", "origin", "main")
 
 	runGit(t, bob.env, root, "clone", "-q", origin, bob.dir)
-	res := configure(t, bob)
-	if len(res.AddedPatterns) != 0 || len(res.AddedIgnores) != 0 {
-		t.Fatalf("setup in a clone changed committed files: %+v", res)
+	configure(t, bob)
+	if _, stderr := bob.mustHush("", "git", "setup"); strings.Contains(stderr, "added") {
+		t.Fatalf("hush git setup in a clone changed committed files:\n%s", stderr)
+	}
+	if st := bob.mustGit("status", "--porcelain"); st != "" {
+		t.Fatalf("hush git setup in a clone changed committed files:\n%s", st)
 	}
 	return alice, bob
 }
 
-// configure sets the member's git identity and installs the drivers with
-// this test binary as the hush command.
-func configure(t *testing.T, m *member) *SetupResult {
+// configure sets the member's git identity and merge behaviour.
+func configure(t *testing.T, m *member) {
 	t.Helper()
 	m.mustGit("config", "user.name", m.name)
 	m.mustGit("config", "user.email", m.name+"@example.com")
 	m.mustGit("config", "pull.rebase", "false")
-	res, err := Setup(context.Background(), SetupOptions{Dir: m.dir, Env: m.env, Patterns: []string{"/store.age"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
 }
 
 // noCanary fails if out holds any test value.
@@ -235,11 +235,11 @@ func TestGitMergeClean(t *testing.T) {
 
 			want := map[string]string{"SHARED": "CANARY-base", "A_ONLY": "CANARY-a", "B_ONLY": "CANARY-b"}
 			for _, who := range []*member{alice, bob} {
-				got, rs := bob.values(who.id)
-				if !mapsEqual(got, want) {
+				got, rs := bob.values(who)
+				if !maps.Equal(got, want) {
 					t.Errorf("merged store read by %s: %v, want %v", who.name, got, want)
 				}
-				if !slices.Equal(rs, []string{alice.recipient(), bob.recipient()}) {
+				if !slices.Equal(rs, []string{alice.recipient, bob.recipient}) {
 					t.Errorf("recipients %v", rs)
 				}
 			}
@@ -249,7 +249,7 @@ func TestGitMergeClean(t *testing.T) {
 			}
 			bob.mustGit("push", "-q")
 			alice.mustGit("pull", "-q")
-			if got, _ := alice.values(alice.id); !mapsEqual(got, want) {
+			if got, _ := alice.values(alice); !maps.Equal(got, want) {
 				t.Errorf("alice after pull: %v", got)
 			}
 		})
@@ -278,8 +278,8 @@ func TestGitMergeConflict(t *testing.T) {
 	}
 	// The work tree holds a valid store: ours for SHARED, their clean
 	// change applied.
-	got, _ := bob.values(bob.id)
-	if want := map[string]string{"SHARED": "CANARY-bob", "A_EXTRA": "CANARY-a"}; !mapsEqual(got, want) {
+	got, _ := bob.values(bob)
+	if want := map[string]string{"SHARED": "CANARY-bob", "A_EXTRA": "CANARY-a"}; !maps.Equal(got, want) {
 		t.Errorf("store left by the conflict: %v, want %v", got, want)
 	}
 	// Resolve as the hint says: set the value, git add, commit.
@@ -287,7 +287,7 @@ func TestGitMergeConflict(t *testing.T) {
 	bob.commit("merge, SHARED resolved")
 	bob.mustGit("push", "-q")
 	alice.mustGit("pull", "-q")
-	if got, _ := alice.values(alice.id); !mapsEqual(got, map[string]string{"SHARED": "CANARY-resolved", "A_EXTRA": "CANARY-a"}) {
+	if got, _ := alice.values(alice); !maps.Equal(got, map[string]string{"SHARED": "CANARY-resolved", "A_EXTRA": "CANARY-a"}) {
 		t.Errorf("alice after resolution: %v", got)
 	}
 }
@@ -320,7 +320,7 @@ func TestGitMergeChangeVsDelete(t *testing.T) {
 			if !strings.Contains(out, "SHARED ("+reason+")") {
 				t.Errorf("output:\n%s", out)
 			}
-			got, _ := bob.values(bob.id)
+			got, _ := bob.values(bob)
 			_, kept := got["SHARED"]
 			if kept == bobDeletes || got["OTHER"] != "CANARY-o" {
 				t.Errorf("store left by the conflict: %v", got)
@@ -333,21 +333,18 @@ func TestGitMergeRecipients(t *testing.T) {
 	t.Parallel()
 	alice, bob := newTeam(t, false)
 	carol := newMember(t, t.TempDir(), "carol")
-	ctx := context.Background()
-	if err := alice.open().AddRecipients(ctx, []string{carol.recipient()}); err != nil {
-		t.Fatal(err)
-	}
+	alice.mustHush("", "recipients", "add", carol.recipient)
 	alice.commit("add carol")
 	alice.mustGit("push", "-q")
 	bob.set("NEW", "CANARY-new")
 	bob.commit("bob adds NEW")
 	out := bob.mustGit("pull", "--no-edit")
 	noCanary(t, "pull", out)
-	got, rs := bob.values(carol.id)
+	got, rs := bob.values(carol)
 	if got["NEW"] != "CANARY-new" || got["SHARED"] != "CANARY-base" {
 		t.Errorf("carol reads %v", got)
 	}
-	if want := []string{alice.recipient(), bob.recipient(), carol.recipient()}; !slices.Equal(rs, want) {
+	if want := []string{alice.recipient, bob.recipient, carol.recipient}; !slices.Equal(rs, want) {
 		t.Errorf("recipients %v, want %v", rs, want)
 	}
 	bob.mustGit("push", "-q")
@@ -355,21 +352,18 @@ func TestGitMergeRecipients(t *testing.T) {
 
 	// A removal on one side is kept through a merge with a change on the
 	// other, and the removed member cannot read the result.
-	if err := alice.open().RemoveRecipients(ctx, []string{carol.recipient()}, false); err != nil {
-		t.Fatal(err)
-	}
+	alice.mustHush("", "recipients", "rm", carol.recipient)
 	alice.commit("remove carol")
 	alice.mustGit("push", "-q")
 	bob.set("NEW2", "CANARY-new2")
 	bob.commit("bob adds NEW2")
 	bob.mustGit("pull", "--no-edit")
-	got, rs = bob.values(alice.id)
-	if got["NEW2"] != "CANARY-new2" || slices.Contains(rs, carol.recipient()) || len(rs) != 2 {
+	got, rs = bob.values(alice)
+	if got["NEW2"] != "CANARY-new2" || slices.Contains(rs, carol.recipient) || len(rs) != 2 {
 		t.Errorf("after removal merge: %v %v", got, rs)
 	}
-	data, _ := os.ReadFile(bob.storePath())
-	if _, err := store.DecryptSnapshot(data, []age.Identity{carol.id}); !errors.Is(err, store.ErrDecrypt) {
-		t.Errorf("removed member still decrypts the merge: %v", err)
+	if _, stderr, code := bob.hush("", "-i", carol.idFile, "ls"); code != 5 {
+		t.Errorf("removed member reading the merge: exit %d, want 5 (cannot decrypt): %s", code, stderr)
 	}
 }
 
@@ -381,13 +375,11 @@ func TestGitDiffHidesValues(t *testing.T) {
 	alice.commit("add GONE")
 	alice.set("SHARED", "CANARY-new-shared", "ADDED", "CANARY-added")
 	alice.del("GONE")
-	if err := alice.open().AddRecipients(context.Background(), []string{dave.recipient()}); err != nil {
-		t.Fatal(err)
-	}
+	alice.mustHush("", "recipients", "add", dave.recipient)
 	for _, args := range [][]string{{"diff"}, {"-c", "core.pager=cat", "diff", "HEAD"}} {
 		out := alice.mustGit(args...)
 		noCanary(t, "git diff", out)
-		for _, want := range []string{"-secret SHARED fp:", "+secret SHARED fp:", "+secret ADDED fp:", "-secret GONE fp:", "+recipient " + dave.recipient()} {
+		for _, want := range []string{"-secret SHARED fp:", "+secret SHARED fp:", "+secret ADDED fp:", "-secret GONE fp:", "+recipient " + dave.recipient} {
 			if !strings.Contains(out, want) {
 				t.Errorf("git %v lacks %q:\n%s", args, want, out)
 			}
@@ -405,7 +397,7 @@ func TestGitDiffHidesValues(t *testing.T) {
 		}
 	}
 	// Someone who is not a recipient still gets a working log.
-	alice.env = append(alice.env, "HUSH_IDENTITY_FILE="+filepath.Join(dave.idDir, "nope.txt"))
+	alice.env = append(alice.env, "HUSH_IDENTITY_FILE="+filepath.Join(filepath.Dir(dave.idFile), "nope.txt"))
 	out := alice.mustGit("log", "-p")
 	noCanary(t, "log -p without an identity", out)
 	if !strings.Contains(out, "cannot decrypt") {
@@ -432,7 +424,7 @@ func TestGitRebase(t *testing.T) {
 	if merges := bob.mustGit("log", "--merges", "--oneline"); merges != "" {
 		t.Errorf("rebase made merge commits: %s", merges)
 	}
-	if got, _ := bob.values(alice.id); !mapsEqual(got, map[string]string{"SHARED": "CANARY-base", "A_ONLY": "CANARY-a", "B_ONLY": "CANARY-b"}) {
+	if got, _ := bob.values(alice); !maps.Equal(got, map[string]string{"SHARED": "CANARY-base", "A_ONLY": "CANARY-a", "B_ONLY": "CANARY-b"}) {
 		t.Errorf("after rebase: %v", got)
 	}
 	bob.mustGit("push", "-q")
@@ -456,7 +448,7 @@ func TestGitRebase(t *testing.T) {
 	bob.set("SHARED", "CANARY-resolved")
 	bob.mustGit("add", "store.age")
 	bob.mustGit("rebase", "--continue")
-	if got, _ := bob.values(bob.id); got["SHARED"] != "CANARY-resolved" || got["B_ONLY"] != "CANARY-b" {
+	if got, _ := bob.values(bob); got["SHARED"] != "CANARY-resolved" || got["B_ONLY"] != "CANARY-b" {
 		t.Errorf("after resolved rebase: %v", got)
 	}
 }
@@ -470,32 +462,19 @@ func TestGitMergeUnrelated(t *testing.T) {
 	bob.dir = filepath.Join(root, "bob2")
 	runGit(t, bob.env, root, "init", "-q", "-b", "main", bob.dir)
 	configure(t, bob)
-	if _, err := store.Create(context.Background(), bob.storePath(), []string{bob.recipient(), alice.recipient()}, store.Options{Identities: []age.Identity{bob.id}}); err != nil {
-		t.Fatal(err)
-	}
+	bob.mustHush("", "git", "setup", "/store.age")
+	bob.mustHush("", "init", "-r", bob.recipient, "-r", alice.recipient)
 	bob.set("SHARED", "CANARY-base", "B_ONLY", "CANARY-b") // SHARED as alice has it: no conflict
 	bob.mustGit("add", ".gitattributes", ".gitignore", "store.age")
 	bob.mustGit("commit", "-q", "-m", "bob's own store")
 	bob.mustGit("fetch", "-q", filepath.Join(root, "origin.git"), "main")
 	out := bob.mustGit("merge", "--no-edit", "--allow-unrelated-histories", "FETCH_HEAD")
 	noCanary(t, "merge", out)
-	got, rs := bob.values(alice.id)
-	if !mapsEqual(got, map[string]string{"SHARED": "CANARY-base", "B_ONLY": "CANARY-b"}) {
+	got, rs := bob.values(alice)
+	if !maps.Equal(got, map[string]string{"SHARED": "CANARY-base", "B_ONLY": "CANARY-b"}) {
 		t.Errorf("add/add merge: %v", got)
 	}
 	if len(rs) != 2 {
 		t.Errorf("recipients %v", rs)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -71,11 +70,13 @@ func (s *suite) logf(format string, args ...any) {
 	}
 }
 
-// buildHush compiles cmd/hush into dir and returns the binary's path.
+// buildHush compiles cmd/hush into dir with the go command on PATH and
+// returns the binary's path. It fails when there is no go on PATH (then
+// -hush names a prebuilt binary) or the build fails.
 func buildHush(ctx context.Context, dir string) (string, error) {
-	gobin := "go"
-	if _, err := exec.LookPath(gobin); err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("building hush: no go command on PATH (or name a hush binary with -hush): %w", err)
 	}
 	out := filepath.Join(dir, "hush")
 	cmd := exec.CommandContext(ctx, gobin, "build", "-o", out, "github.com/hush-secrets/hush/cmd/hush")

@@ -15,7 +15,7 @@ import (
 // wait percentiles, counts of kills per outcome) have expected "(report)"
 // and are always ok.
 type row struct {
-	part     int
+	part     string // the part's name
 	measure  string
 	value    string
 	expected string
@@ -29,19 +29,19 @@ type report struct {
 }
 
 // check adds a row for a guarantee: ok says whether it held.
-func (r *report) check(part int, measure string, value any, expected string, ok bool) {
+func (r *report) check(part string, measure string, value any, expected string, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rows = append(r.rows, row{part, measure, fmt.Sprint(value), expected, ok})
 }
 
 // equal adds a row that holds when got == want.
-func (r *report) equal(part int, measure string, got, want int) {
+func (r *report) equal(part string, measure string, got, want int) {
 	r.check(part, measure, got, fmt.Sprint(want), got == want)
 }
 
 // info adds a row that reports a figure without a guarantee.
-func (r *report) info(part int, measure string, value any) {
+func (r *report) info(part string, measure string, value any) {
 	r.check(part, measure, value, "(report)", true)
 }
 
@@ -87,21 +87,28 @@ func (r *report) failures() []row {
 	return out
 }
 
-// print writes the table, ordered by part (rows of one part keep the
-// order in which they were added).
+// print writes the table grouped by part, the parts in the order they
+// first reported (the suite order, as parts run one after another) and
+// the rows of one part in the order in which they were added.
 func (r *report) print(w io.Writer) { r.printParts(w, nil) }
 
 // printParts writes the rows of the given parts (all if nil).
-func (r *report) printParts(w io.Writer, parts map[int]bool) {
+func (r *report) printParts(w io.Writer, only map[string]bool) {
 	r.mu.Lock()
 	var rows []row
 	for _, x := range r.rows {
-		if parts == nil || parts[x.part] {
+		if only == nil || only[x.part] {
 			rows = append(rows, x)
 		}
 	}
 	r.mu.Unlock()
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].part < rows[j].part })
+	first := make(map[string]int)
+	for i, x := range rows {
+		if _, ok := first[x.part]; !ok {
+			first[x.part] = i
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return first[rows[i].part] < first[rows[j].part] })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "part\tmeasure\tvalue\texpected\tok")
 	var notes []string
@@ -115,7 +122,7 @@ func (r *report) printParts(w io.Writer, parts map[int]bool) {
 			notes = append(notes, x.value)
 			v = fmt.Sprintf("see note %d", len(notes))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", x.part, x.measure, v, x.expected, ok)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.part, x.measure, v, x.expected, ok)
 	}
 	tw.Flush()
 	if len(notes) > 0 {

@@ -8,7 +8,7 @@ import (
 )
 
 // dirWatch reports writes in a directory (a file created, modified or
-// renamed into it) through inotify, so part 1 can aim its kills at the
+// renamed into it) through inotify, so the kill part can aim its kills at the
 // write window instead of at random moments of the whole process.
 type dirWatch struct {
 	f      *os.File

@@ -161,9 +161,9 @@ func addSecret(name string) func(f *fixture) (func(), error) {
 	}
 }
 
-// part7BadInput runs the corpus.
-func part7BadInput(ctx context.Context, s *suite) error {
-	const part = 7
+// runBadInput runs the corpus.
+func runBadInput(ctx context.Context, s *suite) error {
+	const part = "badinput"
 	cases := badCorpus()
 	var (
 		mu                                    sync.Mutex

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// part1Kill: a writer runs `hush set kN` (value vN on stdin) over and over;
+// runKill: a writer runs `hush set kN` (value vN on stdin) over and over;
 // each process is SIGKILLed at a random moment of its life. A write is
 // acknowledged only when hush exited 0 before the kill. After every
 // process the store must decrypt (age directly, and `hush get`) to either
@@ -29,8 +29,8 @@ import (
 // write window (1.2 x its calibrated median). A 256 KiB secret makes each
 // write long enough to be hit, and a long write(2) can itself be cut
 // short by SIGKILL.
-func part1Kill(ctx context.Context, s *suite) error {
-	const part = 1
+func runKill(ctx context.Context, s *suite) error {
+	const part = "kill"
 	f, err := s.newFixture(ctx, "kill")
 	if err != nil {
 		return err

@@ -1,12 +1,13 @@
 // Command benchcli times two commands as whole processes, alternating
 // runs, and prints the median wall-clock and CPU (user+system) time of
-// each and their ratios. scripts/bench-cli.sh uses it to compare
-// `hush get` with `age -d`.
+// each and their ratios. scripts/bench-cli.sh builds it from here to
+// compare `hush get` with `age -d`.
 //
 //	benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B...
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,8 +17,22 @@ import (
 	"time"
 )
 
+const usage = "usage: benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B..."
+
+// errUsage is run's answer to arguments of the wrong shape; main prints
+// the usage line for it and exits 2.
+var errUsage = errors.New("bad arguments")
+
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	switch {
+	case errors.Is(err, errUsage):
+		if err != errUsage {
+			fmt.Fprintln(os.Stderr, "benchcli:", err)
+		}
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "benchcli:", err)
 		os.Exit(1)
 	}
@@ -25,17 +40,20 @@ func main() {
 
 type sample struct{ wall, cpu time.Duration }
 
+// run times the two commands args names and prints the medians; it
+// returns errUsage (wrapped) for malformed arguments and the first
+// command's failure otherwise.
 func run(args []string) error {
 	if len(args) < 5 {
-		return fmt.Errorf("usage: benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B...")
+		return errUsage
 	}
 	runs, err := strconv.Atoi(args[0])
 	if err != nil || runs < 1 {
-		return fmt.Errorf("bad RUNS %q", args[0])
+		return fmt.Errorf("%w: RUNS %q is not a positive number", errUsage, args[0])
 	}
 	i := slices.Index(args, "--")
 	if i < 3 || i > len(args)-3 {
-		return fmt.Errorf("usage: benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B...")
+		return errUsage
 	}
 	a, b := args[1:i], args[i+1:]
 	var sa, sb []sample

@@ -29,7 +29,7 @@ type canaryStep struct {
 	needOut bool
 }
 
-// part9Canary sets a known canary value through every command path,
+// runCanary sets a known canary value through every command path,
 // including failure paths, then scans every stderr, every stdout that
 // should not hold a value, the argv of every process started, and every
 // file below the suite's temporary root (all parts' stores, homes, temp
@@ -38,8 +38,8 @@ type canaryStep struct {
 // base64. It may appear only in stdout of get/export/exec children and in
 // the files the user named (inputs, `get -o`). The store is encrypted, so
 // it never holds the canary in clear.
-func part9Canary(ctx context.Context, s *suite) error {
-	const part = 9
+func runCanary(ctx context.Context, s *suite) error {
+	const part = "canary"
 	started := time.Now()
 	f, err := s.newFixture(ctx, "canary")
 	if err != nil {

@@ -15,15 +15,15 @@ import (
 	"time"
 )
 
-// part4Hung: a child holds the store's lock through the library and is
+// runHung: a child holds the store's lock through the library and is
 // stopped with SIGSTOP. A `hush set --lock-timeout 1s` (half the rounds:
 // HUSH_LOCK_TIMEOUT=1s) must fail with exit 6 no earlier than 1 s and no
 // later than 1.5 s, print only a hush: diagnostic and leave the store
 // byte-identical. Then a library waiter blocks on the lock, the holder is
 // SIGKILLed, and the waiter must enter its critical section within 100 ms
 // of the kill. Finally a fresh `hush set` must succeed.
-func part4Hung(ctx context.Context, s *suite) error {
-	const part = 4
+func runHung(ctx context.Context, s *suite) error {
+	const part = "hung"
 	f, err := s.newFixture(ctx, "hung")
 	if err != nil {
 		return err

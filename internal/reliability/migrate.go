@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Names of part 8: bare keys MIGP_kNNN move into scope "mig".
+// Names of the migrate part: bare keys MIGP_kNNN move into scope "mig".
 const (
 	migPrefix = "MIGP_"
 	migScope  = "mig"
@@ -22,7 +22,7 @@ const (
 
 func migNew(old string) string { return "__hush_" + migScope + "_" + old }
 
-// part8Migrate: `hush migrate apply --rule MIGP_=mig` over migKeys keys is
+// runMigrate: `hush migrate apply --rule MIGP_=mig` over migKeys keys is
 // SIGKILLed at a random moment (half the time aimed at its writes, after
 // inotify shows the first change in the store's directory), migKills times, each time from the initial
 // store (and half the time killed once more during the rerun). While it
@@ -31,8 +31,8 @@ func migNew(old string) string { return "__hush_" + migScope + "_" + old }
 // `hush get NAME` / `hush get --scope mig NAME`. A rerun must converge: every
 // key moved, nothing else touched, the migration recorded, and a further
 // run must change nothing.
-func part8Migrate(ctx context.Context, s *suite) error {
-	const part = 8
+func runMigrate(ctx context.Context, s *suite) error {
+	const part = "migrate"
 	f, err := s.newFixture(ctx, "migrate")
 	if err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// part5IO fails the syscalls of `hush set`'s write path with strace's fault
+// runIOErr fails the syscalls of `hush set`'s write path with strace's fault
 // injection (-e inject=SYSCALL:error=ERRNO:when=N), for N = 1, 2, ... until
 // the command no longer reaches an N-th call, and then fills the disk with
 // `ulimit -f`. Every run must either fail cleanly (non-zero exit, a hush:
@@ -28,14 +28,14 @@ import (
 // fails every call at least once. The trace (-y shows paths) says which
 // file each injected call was on; the coverage rows check that the temp
 // file's write and fsync, the rename and the directory fsync were hit.
-func part5IO(ctx context.Context, s *suite) error {
-	const part = 5
+func runIOErr(ctx context.Context, s *suite) error {
+	const part = "ioerr"
 	strace, err := exec.LookPath("strace")
 	if err == nil {
 		err = exec.CommandContext(ctx, strace, "-o", "/dev/null", "true").Run()
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "\n*** reliability: PART 5 SKIPPED: strace is missing or cannot trace here (%v).\n"+
+		fmt.Fprintf(os.Stderr, "\n*** reliability: ioerr: the syscall faults are SKIPPED: strace is missing or cannot trace here (%v).\n"+
 			"*** Install it (apt-get install -y strace; scripts/reliability.sh does) and rerun.\n\n", err)
 		s.rep.check(part, "SKIPPED: strace missing or not permitted", err, "strace installed", true)
 		return ulimitSweep(ctx, s)
@@ -109,7 +109,7 @@ type ioStats struct {
 	examples                             []string
 }
 
-func (st *ioStats) report(rep *report, part int, errno string) {
+func (st *ioStats) report(rep *report, part, errno string) {
 	rep.info(part, errno+": injected runs", st.runs)
 	rep.info(part, errno+": failed cleanly (non-zero, store byte-identical)", st.clean)
 	rep.info(part, errno+": failed after the rename (non-zero, complete new state)", fmt.Sprintf("%d (%s)", st.postRename, strings.Join(st.postWhat, ", ")))

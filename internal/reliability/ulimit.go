@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// ulimitSweep is the disk-full half of part 5: `hush set` runs under
+// ulimitSweep is the disk-full half of the ioerr part: `hush set` runs under
 // `ulimit -f K` (the file size limit, in KiB) for K from 0 up to just under
 // the store's size, with SIGXFSZ ignored (trap "" XFSZ) so the write fails
 // with EFBIG as on a full disk. Every run must fail cleanly and a run
@@ -19,7 +19,7 @@ import (
 // what happens when SIGXFSZ kills hush (reported, not a guarantee: it is a
 // kill like SIGKILL and may leave a temp file).
 func ulimitSweep(ctx context.Context, s *suite) error {
-	const part = 5
+	const part = "ioerr"
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		s.rep.check(part, "ulimit -f: SKIPPED, no bash", err, "bash installed", true)

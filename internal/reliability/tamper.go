@@ -11,7 +11,7 @@ import (
 	"sync"
 )
 
-// part6Tamper writes single-bit flips and truncations of real stores and
+// runTamper writes single-bit flips and truncations of real stores and
 // runs `hush get --raw` on each. Every one must be refused with exit 5
 // (cannot decrypt), print nothing on stdout and a hush: diagnostic on
 // stderr. Three stores are swept:
@@ -34,8 +34,8 @@ import (
 // length 0 and reports which one hush gives. age's armor decoder ignores
 // whitespace around the armor by design, so a change there leaves the same
 // authenticated file; such acceptances are counted apart and reported.
-func part6Tamper(ctx context.Context, s *suite) error {
-	const part = 6
+func runTamper(ctx context.Context, s *suite) error {
+	const part = "tamper"
 	step := max(s.cfg.tamperStep, 1)
 	if s.cfg.tamperKiB > 0 {
 		f, err := s.tamperFixture(ctx, "tamper", false, s.cfg.tamperKiB*1024, 10)
@@ -173,7 +173,7 @@ func (c tamperCase) bytes(orig, buf []byte) []byte {
 
 // sweepTamper flips a bit at each of offs (all eight bits if allBits) and
 // truncates to each of offs (and to 0 and len-1), running hush get on each.
-func sweepTamper(ctx context.Context, s *suite, f *fixture, part int, kind string, offs []int, allBits bool) error {
+func sweepTamper(ctx context.Context, s *suite, f *fixture, part, kind string, offs []int, allBits bool) error {
 	orig, err := os.ReadFile(f.path)
 	if err != nil {
 		return err
