@@ -309,5 +309,5 @@ func (o *opFault) List(c context.Context) ([]store.Entry, error) {
 	}
 	return o.p.List(c)
 }
-func (o *opFault) DeleteMany(c context.Context, n []string) error { return o.p.DeleteMany(c, n) }
-func (o *opFault) Cleanup(c context.Context) error                { return o.p.Cleanup(c) }
+func (o *opFault) DeleteMany(c context.Context, n []string) error { return store.DeleteMany(c, o.p, n) }
+func (o *opFault) Cleanup(c context.Context) error                { return store.Cleanup(c, o.p) }

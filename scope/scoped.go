@@ -208,7 +208,7 @@ func (s *ScopedView) DeleteMany(ctx context.Context, names []string) error {
 		}
 		keys[i] = k
 	}
-	return s.fix(s.p.DeleteMany(ctx, keys))
+	return s.fix(store.DeleteMany(ctx, s.p, keys))
 }
 
 // Cleanup deletes every entry of this scope, and nothing else, as one
@@ -245,7 +245,7 @@ func (s *ScopedView) Cleanup(ctx context.Context) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return s.fix(s.p.DeleteMany(ctx, keys))
+	return s.fix(store.DeleteMany(ctx, s.p, keys))
 }
 
 // Update runs fn with a Tx confined to this scope: every name is prefixed

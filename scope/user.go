@@ -90,7 +90,7 @@ func (u *UserView) DeleteMany(ctx context.Context, names []string) error {
 			return err
 		}
 	}
-	return u.p.DeleteMany(ctx, names)
+	return store.DeleteMany(ctx, u.p, names)
 }
 
 // Cleanup deletes every key that is not reserved, as one atomic change.
@@ -119,7 +119,7 @@ func (u *UserView) Cleanup(ctx context.Context) error {
 	for i, e := range es {
 		names[i] = e.Name
 	}
-	return u.p.DeleteMany(ctx, names)
+	return store.DeleteMany(ctx, u.p, names)
 }
 
 // Update runs fn with a Tx that refuses reserved names as the view does
