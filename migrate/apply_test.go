@@ -147,7 +147,7 @@ func TestApplyRunOnce(t *testing.T) {
 	}
 }
 
-func mustScoped(t *testing.T, p store.Provider, s string) *scope.ScopedView {
+func mustScoped(t *testing.T, p store.Provider, s string) *scope.View {
 	t.Helper()
 	v, err := scope.Scoped(p, s)
 	if err != nil {
