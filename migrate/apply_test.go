@@ -147,7 +147,7 @@ func TestApplyRunOnce(t *testing.T) {
 	}
 }
 
-func mustScoped(t *testing.T, p store.Provider, s string) *scope.ScopedView {
+func mustScoped(t *testing.T, p store.Provider, s string) *scope.View {
 	t.Helper()
 	v, err := scope.Scoped(p, s)
 	if err != nil {
@@ -309,5 +309,5 @@ func (o *opFault) List(c context.Context) ([]store.Entry, error) {
 	}
 	return o.p.List(c)
 }
-func (o *opFault) DeleteMany(c context.Context, n []string) error { return o.p.DeleteMany(c, n) }
-func (o *opFault) Cleanup(c context.Context) error                { return o.p.Cleanup(c) }
+func (o *opFault) DeleteMany(c context.Context, n []string) error { return store.DeleteMany(c, o.p, n) }
+func (o *opFault) Cleanup(c context.Context) error                { return store.Cleanup(c, o.p) }

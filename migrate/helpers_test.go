@@ -183,10 +183,10 @@ func (f *faulty) Delete(ctx context.Context, name string) error {
 func (f *faulty) List(ctx context.Context) ([]store.Entry, error) { return f.wrapped().List(ctx) }
 
 func (f *faulty) DeleteMany(ctx context.Context, names []string) error {
-	return f.wrapped().DeleteMany(ctx, names)
+	return store.DeleteMany(ctx, f.wrapped(), names)
 }
 
-func (f *faulty) Cleanup(ctx context.Context) error { return f.wrapped().Cleanup(ctx) }
+func (f *faulty) Cleanup(ctx context.Context) error { return store.Cleanup(ctx, f.wrapped()) }
 
 func (f faultyU) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return f.wrapped().(store.Updater).Update(ctx, fn)

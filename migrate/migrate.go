@@ -196,7 +196,7 @@ func (m Migration) Done(ctx context.Context, p store.Provider) (bool, error) {
 // this migration's rules move into scopeName. This is the view a program
 // should use for its own secrets while the migration may still be pending.
 // Errors are those of scope.Scoped and Validate.
-func (m Migration) Fallback(p store.Provider, scopeName string) (*scope.ScopedView, error) {
+func (m Migration) Fallback(p store.Provider, scopeName string) (*scope.View, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}

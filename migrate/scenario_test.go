@@ -86,7 +86,7 @@ func (sc scenario) checkReadable(t testing.TB, p store.Provider) {
 	if _, ok := state[sc.recordKey()]; ok {
 		done = true
 	}
-	views := map[string]*scope.ScopedView{}
+	views := map[string]*scope.View{}
 	for k, v := range sc.initial {
 		r, moves := sc.m.match(k)
 		if !moves {

@@ -47,6 +47,15 @@ func withNeighbours(t *testing.T, p store.Provider, keys []string) {
 	})
 }
 
+// withoutBatches hides the Update of a view over a store without batches:
+// that Update applies changes one by one (see View.Update), so the
+// suite's atomicity check does not apply to it. The view's own DeleteMany
+// and Cleanup stay visible to the suite.
+type withoutBatches struct{ *scope.View }
+
+// Update shadows the view's Update, so withoutBatches is no store.Updater.
+func (withoutBatches) Update() {}
+
 func doneAlready(context.Context) (bool, error) { return true, nil }
 
 func TestConformance(t *testing.T) {
@@ -80,6 +89,34 @@ func TestConformance(t *testing.T) {
 			m := store.NewMemory()
 			withNeighbours(t, m, scopeNeighbours)
 			return mustScoped(t, m, "a").WithFallback(func(string) bool { return true }, doneAlready)
+		},
+		// Over stores without the optional methods (plain: no Update,
+		// DeleteMany or Cleanup; batch: Update only), the views' bulk
+		// operations take the fallbacks of store.DeleteMany and
+		// store.Cleanup underneath.
+		"User(plain memory)": func(t *testing.T) store.Provider {
+			m := store.NewMemory()
+			withNeighbours(t, m, userNeighbours)
+			return withoutBatches{scope.User(struct{ store.Provider }{m})}
+		},
+		"Scoped(plain memory,a)": func(t *testing.T) store.Provider {
+			m := store.NewMemory()
+			withNeighbours(t, m, scopeNeighbours)
+			return withoutBatches{mustScoped(t, struct{ store.Provider }{m}, "a")}
+		},
+		"Scoped(batch memory,a)": func(t *testing.T) store.Provider {
+			m := store.NewMemory()
+			withNeighbours(t, m, scopeNeighbours)
+			return mustScoped(t, struct {
+				store.Provider
+				store.Updater
+			}{m, m}, "a")
+		},
+		"User(Scoped(plain memory,a))": func(t *testing.T) store.Provider {
+			m := store.NewMemory()
+			withNeighbours(t, m, scopeNeighbours)
+			withNeighbours(t, mustScoped(t, m, "a"), userNeighbours)
+			return withoutBatches{scope.User(mustScoped(t, struct{ store.Provider }{m}, "a"))}
 		},
 		"User(Scoped(file,a))": func(t *testing.T) store.Provider {
 			f := newFile(t)
@@ -115,6 +152,9 @@ func TestConformanceReadOnly(t *testing.T) {
 			scopeNeighbours},
 		"ReadOnly(User(Scoped(file,a)))": {func(t *testing.T, f *store.File) store.Provider {
 			return scope.User(mustScoped(t, f, "a"))
+		}, scopeNeighbours},
+		"ReadOnly(Scoped(plain file,a))": {func(t *testing.T, f *store.File) store.Provider {
+			return mustScoped(t, struct{ store.Provider }{f}, "a")
 		}, scopeNeighbours},
 	}
 	for name, c := range cases {

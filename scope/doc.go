@@ -18,13 +18,17 @@
 // scope never sees a user's keys. [ReadOnly] wraps either view, or a raw
 // store, and refuses every write with an error wrapping store.ErrReadOnly.
 //
-// The views compose and each obeys the Provider contract: errors keep
-// their meaning for errors.Is (store.ErrNotFound, store.ErrDecrypt, ...)
-// and name the operation and the name the caller used. Like [io/fs.Sub],
-// a scoped view removes its prefix from errors, so a caller never sees a
-// namespace it did not ask about. Batch operations (DeleteMany, Cleanup,
-// Update) are one atomic change of the store underneath when it is a
-// [store.Updater], as the file store is.
+// All three are the one type [View], a Provider seen through a key
+// mapping in the manner of [io/fs.Sub]; they compose in any order and
+// each obeys the Provider contract: errors keep their meaning for
+// errors.Is (store.ErrNotFound, store.ErrDecrypt, ...) and name the
+// operation and the name the caller used. A view rebuilds the
+// *store.KeyError a store returns with the caller's name, so a caller
+// never sees a namespace it did not ask about. Batch operations
+// (DeleteMany, Cleanup, Update) are one atomic change of the store
+// underneath when it is a [store.Updater], as the file store is; use
+// [store.DeleteMany] and [store.Cleanup] to reach them through a plain
+// store.Provider.
 //
 // A program that needs both kinds of secret takes two providers, never
 // one raw store: it resolves the names its users give (flags, config
@@ -33,7 +37,7 @@
 //
 // Keys written before a program used a scope can be moved into it by
 // package migrate. Until that migration is recorded as done,
-// [ScopedView.WithFallback] lets Get read a missing scoped key from its
+// [View.WithFallback] lets Get read a missing scoped key from its
 // old, bare name, for the names the migration's rules would move and for
 // no others; once it is done no bare key is ever read.
 package scope

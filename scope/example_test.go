@@ -157,7 +157,7 @@ func Example_wiring() {
 	_, err = reg.launch(ctx, []string{"__hush_daemon_registry-token"})
 	fmt.Println(err)
 
-	_ = reg.users.Cleanup(ctx)
+	_ = store.Cleanup(ctx, reg.users)
 	_, err = reg.launch(ctx, nil)
 	fmt.Println("daemon still logged in:", err == nil)
 	// Output:

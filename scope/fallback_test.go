@@ -31,7 +31,7 @@ func tokens(name string) bool { return strings.HasPrefix(name, "TOKEN_") }
 
 // fallbackFixture is a real file store behind a recorder, with a bare
 // legacy key, and a scoped view of "a" with the fallback attached.
-func fallbackFixture(t *testing.T) (*store.File, *recorder, *migration, *scope.ScopedView) {
+func fallbackFixture(t *testing.T) (*store.File, *recorder, *migration, *scope.View) {
 	t.Helper()
 	f := newFile(t)
 	set(t, f, "TOKEN_x", "bare")

@@ -24,13 +24,20 @@ type call struct{ op, name string }
 // of an Update, as "tx.get" and so on) and fails the calls listed in fail.
 // It is the only fake in these tests; it exists to inject faults and to
 // prove that a view did not call its inner Provider at all. It is built on
-// storetest.Wrap, with store.Updater hidden; withUpdate shows it.
+// storetest.Wrap, with store.Updater hidden; withUpdate shows it. Like
+// storetest.Wrap it has DeleteMany and Cleanup methods.
 type recorder struct {
-	store.Provider                // p wrapped, without Update
-	u              store.Provider // p wrapped, Updater iff p is
-	mu             sync.Mutex
-	log            []call
-	fail           map[call]error
+	bulk                // p wrapped, without Update
+	u    store.Provider // p wrapped, Updater iff p is
+	mu   sync.Mutex
+	log  []call
+	fail map[call]error
+}
+
+// bulk is a Provider with both optional bulk methods.
+type bulk interface {
+	store.DeleteManyProvider
+	store.CleanupProvider
 }
 
 // recorderU is a recorder whose inner Provider is an Updater.
@@ -46,7 +53,7 @@ var (
 
 func record(p store.Provider) *recorder {
 	r := &recorder{fail: map[call]error{}}
-	r.Provider = storetest.Wrap(struct{ store.Provider }{p}, r.note)
+	r.bulk = storetest.Wrap(struct{ store.Provider }{p}, r.note).(bulk)
 	r.u = storetest.Wrap(p, r.note)
 	return r
 }

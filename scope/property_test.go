@@ -127,14 +127,14 @@ func TestIsolationProperty(t *testing.T) {
 						break
 					}
 				}
-				checkErr(rt, v, "DeleteMany", v.p.DeleteMany(ctx, names), want, names...)
+				checkErr(rt, v, "DeleteMany", store.DeleteMany(ctx, v.p, names), want, names...)
 				if want == nil {
 					for _, n := range names {
 						delete(m, n)
 					}
 				}
 			case "cleanup":
-				checkErr(rt, v, "Cleanup", v.p.Cleanup(ctx), nil)
+				checkErr(rt, v, "Cleanup", store.Cleanup(ctx, v.p), nil)
 				clear(m)
 			case "list":
 				// checked after every step

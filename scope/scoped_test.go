@@ -18,7 +18,7 @@ import (
 	"github.com/hush-secrets/hush/store/storetest"
 )
 
-func mustScoped(t testing.TB, p store.Provider, s string) *scope.ScopedView {
+func mustScoped(t testing.TB, p store.Provider, s string) *scope.View {
 	t.Helper()
 	v, err := scope.Scoped(p, s)
 	if err != nil {
@@ -157,26 +157,38 @@ func TestScopedDecryptError(t *testing.T) {
 	}
 }
 
-// TestScopedDeepErrorRewritten: a KeyError wrapped deeper in an inner error
-// still loses the prefix, and errors.Is and errors.As still work.
-func TestScopedDeepErrorRewritten(t *testing.T) {
+// TestScopedErrorRewritten: a *store.KeyError from the inner Provider is
+// rebuilt with the caller's name, and errors.Is and errors.As still reach
+// everything it wrapped. Any other error is returned as it is: by the
+// Provider contract it names no key.
+func TestScopedErrorRewritten(t *testing.T) {
 	r := record(newFile(t))
 	eio := &fs.PathError{Op: "read", Path: "/dev/disk", Err: syscall.EIO}
-	r.fail[call{"get", "__hush_a_x"}] = fmt.Errorf("backend: %w", &store.KeyError{Op: "get", Name: "__hush_a_x", Err: eio})
+	r.fail[call{"get", "__hush_a_x"}] = &store.KeyError{Op: "get", Name: "__hush_a_x", Err: fmt.Errorf("backend: %w", eio)}
 	r.fail[call{"set", "__hush_a_x"}] = &store.KeyError{Op: "set", Name: "__hush_a_x",
-		Err: errors.Join(store.ErrLockTimeout, errors.New("waiting for __hush_a_x"))}
+		Err: errors.Join(store.ErrLockTimeout, errors.New("waiting for the lock"))}
+	down := errors.New("backend down")
+	r.fail[call{"delete", "__hush_a_x"}] = down
 	a := mustScoped(t, r, "a")
 
 	_, err := a.Get(ctx, "x")
-	noPrefix(t, err, "a")
-	if !errors.Is(err, syscall.EIO) {
-		t.Fatalf("errors.Is(%v, EIO) = false", err)
-	}
 	wantKeyError(t, err, "get", "x", syscall.EIO)
+	noPrefix(t, err, "a")
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe != eio {
+		t.Fatalf("errors.As(%v, *fs.PathError) does not reach the inner error", err)
+	}
+	if want := "get x: backend: read /dev/disk: input/output error"; err.Error() != want {
+		t.Fatalf("error = %q, want %q", err, want)
+	}
 
 	err = a.Set(ctx, "x", []byte("v"))
-	noPrefix(t, err, "a")
 	wantKeyError(t, err, "set", "x", store.ErrLockTimeout)
+	noPrefix(t, err, "a")
+
+	if err := a.Delete(ctx, "x"); err != down {
+		t.Fatalf("Delete = %v, want the inner error itself", err)
+	}
 }
 
 func TestScopedList(t *testing.T) {
@@ -435,7 +447,7 @@ func TestScopedOverUser(t *testing.T) {
 
 // TestScopedNamesThatLookScoped: a caller's name that itself starts with
 // the view's prefix is stripped once, never twice, on every path (plain
-// calls, Tx calls returned through Update, deeper errors).
+// calls, Tx calls returned through Update, errors the inner store returns).
 func TestScopedNamesThatLookScoped(t *testing.T) {
 	f := newFile(t)
 	a := mustScoped(t, f, "a")
@@ -449,11 +461,11 @@ func TestScopedNamesThatLookScoped(t *testing.T) {
 	wantKeyError(t, err, "get", n, store.ErrNotFound)
 
 	r := record(f)
-	r.fail[call{"set", "__hush_a___hush_a_x"}] = fmt.Errorf("backend: %w", &store.KeyError{Op: "set",
-		Name: "__hush_a___hush_a_x", Err: errors.New("disk full writing __hush_a___hush_a_x")})
+	r.fail[call{"set", "__hush_a___hush_a_x"}] = &store.KeyError{Op: "set",
+		Name: "__hush_a___hush_a_x", Err: errors.New("disk full")}
 	err = mustScoped(t, r, "a").Set(ctx, n, []byte("v"))
 	wantKeyError(t, err, "set", n, nil)
-	if want := "backend: set __hush_a_x: disk full writing __hush_a_x"; err.Error() != want {
+	if want := "set __hush_a_x: disk full"; err.Error() != want {
 		t.Fatalf("error = %q, want %q", err, want)
 	}
 }

@@ -18,8 +18,14 @@ type docStore interface {
 	now() time.Time
 }
 
-// ops implements Provider and Updater for any docStore.
+// ops implements Provider, Updater, DeleteManyProvider and CleanupProvider
+// for any docStore.
 type ops struct{ s docStore }
+
+var (
+	_ DeleteManyProvider = (*File)(nil)
+	_ CleanupProvider    = (*File)(nil)
+)
 
 func (o ops) Get(ctx context.Context, name string) ([]byte, error) {
 	d, err := o.s.load(ctx)
@@ -55,26 +61,19 @@ func (o ops) List(ctx context.Context) ([]Entry, error) {
 	return d.list(), nil
 }
 
+// DeleteMany implements [DeleteManyProvider]: one Update.
 func (o ops) DeleteMany(ctx context.Context, names []string) error {
-	return o.Update(ctx, func(tx Tx) error {
-		for _, n := range names {
-			if err := tx.Delete(n); err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-		return nil
-	}, "", "")
+	return o.Update(ctx, func(tx Tx) error { return deleteAll(tx.Delete, names) }, "", "")
 }
 
+// Cleanup implements [CleanupProvider]: one Update.
 func (o ops) Cleanup(ctx context.Context) error {
 	return o.Update(ctx, func(tx Tx) error {
-		es, _ := tx.List()
-		for _, e := range es {
-			if err := tx.Delete(e.Name); err != nil {
-				return err
-			}
+		es, err := tx.List()
+		if err != nil {
+			return err
 		}
-		return nil
+		return deleteAll(tx.Delete, entryNames(es))
 	}, "", "")
 }
 
@@ -106,8 +105,10 @@ type Memory struct {
 }
 
 var (
-	_ Provider = (*Memory)(nil)
-	_ Updater  = (*Memory)(nil)
+	_ Provider           = (*Memory)(nil)
+	_ Updater            = (*Memory)(nil)
+	_ DeleteManyProvider = (*Memory)(nil)
+	_ CleanupProvider    = (*Memory)(nil)
 )
 
 // NewMemory returns an empty in-memory store.

@@ -27,10 +27,19 @@ type Entry struct {
 
 // Provider is a store of secrets.
 //
-// Every error a Provider returns for a single key is, or wraps, a *KeyError
-// naming the operation and the key the caller used. Errors never contain a
+// Every error a Provider returns for a single key is a *KeyError, at the
+// top of the chain, naming the operation and the key the caller used; the
+// other errors in the chain, and the errors of calls without a key (List),
+// name no key. So a decorator that maps names to keys (package scope) can
+// rebuild a *KeyError with its own caller's name and leave everything else
+// as it is, as fs.Sub does with an *fs.PathError. Errors never contain a
 // secret value. Not-found is detected with errors.Is(err, ErrNotFound) and
 // nothing else.
+//
+// Providers may offer atomic batches ([Updater]) and faster or atomic bulk
+// deletes ([DeleteManyProvider], [CleanupProvider]); [Update],
+// [DeleteMany] and [Cleanup] use them when present and fall back to the
+// four methods here otherwise.
 type Provider interface {
 	// Get returns the value of name. It returns an error wrapping
 	// ErrNotFound if name is absent; any other error (ErrDecrypt,
@@ -51,20 +60,13 @@ type Provider interface {
 	// List returns the metadata of every entry visible to this view, sorted
 	// by name. An empty store gives an empty slice and no error.
 	List(ctx context.Context) ([]Entry, error)
-
-	// DeleteMany removes every name in names as one atomic change. Absent
-	// names are ignored. If any name is refused, nothing is deleted.
-	DeleteMany(ctx context.Context, names []string) error
-
-	// Cleanup deletes every entry this view can see, and nothing else, as
-	// one atomic change. With nothing to delete it writes nothing.
-	Cleanup(ctx context.Context) error
 }
 
 // Tx is the view of a store inside an atomic batch (see [Updater]). Its
-// methods follow the error contracts of the matching Provider methods; an
-// error returned from the batch function discards every change made
-// through the Tx.
+// methods follow the error contracts of the matching Provider methods (a
+// failure for a key is a *KeyError at the top of the chain); an error
+// returned from the batch function discards every change made through the
+// Tx.
 type Tx interface {
 	Get(name string) ([]byte, error)
 	// Lookup returns the entry's metadata, or an error wrapping ErrNotFound.

@@ -31,7 +31,11 @@ type ValueHook func(name string, v []byte) []byte
 // Wrap returns a Provider that calls hook before each call it passes on to
 // p, so a test can record calls and fail chosen ones. The result also
 // implements store.Updater if and only if p does; to hide p's Updater, wrap
-// struct{ store.Provider }{p}. A nil hook lets every call through.
+// struct{ store.Provider }{p}. It always implements
+// store.DeleteManyProvider and store.CleanupProvider, passing those calls
+// on through store.DeleteMany and store.Cleanup, so they reach p's own
+// method when p has one and p's fallback otherwise. A nil hook lets every
+// call through.
 func Wrap(p store.Provider, hook Hook) store.Provider {
 	return WrapValues(p, hook, nil)
 }
@@ -56,9 +60,11 @@ type hooked struct {
 type hookedU struct{ *hooked }
 
 var (
-	_ store.Provider = (*hooked)(nil)
-	_ store.Updater  = hookedU{}
-	_ store.Tx       = hookedTx{}
+	_ store.Provider           = (*hooked)(nil)
+	_ store.DeleteManyProvider = (*hooked)(nil)
+	_ store.CleanupProvider    = (*hooked)(nil)
+	_ store.Updater            = hookedU{}
+	_ store.Tx                 = hookedTx{}
 )
 
 func (h *hooked) call(op, name string) error {
@@ -107,14 +113,14 @@ func (h *hooked) DeleteMany(ctx context.Context, names []string) error {
 	if err := h.call("deletemany", strings.Join(names, ",")); err != nil {
 		return err
 	}
-	return h.p.DeleteMany(ctx, names)
+	return store.DeleteMany(ctx, h.p, names)
 }
 
 func (h *hooked) Cleanup(ctx context.Context) error {
 	if err := h.call("cleanup", ""); err != nil {
 		return err
 	}
-	return h.p.Cleanup(ctx)
+	return store.Cleanup(ctx, h.p)
 }
 
 // Update calls the hook with "update", then runs fn in p's Update with a Tx

@@ -87,7 +87,7 @@ func TestWrapHook(t *testing.T) {
 	if err != boom {
 		t.Fatalf("Update = %v, want the hook's error", err)
 	}
-	if err := p.DeleteMany(ctx, []string{"a", "c"}); err != nil {
+	if err := store.DeleteMany(ctx, p, []string{"a", "c"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Set(ctx, "c", []byte("3")); err != nil {
@@ -107,7 +107,7 @@ func TestWrapHook(t *testing.T) {
 	if err := p.Delete(ctx, "c"); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Cleanup(ctx); err != nil {
+	if err := store.Cleanup(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{

@@ -1,6 +1,7 @@
 // Package storetest is a conformance suite for store.Provider
 // implementations, in the manner of testing/fstest: TestProvider runs the
-// whole contract against fresh, empty providers.
+// whole contract against fresh, empty providers, including the helpers
+// store.DeleteMany and store.Cleanup in each way they can take.
 package storetest
 
 import (
@@ -131,37 +132,54 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		wantValue(t, p, "b", "2")
 	})
 
-	run("DeleteMany", func(t *testing.T, p store.Provider) {
-		for _, n := range []string{"a", "b", "c", "d"} {
-			mustSet(t, p, n, n)
-		}
-		if err := p.DeleteMany(ctx, []string{"a", "c", "absent"}); err != nil {
-			t.Fatalf("DeleteMany with an absent name: %v", err)
-		}
-		es, _ := p.List(ctx)
-		if got := names(es); !slices.Equal(got, []string{"b", "d"}) {
-			t.Fatalf("after DeleteMany List = %v, want [b d]", got)
-		}
-		if err := p.DeleteMany(ctx, nil); err != nil {
-			t.Fatalf("DeleteMany(nil): %v", err)
-		}
-	})
+	// The helpers store.DeleteMany and store.Cleanup, in each way they
+	// can take: p's own method (or p's best way when it has none), one
+	// Update, and one call at a time.
+	for _, way := range ways {
+		run("DeleteMany"+way, func(t *testing.T, p store.Provider) {
+			for _, n := range []string{"a", "b", "c", "d"} {
+				mustSet(t, p, n, n)
+			}
+			q := hide(t, p, way)
+			if err := store.DeleteMany(ctx, q, []string{"a", "c", "absent"}); err != nil {
+				t.Fatalf("DeleteMany with an absent name: %v", err)
+			}
+			es, _ := p.List(ctx)
+			if got := names(es); !slices.Equal(got, []string{"b", "d"}) {
+				t.Fatalf("after DeleteMany List = %v, want [b d]", got)
+			}
+			if err := store.DeleteMany(ctx, q, nil); err != nil {
+				t.Fatalf("DeleteMany(nil): %v", err)
+			}
+			if err := store.DeleteMany(ctx, q, []string{"d", "d"}); err != nil {
+				t.Fatalf("DeleteMany naming a key twice: %v", err)
+			}
+			es, _ = p.List(ctx)
+			if got := names(es); !slices.Equal(got, []string{"b"}) {
+				t.Fatalf("after the second DeleteMany List = %v, want [b]", got)
+			}
+		})
 
-	run("Cleanup", func(t *testing.T, p store.Provider) {
-		for _, n := range []string{"a", "b", "c"} {
-			mustSet(t, p, n, n)
-		}
-		if err := p.Cleanup(ctx); err != nil {
-			t.Fatal(err)
-		}
-		es, _ := p.List(ctx)
-		if len(es) != 0 {
-			t.Fatalf("after Cleanup List = %v", names(es))
-		}
-		if err := p.Cleanup(ctx); err != nil {
-			t.Fatalf("Cleanup of an empty view: %v", err)
-		}
-	})
+		run("Cleanup"+way, func(t *testing.T, p store.Provider) {
+			q := hide(t, p, way)
+			if err := store.Cleanup(ctx, q); err != nil {
+				t.Fatalf("Cleanup of an empty view: %v", err)
+			}
+			for _, n := range []string{"a", "b", "c"} {
+				mustSet(t, p, n, n)
+			}
+			if err := store.Cleanup(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			es, _ := p.List(ctx)
+			if len(es) != 0 {
+				t.Fatalf("after Cleanup List = %v", names(es))
+			}
+			if err := store.Cleanup(ctx, q); err != nil {
+				t.Fatalf("Cleanup of an emptied view: %v", err)
+			}
+		})
+	}
 
 	run("InvalidNames", func(t *testing.T, p store.Provider) {
 		for _, n := range InvalidNames() {
@@ -278,13 +296,21 @@ func testReadOnly(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		p := newProvider(t)
 		o.Seed(t, map[string][]byte{"k": []byte("v")})
 		writes := map[string]error{
-			"Set":        p.Set(ctx, "k", []byte("other")),
-			"Delete":     p.Delete(ctx, "k"),
-			"DeleteMany": p.DeleteMany(ctx, []string{"k"}),
-			"Cleanup":    p.Cleanup(ctx),
+			"Set":    p.Set(ctx, "k", []byte("other")),
+			"Delete": p.Delete(ctx, "k"),
 			"Update": store.Update(ctx, p, func(tx store.Tx) error {
 				return tx.Set("k", []byte("other"))
 			}),
+		}
+		for _, way := range ways {
+			if way == "Batch" {
+				if _, ok := p.(store.Updater); !ok {
+					continue
+				}
+			}
+			q := hide(t, p, way)
+			writes["DeleteMany"+way] = store.DeleteMany(ctx, q, []string{"k"})
+			writes["Cleanup"+way] = store.Cleanup(ctx, q)
 		}
 		for op, err := range writes {
 			if !errors.Is(err, store.ErrReadOnly) {
@@ -293,6 +319,34 @@ func testReadOnly(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		}
 		wantValue(t, p, "k", "v")
 	})
+}
+
+// ways are the ways store.DeleteMany and store.Cleanup can take (see
+// hide): "" for whatever p offers.
+var ways = []string{"", "Batch", "OneByOne"}
+
+// hide returns p with its optional methods hidden so that the helpers take
+// the fallback way names: "Batch" keeps only p's Updater (the subtest is
+// skipped if p has none), "OneByOne" keeps only the Provider methods, and
+// "" returns p itself.
+func hide(t *testing.T, p store.Provider, way string) store.Provider {
+	t.Helper()
+	switch way {
+	case "":
+		return p
+	case "Batch":
+		u, ok := p.(store.Updater)
+		if !ok {
+			t.Skip("provider has no atomic batches")
+		}
+		return struct {
+			store.Provider
+			store.Updater
+		}{p, u}
+	case "OneByOne":
+		return struct{ store.Provider }{p}
+	}
+	panic("storetest: unknown way " + way)
 }
 
 // Values returns names and values that every provider must round-trip

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// DeleteManyProvider is a Provider that can delete several names at once.
+// [DeleteMany] uses the method when a Provider has it.
+type DeleteManyProvider interface {
+	Provider
+
+	// DeleteMany removes every name in names as one atomic change. Absent
+	// names are ignored. If any name is refused, or the change cannot be
+	// written, it returns the error and deletes nothing. With nothing to
+	// delete it writes nothing.
+	DeleteMany(ctx context.Context, names []string) error
+}
+
+// CleanupProvider is a Provider that can delete everything it shows at
+// once. [Cleanup] uses the method when a Provider has it.
+type CleanupProvider interface {
+	Provider
+
+	// Cleanup deletes every entry this view lists, and nothing else, as one
+	// atomic change. With nothing to delete it writes nothing. On error
+	// nothing is deleted.
+	Cleanup(ctx context.Context) error
+}
+
+// DeleteMany removes names from p, ignoring the absent ones, in the best
+// way p offers:
+//
+//   - if p is a [DeleteManyProvider], DeleteMany calls its method;
+//   - otherwise, if p is an [Updater], it deletes the names in one Update:
+//     one atomic change, all or nothing;
+//   - otherwise it calls p.Delete for each name in turn and stops at the
+//     first error other than not-found. This last way is not atomic: on
+//     error the names before the failing one are gone and the rest are
+//     not, and another writer may see the deletions one by one.
+//
+// The error, if any, is p's, unchanged.
+func DeleteMany(ctx context.Context, p Provider, names []string) error {
+	if d, ok := p.(DeleteManyProvider); ok {
+		return d.DeleteMany(ctx, names)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if u, ok := p.(Updater); ok {
+		return u.Update(ctx, func(tx Tx) error { return deleteAll(tx.Delete, names) })
+	}
+	return deleteAll(func(name string) error { return p.Delete(ctx, name) }, names)
+}
+
+// Cleanup deletes every entry p lists, and nothing else, in the best way p
+// offers:
+//
+//   - if p is a [CleanupProvider], Cleanup calls its method;
+//   - otherwise, if p is an [Updater], it lists and deletes in one Update:
+//     one atomic change, and none at all when p lists nothing;
+//   - otherwise it lists p and removes what it listed with [DeleteMany].
+//     This last way is not atomic: an entry added between the listing and
+//     the deletion survives, and unless p is a [DeleteManyProvider] a
+//     failure partway leaves some entries deleted.
+//
+// The error, if any, is p's, unchanged.
+func Cleanup(ctx context.Context, p Provider) error {
+	if c, ok := p.(CleanupProvider); ok {
+		return c.Cleanup(ctx)
+	}
+	if u, ok := p.(Updater); ok {
+		return u.Update(ctx, func(tx Tx) error {
+			es, err := tx.List()
+			if err != nil {
+				return err
+			}
+			return deleteAll(tx.Delete, entryNames(es))
+		})
+	}
+	es, err := p.List(ctx)
+	if err != nil {
+		return err
+	}
+	return DeleteMany(ctx, p, entryNames(es))
+}
+
+// deleteAll calls del for each name, ignoring not-found, and returns the
+// first other error.
+func deleteAll(del func(name string) error, names []string) error {
+	for _, n := range names {
+		if err := del(n); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+func entryNames(es []Entry) []string {
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name
+	}
+	return names
+}
