@@ -44,7 +44,7 @@ func dump(t testing.TB, p store.Provider) map[string]string {
 	return m
 }
 
-func mustScoped(t testing.TB, p store.Provider, s string) *scope.ScopedView {
+func mustScoped(t testing.TB, p store.Provider, s string) *scope.View {
 	t.Helper()
 	v, err := scope.Scoped(p, s)
 	if err != nil {
