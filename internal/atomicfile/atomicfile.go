@@ -113,9 +113,9 @@ type PendingFile struct {
 }
 
 // NewPendingFile creates a temp file beside target, with mode perm less
-// the umask (hush passes 0600 for anything secret). The caller writes to it and calls
-// CloseAtomicallyReplace, and defers Cleanup in case it does not get
-// there. On error nothing was created.
+// the umask (hush passes 0600 for anything secret). The caller writes to
+// it, calls CloseAtomicallyReplace, and defers Cleanup in case it does not
+// get there. On error nothing was created.
 func NewPendingFile(target string, perm fs.FileMode, opts ...Option) (*PendingFile, error) {
 	var cfg config
 	for _, o := range opts {
@@ -199,8 +199,7 @@ func (p *PendingFile) CloseAtomicallyReplace() (err error) {
 			return err
 		}
 	}
-	p.closed = true
-	if err := step(p.target, StepClose, p.f.Close); err != nil {
+	if err := step(p.target, StepClose, func() error { p.closed = true; return p.f.Close() }); err != nil {
 		return err
 	}
 	if err := step(p.target, StepRename, func() error { return os.Rename(p.f.Name(), p.target) }); err != nil {
@@ -277,8 +276,7 @@ func WriteNewFile(target string, data []byte, perm fs.FileMode, opts ...Option) 
 			return err
 		}
 	}
-	closed = true
-	if err := step(target, StepClose, f.Close); err != nil {
+	if err := step(target, StepClose, func() error { closed = true; return f.Close() }); err != nil {
 		return err
 	}
 	if cfg.noSync {

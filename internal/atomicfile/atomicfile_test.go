@@ -113,7 +113,7 @@ func TestPermissions(t *testing.T) {
 
 // Each step made to fail in turn through the seam: the error names the
 // step, no step runs after the failure and none twice (a failed fsync is
-// not retried), no temp file is left, and for every step before the
+// not retried), no temp file is left nor open, and for every step before the
 // rename the target is byte-identical. A failed directory sync happens
 // after the rename: the new content is in place and the error says it may
 // not be durable.
@@ -122,6 +122,7 @@ func TestEachStepFails(t *testing.T) {
 	for i, failing := range atomicfile.Steps {
 		t.Run(string(failing), func(t *testing.T) {
 			dir, target := setup(t)
+			fds := openFDs(t)
 			var seen []atomicfile.Step
 			atomicfiletest.Inject(t, func(_ string, s atomicfile.Step) error {
 				seen = append(seen, s)
@@ -147,6 +148,9 @@ func TestEachStepFails(t *testing.T) {
 			if s := strays(t, dir, target); len(s) != 0 {
 				t.Fatalf("temp files left: %v", s)
 			}
+			if n := openFDs(t); n != fds {
+				t.Fatalf("%d open files after the write, %d before: the temp file was not closed", n, fds)
+			}
 			if failing == atomicfile.StepDirSync {
 				mustContain(t, target, newContent) // the rename happened
 				if !errors.Is(err, atomicfile.ErrNotDurable) {
@@ -160,6 +164,16 @@ func TestEachStepFails(t *testing.T) {
 			mustContain(t, target, oldContent)
 		})
 	}
+}
+
+// openFDs counts the process's open files, where Linux shows them.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	des, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(des)
 }
 
 func equalSteps(a, b []atomicfile.Step) bool {
@@ -391,8 +405,8 @@ func TestWriteNewFile(t *testing.T) {
 	}
 }
 
-// Each step of WriteNewFile made to fail: an *Error for the step, and
-// nothing left at the target, a failed directory sync included.
+// Each step of WriteNewFile made to fail: an *Error for the step, nothing
+// left at the target (a failed directory sync included) and no file open.
 func TestWriteNewFileEachStepFails(t *testing.T) {
 	injected := errors.New("injected fault")
 	for _, failing := range atomicfile.Steps {
@@ -402,6 +416,7 @@ func TestWriteNewFileEachStepFails(t *testing.T) {
 		t.Run(string(failing), func(t *testing.T) {
 			dir := t.TempDir()
 			target := filepath.Join(dir, "identity.txt")
+			fds := openFDs(t)
 			atomicfiletest.Inject(t, func(_ string, s atomicfile.Step) error {
 				if s == failing {
 					return injected
@@ -415,6 +430,9 @@ func TestWriteNewFileEachStepFails(t *testing.T) {
 			}
 			if des, _ := os.ReadDir(dir); len(des) != 0 {
 				t.Fatalf("left behind after a failed %s: %v", failing, des)
+			}
+			if n := openFDs(t); n != fds {
+				t.Fatalf("%d open files after a failed %s, %d before", n, failing, fds)
 			}
 		})
 	}
