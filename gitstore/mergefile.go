@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"filippo.io/age"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -45,7 +45,7 @@ type MergeReport struct {
 // *ConflictError (wrapping ErrConflict) with the report. Any other error
 // (a version that cannot be decrypted: store.ErrDecrypt; an I/O error)
 // leaves ours untouched. The replacement is atomic: a temporary file in
-// ours' directory renamed over it.
+// ours' directory renamed over it, mode 0600.
 func MergeFiles(base, ours, theirs string, opts MergeFilesOptions) (*MergeReport, error) {
 	o, err := readVersion(base, "base", opts.Identities, true)
 	if err != nil {
@@ -85,7 +85,11 @@ func MergeFiles(base, ours, theirs string, opts MergeFilesOptions) (*MergeReport
 	if _, err := store.DecryptSnapshot(data, opts.Identities); err != nil {
 		rep.LostAccess = true
 	}
-	if err := replaceFile(ours, data); err != nil {
+	// Atomic, so a driver that dies midway leaves ours whole; unsynced (see
+	// atomicfile.NoSync: git stores the result itself and can redo the
+	// merge); no lock (git's merge files are private to the merge, and a
+	// lock file would be left behind in the work tree).
+	if err := atomicfile.WriteFile(ours, data, 0o600, atomicfile.NoSync()); err != nil {
 		return nil, fmt.Errorf("gitstore: writing the merge of %s: %w", name(opts.Path, ours), err)
 	}
 	if len(conflicts) > 0 {
@@ -130,29 +134,4 @@ func readVersion(path, which string, ids []age.Identity, emptyOK bool) (*store.S
 		return nil, &VersionError{Which: which, Err: err}
 	}
 	return s, nil
-}
-
-// replaceFile atomically replaces path with data (mode 0600), so a
-// driver that dies midway leaves ours whole. It takes no lock (git's merge
-// files are private to the merge, and a lock file would be left behind in
-// the work tree) and does not fsync: git reads the result at once and
-// stores it itself; after a crash the merge is simply run again.
-func replaceFile(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".hush-merge-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -10,6 +10,8 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
+	"github.com/hush-secrets/hush/internal/atomicfile/atomicfiletest"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -60,7 +62,7 @@ func TestMergeFilesConflictKeepsValidOurs(t *testing.T) {
 	if fi, _ := os.Stat(a); fi.Mode().Perm() != 0o600 {
 		t.Errorf("ours mode %04o", fi.Mode().Perm())
 	}
-	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(a), ".hush-merge-*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(a), atomicfile.TempPrefix(a)+"*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
@@ -134,5 +136,46 @@ func TestMergeFilesEmptyBase(t *testing.T) {
 			t.Errorf("add/add merged %v", v)
 		}
 		os.WriteFile(o, nil, 0o600)
+	}
+}
+
+// The driver's write is atomic but unsynced (atomicfile.NoSync: git stores
+// the result itself and can redo the merge): no fsync of ours or of its
+// directory. A write that fails at the rename leaves ours byte-identical
+// and no temp file.
+func TestMergeFilesWriteUnsyncedAndAtomic(t *testing.T) {
+	me, _ := age.GenerateX25519Identity()
+	rs := []string{me.Recipient().String()}
+	o, a, b := writeVersions(t, snap(rs, "K", ent("v", 0)), snap(rs, "K", ent("v", 0), "A", ent("a", 1)), snap(rs, "K", ent("v", 0), "B", ent("b", 1)))
+	before, _ := os.ReadFile(a)
+	var fail bool
+	steps := map[atomicfile.Step]int{}
+	atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
+		if target != a {
+			return nil
+		}
+		steps[s]++
+		if fail && s == atomicfile.StepRename {
+			return errors.New("injected")
+		}
+		return nil
+	})
+	fail = true
+	if _, err := MergeFiles(o, a, b, MergeFilesOptions{Identities: []age.Identity{me}}); err == nil {
+		t.Fatal("merge succeeded despite a failed rename")
+	}
+	if after, _ := os.ReadFile(a); !bytes.Equal(before, after) {
+		t.Error("ours changed after a failed write")
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(a), atomicfile.TempPrefix(a)+"*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	fail = false
+	clear(steps)
+	if _, err := MergeFiles(o, a, b, MergeFilesOptions{Identities: []age.Identity{me}}); err != nil {
+		t.Fatal(err)
+	}
+	if steps[atomicfile.StepRename] != 1 || steps[atomicfile.StepSync] != 0 || steps[atomicfile.StepDirSync] != 0 {
+		t.Errorf("steps %v: want one rename and no fsync", steps)
 	}
 }

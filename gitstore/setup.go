@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/hush-secrets/hush/internal/atomicfile"
 )
 
 // DriverName is the name of the diff and merge drivers in git's config
@@ -201,14 +203,34 @@ func ensureLines(path string, keys []string, line func(string) string, has func(
 	for _, k := range add {
 		buf.WriteString(line(k) + "\n")
 	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if err := os.WriteFile(path, buf.Bytes(), mode); err != nil {
+	if err := replaceKeeping(path, buf.Bytes()); err != nil {
 		return nil, err
 	}
 	return add, nil
+}
+
+// replaceKeeping atomically replaces path (the file it links to, if it is
+// a symbolic link) with data, keeping the file's mode; a new file gets
+// 0644 less the umask. A setup interrupted midway leaves the old file.
+func replaceKeeping(path string, data []byte) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	fi, statErr := os.Stat(path)
+	p, err := atomicfile.NewPendingFile(path, 0o644)
+	if err != nil {
+		return err
+	}
+	defer p.Cleanup()
+	if statErr == nil {
+		if err := os.Chmod(p.Name(), fi.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	if _, err := p.Write(data); err != nil {
+		return err
+	}
+	return p.CloseAtomicallyReplace()
 }
 
 // shellQuote quotes s for the shell git runs drivers with, unless it is

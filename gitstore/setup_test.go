@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hush-secrets/hush/internal/atomicfile"
+	"github.com/hush-secrets/hush/internal/atomicfile/atomicfiletest"
 )
 
 // gitEnv is an environment with a private HOME and no system config.
@@ -153,5 +156,54 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// ensureLines replaces the file atomically and keeps what a write in place
+// kept: the file's mode, and a symbolic link, whose target gets the lines.
+// A failed write leaves the old file and no temp file.
+func TestEnsureLinesKeepsModeAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "shared-ignore")
+	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(real, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, ".gitignore")
+	if err := os.Symlink("shared-ignore", link); err != nil {
+		t.Fatal(err)
+	}
+	same := func(line, k string) bool { return line == k }
+	id := func(k string) string { return k }
+	added, err := ensureLines(link, []string{"*.age.lock"}, id, same)
+	if err != nil || !slices.Equal(added, []string{"*.age.lock"}) {
+		t.Fatalf("ensureLines = %v, %v", added, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symbolic link was replaced: %v, %v", fi.Mode(), err)
+	}
+	if got, _ := os.ReadFile(real); string(got) != "old\n*.age.lock\n" {
+		t.Fatalf("linked file = %q", got)
+	}
+	if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o664 {
+		t.Fatalf("mode %04o, want 0664 kept", fi.Mode().Perm())
+	}
+
+	atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
+		if s == atomicfile.StepRename {
+			return errors.New("injected")
+		}
+		return nil
+	})
+	if _, err := ensureLines(link, []string{"more"}, id, same); err == nil {
+		t.Fatal("ensureLines succeeded despite a failed rename")
+	}
+	if got, _ := os.ReadFile(real); string(got) != "old\n*.age.lock\n" {
+		t.Fatalf("after a failed write the file = %q", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) != 0 {
+		t.Fatalf("temp files left: %v", left)
 	}
 }

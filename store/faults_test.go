@@ -10,12 +10,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
+	"github.com/hush-secrets/hush/internal/atomicfile/atomicfiletest"
 	"github.com/hush-secrets/hush/store"
-	"github.com/hush-secrets/hush/store/internal/atomicfile"
 )
 
-// Each step of the write path made to fail in turn, through the Options
-// seam: the error names the step (errors.As *atomicfile.Error and the
+// Each step of the write path made to fail in turn, through atomicfile's
+// test seam: the error names the step (errors.As *atomicfile.Error and the
 // message) and never the value, no temp file is left, and for every step
 // before the rename the store is byte-identical and the writer's own cache
 // still serves the old value. A failed directory sync comes after the
@@ -32,14 +33,13 @@ func TestWriteFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			var armed atomic.Bool
-			w := openAs(t, f.Path(), ident, func(o *store.Options) {
-				store.SetFault(o, func(s atomicfile.Step) error {
-					if armed.Load() && s == step {
-						return injected
-					}
-					return nil
-				})
+			atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
+				if armed.Load() && target == f.Path() && s == step {
+					return injected
+				}
+				return nil
 			})
+			w := openAs(t, f.Path(), ident)
 			if v, err := w.Get(ctx, "k"); err != nil || string(v) != "old" { // cache the old document
 				t.Fatalf("Get = %q, %v", v, err)
 			}
@@ -106,16 +106,19 @@ func TestWriteFaults(t *testing.T) {
 func TestWriteFaultBatchAndCreate(t *testing.T) {
 	ctx := context.Background()
 	f, ident := newStore(t)
+	path := t.TempDir() + "/new/store.age"
 	var armed atomic.Bool
 	armed.Store(true)
-	w := openAs(t, f.Path(), ident, func(o *store.Options) {
-		store.SetFault(o, func(s atomicfile.Step) error {
-			if armed.Load() && s == atomicfile.StepRename {
-				return errors.New("disk full")
-			}
-			return nil
-		})
+	atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
+		switch {
+		case target == f.Path() && armed.Load() && s == atomicfile.StepRename:
+			return errors.New("disk full")
+		case target == path && s == atomicfile.StepSync:
+			return errors.New("io error")
+		}
+		return nil
 	})
+	w := openAs(t, f.Path(), ident)
 	err := w.Update(ctx, func(tx store.Tx) error {
 		for _, n := range []string{"a", "b", "c"} {
 			if err := tx.Set(n, []byte(n)); err != nil {
@@ -138,15 +141,7 @@ func TestWriteFaultBatchAndCreate(t *testing.T) {
 		t.Fatalf("after a failed batch and another write the store lists %v, %v; want only d", es, err)
 	}
 
-	path := t.TempDir() + "/new/store.age"
-	_, err = createAs(ctx, path, ident, func(o *store.Options) {
-		store.SetFault(o, func(s atomicfile.Step) error {
-			if s == atomicfile.StepSync {
-				return errors.New("io error")
-			}
-			return nil
-		})
-	})
+	_, err = createAs(ctx, path, ident)
 	var ae *atomicfile.Error
 	if !errors.As(err, &ae) || ae.Step != atomicfile.StepSync {
 		t.Fatalf("Create with a failing sync: %v", err)

@@ -12,8 +12,6 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/plugin"
-
-	"github.com/hush-secrets/hush/store/internal/atomicfile"
 )
 
 // DefaultLockTimeout is how long a writer waits for the lock by default.
@@ -42,8 +40,7 @@ type Options struct {
 	// Now is the clock for entry timestamps; nil means time.Now.
 	Now func() time.Time
 
-	fault            atomicfile.Fault // test seam for the write path
-	scryptWorkFactor int              // test seam: cheaper scrypt for passphrase stores; 0 is age's default
+	scryptWorkFactor int // test seam: cheaper scrypt for passphrase stores; 0 is age's default
 }
 
 // PassphraseRecipient is the recipient-list entry of a passphrase store.

@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
+	"github.com/hush-secrets/hush/internal/atomicfile/atomicfiletest"
 	"github.com/hush-secrets/hush/store"
-	"github.com/hush-secrets/hush/store/internal/atomicfile"
 	"github.com/hush-secrets/hush/store/internal/lock"
 )
 
@@ -239,19 +240,17 @@ func TestModesUnderPermissiveUmask(t *testing.T) {
 	_, ident := newStore(t)
 	path := filepath.Join(t.TempDir(), "a", "b", "store.age")
 	var tempModes []os.FileMode
-	opts := func(o *store.Options) {
-		store.SetFault(o, func(s atomicfile.Step) error {
-			if s == atomicfile.StepSync {
-				for _, n := range strays(t, path) {
-					if fi, err := os.Stat(filepath.Join(filepath.Dir(path), n)); err == nil {
-						tempModes = append(tempModes, fi.Mode().Perm())
-					}
+	atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
+		if target == path && s == atomicfile.StepSync {
+			for _, n := range strays(t, path) {
+				if fi, err := os.Stat(filepath.Join(filepath.Dir(path), n)); err == nil {
+					tempModes = append(tempModes, fi.Mode().Perm())
 				}
 			}
-			return nil
-		})
-	}
-	c, err := createAs(ctx, path, ident, opts)
+		}
+		return nil
+	})
+	c, err := createAs(ctx, path, ident)
 	if err != nil {
 		t.Fatal(err)
 	}

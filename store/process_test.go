@@ -22,8 +22,8 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store"
-	"github.com/hush-secrets/hush/store/internal/atomicfile"
 	"github.com/hush-secrets/hush/store/storetest"
 )
 

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"filippo.io/age"
-	"github.com/hush-secrets/hush/store/internal/atomicfile"
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store/internal/lock"
 )
 
@@ -72,21 +71,24 @@ func (f *File) write(d *document, verify bool) error {
 	if fi, err := os.Stat(f.path); err == nil {
 		prev = fi.ModTime()
 	}
-	err = atomicfile.Write(f.path, 0o600, f.opts.fault, func(w io.Writer) error {
-		if _, err := w.Write(ciphertext); err != nil {
-			return err
-		}
-		return laterThan(w, prev)
-	})
+	p, err := atomicfile.NewPendingFile(f.path, 0o600)
 	if err != nil {
-		var ae *atomicfile.Error
-		if errors.As(err, &ae) && ae.Step != atomicfile.StepDirSync {
-			return err
+		return err
+	}
+	defer p.Cleanup()
+	if _, err := p.Write(ciphertext); err != nil {
+		return err
+	}
+	if err := laterThan(p.Name(), prev); err != nil {
+		return &atomicfile.Error{Step: atomicfile.StepWrite, Path: f.path, Err: err}
+	}
+	if err := p.CloseAtomicallyReplace(); err != nil {
+		if errors.Is(err, atomicfile.ErrNotDurable) {
+			// The rename happened: forget the cache, the file changed.
+			f.mu.Lock()
+			f.cached = nil
+			f.mu.Unlock()
 		}
-		// The rename happened: forget the cache, the file changed.
-		f.mu.Lock()
-		f.cached = nil
-		f.mu.Unlock()
 		return err
 	}
 	fi, err := os.Stat(f.path)
@@ -117,26 +119,25 @@ func removeStrays(path string) {
 	}
 }
 
-// laterThan gives the temp file w a modification time after prev, if it
-// does not have one: within one tick of a coarse file-system clock, or
-// after the clock stepped back, the new store could otherwise show the
+// laterThan gives the temp file at name a modification time after prev,
+// if it does not have one: within one tick of a coarse file-system clock,
+// or after the clock stepped back, the new store could otherwise show the
 // same inode (numbers are reused), size and times as an earlier version,
 // and a cache keyed on them would serve that version. Where the file
 // system keeps whole seconds, the time moves to the next second.
-func laterThan(w io.Writer, prev time.Time) error {
-	tf, ok := w.(*os.File)
-	if !ok || prev.IsZero() {
+func laterThan(name string, prev time.Time) error {
+	if prev.IsZero() {
 		return nil
 	}
 	for _, next := range []time.Time{prev.Add(time.Nanosecond), prev.Truncate(time.Second).Add(time.Second)} {
-		fi, err := tf.Stat()
+		fi, err := os.Stat(name)
 		if err != nil {
 			return err
 		}
 		if fi.ModTime().After(prev) {
 			return nil
 		}
-		if err := os.Chtimes(tf.Name(), time.Time{}, next); err != nil {
+		if err := os.Chtimes(name, time.Time{}, next); err != nil {
 			return err
 		}
 	}

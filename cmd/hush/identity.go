@@ -15,6 +15,7 @@ import (
 	"filippo.io/age/armor"
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -216,33 +217,29 @@ func existsErr(path string) error {
 		"choose another file with -o, or move the old one away if you are sure it is not needed")
 }
 
-// writeNewIdentity creates path (O_EXCL, 0600, parent 0700) holding a new
-// identity, encrypted with pass if it is not nil, and returns its
-// recipient. On error nothing is left behind.
+// writeNewIdentity creates path (O_EXCL, 0600, parent 0700, fsynced with
+// its directory) holding a new identity, encrypted with pass if it is not
+// nil, and returns its recipient. It never replaces a file. On error
+// nothing is left behind.
 func writeNewIdentity(path string, pq bool, pass []byte) (recipient string, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	var buf bytes.Buffer
+	buf.Grow(4 << 10) // room for any identity: no copy of the key is left behind by a regrowth
+	defer func() { clear(buf.Bytes()) }()
+	r, err := writeIdentity(&buf, pq, pass)
+	if err != nil {
+		return "", err
+	}
+	err = atomicfile.WriteNewFile(path, buf.Bytes(), 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return "", existsErr(path)
 	}
 	if err != nil {
 		return "", err
 	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	r, err := writeIdentity(f, pq, pass)
-	if err != nil {
-		return "", err
-	}
-	return r, f.Sync()
+	return r, nil
 }
 
 // writeIdentity generates an identity and writes it to w in age's identity

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -164,42 +164,13 @@ func runGet(ctx context.Context, p store.Provider, o getOptions, stdout io.Write
 	}
 	defer clear(v)
 	if o.Output != "" {
-		return writeSecretFile(o.Output, v)
+		return atomicfile.WriteFile(o.Output, v, 0o600)
 	}
 	if !o.Raw {
 		v = append(v, '\n')
 	}
 	_, err = stdout.Write(v)
 	return err
-}
-
-// writeSecretFile atomically writes data to path with mode 0600: a temp
-// file in the same directory, fsync, rename. A failure leaves no temp file.
-func writeSecretFile(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // rmOptions are the flags of hush rm.
