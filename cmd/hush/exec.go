@@ -17,11 +17,12 @@ import (
 
 // execOptions are the flags of hush exec.
 type execOptions struct {
-	Only    []string
-	Secrets []string // NAME,target=ENV
-	Prefix  string
-	Strict  bool
-	Command []string
+	Only     []string
+	Secrets  []string // NAME,target=ENV
+	Prefix   string
+	Pristine bool
+	Strict   bool
+	Command  []string
 }
 
 func (a *app) execCmd() *cobra.Command {
@@ -36,15 +37,28 @@ By default every secret you can see becomes a variable of the same name
 (with --prefix P prepended). --only A,B limits that to the names listed;
 --secret NAME,target=ENV adds one secret under another variable name (and,
 without --only, injects only the --secret mappings). Names that are not valid
-variable names are skipped with a warning, or fail with --strict.`,
+variable names are skipped with a warning, or fail with --strict. A bad
+--secret mapping is a usage error (exit 2) and nothing runs.
+
+The child never inherits HUSH_IDENTITY or HUSH_IDENTITY_FILE. Secrets named
+like variables that change how programs are loaded or shells start (LD_*,
+DYLD_*, BASH_ENV, ENV, PATH, IFS, PYTHONPATH, NODE_OPTIONS, GIT_*, HUSH_*
+and more: docs/CLI.md lists them all) are skipped with a warning unless
+named with --only or --secret; --strict does not change that.
+--pristine starts the child from an empty environment plus the secrets and
+PATH, HOME, USER, LANG, TERM and TZ from hush's own environment.`,
 		Args: minArgs(1, "a command after --"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Command = args
+			ms, err := explicitMappings(o)
+			if err != nil {
+				return err
+			}
 			p, _, err := a.openView()
 			if err != nil {
 				return err
 			}
-			env, err := a.execEnv(cmd.Context(), p, o)
+			env, err := a.execEnv(cmd.Context(), p, o, ms)
 			if err != nil {
 				return err
 			}
@@ -54,39 +68,27 @@ variable names are skipped with a warning, or fail with --strict.`,
 	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "inject only these secrets (comma-separated)")
 	cmd.Flags().StringArrayVar(&o.Secrets, "secret", nil, "inject secret NAME as variable ENV (`NAME,target=ENV`, repeatable)")
 	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "prepend `P` to every variable name")
+	cmd.Flags().BoolVar(&o.Pristine, "pristine", false, "start the command from an empty environment plus the secrets and PATH, HOME, USER, LANG, TERM, TZ")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail instead of skipping names that are not valid variable names")
 	return cmd
 }
 
-// execEnv returns the child's environment: hush's own, with the chosen
-// secrets added (a secret replaces a variable of the same name).
-func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]string, error) {
-	type mapping struct{ name, target string }
-	var ms []mapping
-	for _, s := range o.Secrets {
-		name, rest, ok := strings.Cut(s, ",")
-		target, tok := strings.CutPrefix(rest, "target=")
-		if !ok || !tok || name == "" || target == "" {
-			return nil, usageErrorf("--secret %q: want NAME,target=ENV", s)
-		}
-		ms = append(ms, mapping{name, target})
-	}
-	switch {
-	case len(o.Only) > 0:
-		for _, n := range o.Only {
-			ms = append(ms, mapping{n, o.Prefix + n})
-		}
-	case len(o.Secrets) == 0:
+// execEnv returns the child's environment (see childEnv): hush's own, or
+// its minimum with --pristine, with the secrets of ms added, or, when
+// neither --only nor --secret was given, every secret of the view. On
+// failure nothing has been started and the error names no value.
+func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping) ([]string, error) {
+	if len(o.Only) == 0 && len(o.Secrets) == 0 {
 		es, err := p.List(ctx)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range es {
-			ms = append(ms, mapping{e.Name, o.Prefix + e.Name})
+			ms = append(ms, mapping{name: e.Name, target: o.Prefix + e.Name})
 		}
 	}
 	add := map[string][]byte{}
-	var skipped []string
+	var skipped, loaders []string
 	for _, m := range ms {
 		if !formats.ValidEnvName(m.target) {
 			if o.Strict {
@@ -94,6 +96,10 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]s
 					"map it with --secret %s,target=VALID_NAME, or drop --strict to skip it", m.name)
 			}
 			skipped = append(skipped, fmt.Sprintf("%s: not a valid environment variable name", m.target))
+			continue
+		}
+		if !m.explicit && loaderVar(m.target) {
+			loaders = append(loaders, loaderWarning(m))
 			continue
 		}
 		v, err := p.Get(ctx, m.name)
@@ -113,17 +119,10 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions) ([]s
 	for _, s := range skipped {
 		a.warnf("exec: skipped %s (--strict makes this an error)", s)
 	}
-	env := make([]string, 0, len(a.env)+len(add))
-	for _, kv := range a.env {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := add[k]; !ok {
-			env = append(env, kv)
-		}
+	for _, s := range loaders {
+		a.warnf("%s", s)
 	}
-	for k, v := range add {
-		env = append(env, k+"="+string(v))
-	}
-	return env, nil
+	return childEnv(a.env, o.Pristine, add), nil
 }
 
 // execute replaces the process with argv, looking argv[0] up in the

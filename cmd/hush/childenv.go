@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hush-secrets/hush/formats"
+)
+
+// This file decides what the child of hush exec finds in its environment
+// (docs/CLI.md, "hush exec: the child's environment", documents it and a
+// test checks that every name below is listed there).
+
+// identityVars hold the key to the store. They are removed from the
+// environment the child inherits.
+var identityVars = []string{"HUSH_IDENTITY", "HUSH_IDENTITY_FILE"}
+
+// pristineVars are what --pristine keeps of hush's own environment, in
+// this order, each only when set.
+var pristineVars = []string{"PATH", "HOME", "USER", "LANG", "TERM", "TZ"}
+
+// loaderVars name variables that change how a program is loaded, which
+// code an interpreter runs first, or how a shell starts. A secret is set
+// under one of these names only when the user names it explicitly
+// (--only, --secret); otherwise it is skipped with a warning.
+var loaderVars = []string{
+	// the shell: start files, word splitting, tracing, options
+	"BASH_ENV", "ENV", "PATH", "CDPATH", "IFS", "SHELLOPTS", "BASHOPTS",
+	"PS4", "PROMPT_COMMAND", "GLOBIGNORE", "BASH_XTRACEFD", "ZDOTDIR",
+	// glibc: the variables it ignores in setuid programs
+	"GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES",
+	"LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF",
+	"RES_OPTIONS", "TMPDIR", "TZDIR",
+	// interpreters: module paths, start-up code, options
+	"PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT",
+	"PYTHONBREAKPOINT", "PYTHONWARNINGS", "PYTHONUSERBASE",
+	"NODE_OPTIONS", "NODE_PATH",
+	"PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB",
+	"RUBYOPT", "RUBYLIB",
+	"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+	"PHPRC", "PHP_INI_SCAN_DIR",
+	"OPENSSL_CONF", "OPENSSL_ENGINES", "OPENSSL_MODULES",
+}
+
+// loaderPrefixes are families of such variables: the dynamic loaders,
+// malloc tuning, git (GIT_SSH_COMMAND, GIT_CONFIG_*, GIT_EXEC_PATH), bash's
+// exported functions, Lua's start-up code and paths, and hush's own
+// (a nested hush must not find another store or key from the store).
+var loaderPrefixes = []string{
+	"LD_", "DYLD_", "MALLOC_", "GIT_", "BASH_FUNC_",
+	"LUA_INIT", "LUA_PATH", "LUA_CPATH", "HUSH_",
+}
+
+// loaderVar reports whether name is one of loaderVars or starts with one
+// of loaderPrefixes, compared without regard to case.
+func loaderVar(name string) bool {
+	u := strings.ToUpper(name)
+	for _, v := range loaderVars {
+		if u == v {
+			return true
+		}
+	}
+	for _, p := range loaderPrefixes {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// mapping is one secret to inject: the secret name and the variable it
+// becomes. explicit is true when the user named the secret (--only,
+// --secret), false when it comes from listing the view.
+type mapping struct {
+	name, target string
+	explicit     bool
+}
+
+// parseSecretFlag parses one --secret value, NAME,target=ENV, in
+// ToolHive's syntax. A missing NAME or target, an unknown or repeated key
+// or a target that is not a valid variable name is a usage error.
+func parseSecretFlag(s string) (mapping, error) {
+	name, rest, _ := strings.Cut(s, ",")
+	if name == "" {
+		return mapping{}, usageErrorf("--secret %q: the secret name is missing: want NAME,target=ENV", s)
+	}
+	m := mapping{name: name, explicit: true}
+	seen := false
+	for rest != "" {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, ",")
+		k, v, ok := strings.Cut(kv, "=")
+		switch {
+		case k != "target":
+			return mapping{}, usageErrorf("--secret %q: unknown key %q: want NAME,target=ENV", s, k)
+		case !ok || v == "":
+			return mapping{}, usageErrorf("--secret %q: target is empty: want NAME,target=ENV", s)
+		case seen:
+			return mapping{}, usageErrorf("--secret %q: target given twice", s)
+		}
+		m.target, seen = v, true
+	}
+	if !seen {
+		return mapping{}, usageErrorf("--secret %q: want NAME,target=ENV", s)
+	}
+	if !formats.ValidEnvName(m.target) {
+		return mapping{}, withHint(usageErrorf("--secret %q: %q is not a valid environment variable name", s, m.target),
+			"a variable name is a letter or _ followed by letters, digits and _")
+	}
+	return m, nil
+}
+
+// explicitMappings returns the mappings --secret and --only ask for
+// (--only names take the prefix), in that order. Bad --secret values and
+// two different secrets mapped to one variable are usage errors; nothing
+// has been read from the store when it fails.
+func explicitMappings(o execOptions) ([]mapping, error) {
+	var ms []mapping
+	for _, s := range o.Secrets {
+		m, err := parseSecretFlag(s)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	for _, n := range o.Only {
+		ms = append(ms, mapping{name: n, target: o.Prefix + n, explicit: true})
+	}
+	by := map[string]string{}
+	out := ms[:0]
+	for _, m := range ms {
+		if prev, ok := by[m.target]; ok {
+			if prev != m.name {
+				return nil, usageErrorf("variable %s is asked for twice, from secrets %s and %s", m.target, prev, m.name)
+			}
+			continue
+		}
+		by[m.target] = m.name
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// childEnv returns the child's environment: the inherited environment
+// env (only pristineVars of it when pristine), without identityVars and
+// without the variables add replaces, then add in the order of its names.
+func childEnv(env []string, pristine bool, add map[string][]byte) []string {
+	drop := func(k string) bool {
+		if _, ok := add[k]; ok {
+			return true
+		}
+		for _, v := range identityVars {
+			if k == v {
+				return true
+			}
+		}
+		return false
+	}
+	out := make([]string, 0, len(env)+len(add))
+	if pristine {
+		for _, want := range pristineVars {
+			if v, ok := lookupEnv(env, want); ok && !drop(want) {
+				out = append(out, want+"="+v)
+			}
+		}
+	} else {
+		for _, kv := range env {
+			k, _, _ := strings.Cut(kv, "=")
+			if !drop(k) {
+				out = append(out, kv)
+			}
+		}
+	}
+	names := make([]string, 0, len(add))
+	for k := range add {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		out = append(out, k+"="+string(add[k]))
+	}
+	return out
+}
+
+// lookupEnv returns the value of the first key=value in env, as
+// os.Getenv would, and whether there is one.
+func lookupEnv(env []string, key string) (string, bool) {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// loaderWarning is the warning for a secret skipped by loaderVar. It names
+// the variable and the secret, never the value.
+func loaderWarning(m mapping) string {
+	return fmt.Sprintf("exec: skipped %s: it changes how programs are loaded or shells start; name it with --only %s to set it",
+		m.target, m.name)
+}
