@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hush-secrets/hush/formats"
+	"github.com/hush-secrets/hush/store"
+)
+
+// importOptions are the flags of hush import.
+type importOptions struct {
+	Format       string
+	Overwrite    bool
+	SkipExisting bool
+	File         string
+}
+
+func (o importOptions) mode() formats.ImportMode {
+	switch {
+	case o.Overwrite:
+		return formats.ImportOverwrite
+	case o.SkipExisting:
+		return formats.ImportSkipExisting
+	}
+	return formats.ImportFail
+}
+
+func (a *app) importCmd() *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import [flags] FILE|-",
+		Short: "import secrets from a dotenv or JSON file, all or none",
+		Long: `Import every secret of a dotenv or JSON file ('-' reads standard input) in
+one atomic change. A name that exists with a different value fails the whole
+import unless --overwrite or --skip-existing is given. The format defaults
+to json for *.json files and dotenv otherwise.`,
+		Args: exactArgs(1, "one FILE (or - for standard input)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.File = args[0]
+			if o.Overwrite && o.SkipExisting {
+				return usageErrorf("--overwrite and --skip-existing exclude each other")
+			}
+			if o.Format == "" {
+				o.Format = "dotenv"
+				if strings.EqualFold(filepath.Ext(o.File), ".json") {
+					o.Format = "json"
+				}
+			}
+			if err := checkFormat(o.Format, "dotenv", "json"); err != nil {
+				return err
+			}
+			p, _, err := a.openView()
+			if err != nil {
+				return err
+			}
+			data, err := a.readInput(o.File)
+			if err != nil {
+				return err
+			}
+			defer clear(data)
+			rep, err := runImport(cmd.Context(), p, o, data)
+			if err != nil {
+				return err
+			}
+			a.reportImport(rep)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Format, "format", "", "input format: dotenv or json (default from the file name)")
+	cmd.PersistentFlags().BoolVar(&o.Overwrite, "overwrite", false, "replace existing secrets with different values")
+	cmd.PersistentFlags().BoolVar(&o.SkipExisting, "skip-existing", false, "keep existing secrets, import the rest")
+	cmd.AddCommand(a.importToolHiveCmd(&o))
+	return cmd
+}
+
+// readInput reads a whole input file, or stdin for "-".
+func (a *app) readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(io.LimitReader(a.stdin, store.MaxStoreSize))
+	}
+	return os.ReadFile(name)
+}
+
+// runImport parses data and imports it into p in one change.
+func runImport(ctx context.Context, p store.Provider, o importOptions, data []byte) (*formats.ImportReport, error) {
+	var (
+		secrets []formats.Secret
+		err     error
+	)
+	if o.Format == "json" {
+		secrets, err = formats.ParseJSON(bytes.NewReader(data))
+	} else {
+		secrets, err = formats.ParseDotenv(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer clearSecrets(secrets)
+	return formats.Import(ctx, p, secrets, o.mode())
+}
+
+// importToolHiveOptions are the argument of hush import toolhive and the
+// mode its parent's --overwrite or --skip-existing chose.
+type importToolHiveOptions struct {
+	File string
+	Mode formats.ImportMode
+}
+
+func (a *app) importToolHiveCmd(o *importOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "toolhive [FILE]",
+		Short: "import ToolHive's encrypted secret store",
+		Long: `Import every secret of a ToolHive encrypted store (default
+$XDG_STATE_HOME/toolhive/secrets_encrypted) in one change; the source is
+never modified. The password comes from TOOLHIVE_SECRETS_PASSWORD, else from
+standard input (asked once without echo on a terminal, else its first
+line). ToolHive's __thv_<scope>_<name> keys land as __hush_<scope>_<name>,
+so this command writes the whole store and takes no --scope.`,
+		Args: rangeArgs(0, 1, "at most one FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Overwrite && o.SkipExisting {
+				return usageErrorf("--overwrite and --skip-existing exclude each other")
+			}
+			if err := a.noScope("import toolhive"); err != nil {
+				return err
+			}
+			th := importToolHiveOptions{File: a.toolhivePath(), Mode: o.mode()}
+			if len(args) == 1 {
+				th.File = args[0]
+			}
+			f, err := a.openFile()
+			if err != nil {
+				return err
+			}
+			rep, err := runImportToolHive(cmd.Context(), f, th, a.toolhivePassword)
+			if err != nil {
+				return err
+			}
+			a.reportImport(rep)
+			return nil
+		},
+	}
+}
+
+// runImportToolHive reads ToolHive's encrypted store o.File, unlocks it
+// with the password that password returns, and imports every secret into
+// p in one change. The file is read before the password is asked for.
+func runImportToolHive(ctx context.Context, p store.Provider, o importToolHiveOptions, password func() ([]byte, error)) (*formats.ImportReport, error) {
+	data, err := os.ReadFile(o.File)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := password()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pass)
+	secrets, err := formats.ParseToolHive(data, pass)
+	if err != nil {
+		return nil, err
+	}
+	defer clearSecrets(secrets)
+	return formats.Import(ctx, p, secrets, o.Mode)
+}
+
+// toolhivePath is ToolHive's default store, under $XDG_STATE_HOME.
+func (a *app) toolhivePath() string {
+	dir := a.getenv("XDG_STATE_HOME")
+	if dir == "" {
+		dir = filepath.Join(a.getenv("HOME"), ".local", "state")
+	}
+	return filepath.Join(dir, "toolhive", "secrets_encrypted")
+}
+
+// toolhivePassword is TOOLHIVE_SECRETS_PASSWORD, else read from stdin.
+func (a *app) toolhivePassword() ([]byte, error) {
+	if p := a.getenv("TOOLHIVE_SECRETS_PASSWORD"); p != "" {
+		return []byte(p), nil
+	}
+	if fd, ok := a.stdinTerminal(); ok {
+		var out io.Writer = a.stderr
+		if t, err := a.tty(); err == nil {
+			defer t.Close()
+			out = t
+		}
+		return a.readHidden(fd, out, "ToolHive secrets password")
+	}
+	line, err := readLine(a.stdin)
+	if err != nil {
+		return nil, err
+	}
+	if len(line) == 0 {
+		return nil, withHint(errors.New("no ToolHive password"), "set TOOLHIVE_SECRETS_PASSWORD or pipe the password on standard input")
+	}
+	return line, nil
+}
