@@ -128,3 +128,26 @@ func runRecipientsLs(ctx context.Context, f *store.File, asJSON bool, w io.Write
 	}
 	return nil
 }
+
+// readRecipientFlags validates -r values and reads -R files.
+func readRecipientFlags(rs, files []string) ([]string, error) {
+	var out []string
+	for _, r := range rs {
+		if _, err := store.ParseRecipient(r, nil); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("recipients file: %w", err)
+		}
+		more, err := store.ParseRecipientsFile(data, nil)
+		if err != nil {
+			return nil, fmt.Errorf("recipients file %s: %w", f, err)
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
