@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -36,46 +37,31 @@ type versionJSON struct {
 	FormatVersion int    `json:"format_version"`
 }
 
+// versionOptions are the flags of hush version.
+type versionOptions struct {
+	JSON bool
+}
+
 func (a *app) versionCmd() *cobra.Command {
-	var asJSON bool
+	var o versionOptions
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "print hush's version",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON {
-				return encodeJSON(a.stdout, versionJSON{Version: version(), Go: runtime.Version(), FormatVersion: store.FormatVersion})
-			}
-			_, err := fmt.Fprintf(a.stdout, "hush %s (%s, store format %d)\n", version(), runtime.Version(), store.FormatVersion)
-			return err
+			return runVersion(o, a.stdout)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (see docs/CLI.md)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON (see docs/CLI.md)")
 	return cmd
 }
 
-func (a *app) completionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "completion bash|zsh|fish",
-		Short: "print a shell completion script",
-		Long: `Print a completion script. For example:
-
-  bash:  source <(hush completion bash)
-  zsh:   hush completion zsh > "${fpath[1]}/_hush"
-  fish:  hush completion fish > ~/.config/fish/completions/hush.fish`,
-		Args:      exactArgs(1, "one shell: bash, zsh or fish"),
-		ValidArgs: []string{"bash", "zsh", "fish"},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			root := cmd.Root()
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(a.stdout, true)
-			case "zsh":
-				return root.GenZshCompletion(a.stdout)
-			case "fish":
-				return root.GenFishCompletion(a.stdout, true)
-			}
-			return usageErrorf("unknown shell %q (want bash, zsh or fish)", args[0])
-		},
+// runVersion prints hush's version, the Go version and the store format
+// version to w, as a line or with o.JSON as versionJSON.
+func runVersion(o versionOptions, w io.Writer) error {
+	if o.JSON {
+		return encodeJSON(w, versionJSON{Version: version(), Go: runtime.Version(), FormatVersion: store.FormatVersion})
 	}
+	_, err := fmt.Fprintf(w, "hush %s (%s, store format %d)\n", version(), runtime.Version(), store.FormatVersion)
+	return err
 }
