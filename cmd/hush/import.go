@@ -23,6 +23,7 @@ type importOptions struct {
 	File         string
 }
 
+// mode is what an import does with a name that exists with another value.
 func (o importOptions) mode() formats.ImportMode {
 	switch {
 	case o.Overwrite:

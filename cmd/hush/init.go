@@ -48,6 +48,10 @@ if you have none yet, generates one at $XDG_CONFIG_HOME/hush/identity.txt
 	return cmd
 }
 
+// runInit creates the store for o's recipients or, with none, for the
+// caller's identities, generating an identity when there is none (and
+// removing it again if the store cannot be created). It refuses a store
+// that exists and is not empty.
 func (a *app) runInit(ctx context.Context, o initOptions) error {
 	path, err := a.storePath()
 	if err != nil {
@@ -108,6 +112,7 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 	return nil
 }
 
+// anyPQ reports whether one of rs is a post-quantum (age1pq1) recipient.
 func anyPQ(rs []string) bool {
 	for _, r := range rs {
 		if len(r) > 7 && r[:7] == "age1pq1" {
