@@ -147,9 +147,8 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		readOnlyCmd(a.execCmd()), readOnlyCmd(a.exportCmd()), a.importCmd(),
 		a.recipientsCmd(), a.migrateCmd(), a.doctorCmd(),
 		readOnlyCmd(a.versionCmd()), readOnlyCmd(a.completionCmd()),
+		a.gitCmd(),
 	)
-	// The teams helper registers `hush git` here (cmd/hush/git.go):
-	root.AddCommand(newGitCmd(a)) // HUSH-GIT-HOOK
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	}

@@ -19,7 +19,7 @@ const canary = "CANARY-7f3a9c2e-d41d8cd98f00"
 // explicit -o outputs, or the argv of any process started.
 func TestCanary(t *testing.T) {
 	t.Parallel()
-	home, env := testHome(t)
+	home, env := homeWithStore(t)
 	tmp := strings.TrimPrefix(env[1], "TMPDIR=")
 	in := t.TempDir() // inputs the test writes, outside HOME
 	procs := t.TempDir()

@@ -44,8 +44,13 @@ func (e *doctorError) Error() string {
 }
 func (e *doctorError) Unwrap() error { return e.first }
 
+// doctorOptions are the flags of hush doctor.
+type doctorOptions struct {
+	JSON bool
+}
+
 func (a *app) doctorCmd() *cobra.Command {
-	var asJSON bool
+	var o doctorOptions
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "check paths, permissions, decryption, recipients, lock and migrations",
@@ -57,17 +62,22 @@ when every check passes; otherwise the exit code of the first failure.`,
 			if err := a.noScope("doctor"); err != nil {
 				return err
 			}
-			checks := a.runDoctor(cmd.Context())
-			return writeDoctor(checks, asJSON, a.stdout)
+			return a.runDoctor(cmd.Context(), o, a.stdout)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON report (see docs/CLI.md)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print a JSON report (see docs/CLI.md)")
 	return cmd
 }
 
-// runDoctor runs every check it can; a check whose prerequisite failed is
-// reported as failed with the reason.
-func (a *app) runDoctor(ctx context.Context) []check {
+// runDoctor runs every check and writes the report to w, as lines or with
+// o.JSON as doctorJSON. It returns a *doctorError if any check failed.
+func (a *app) runDoctor(ctx context.Context, o doctorOptions, w io.Writer) error {
+	return writeDoctor(a.doctorChecks(ctx), o.JSON, w)
+}
+
+// doctorChecks runs every check it can; a check whose prerequisite failed
+// is reported as failed with the reason.
+func (a *app) doctorChecks(ctx context.Context) []check {
 	var cs []check
 	add := func(name string, err error, detail string) bool {
 		c := check{Name: name, OK: err == nil, Detail: detail, err: err}
@@ -169,6 +179,8 @@ func (a *app) runDoctor(ctx context.Context) []check {
 
 var errSkippedCheck = errors.New("skipped")
 
+// writeDoctor writes the report of cs to w and returns a *doctorError if
+// any check failed.
 func writeDoctor(cs []check, asJSON bool, w io.Writer) error {
 	var first error
 	failed := 0

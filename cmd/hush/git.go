@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 
@@ -12,9 +14,9 @@ import (
 	"github.com/hush-secrets/hush/store"
 )
 
-// newGitCmd is `hush git`: set up and serve git's diff and merge drivers
-// for a store kept in a repository (package gitstore does the work).
-func newGitCmd(a *app) *cobra.Command {
+// gitCmd is `hush git`: set up and serve git's diff and merge drivers for
+// a store kept in a repository (package gitstore does the work).
+func (a *app) gitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "git",
 		Short: "share a store in git: a diff that shows names, never values, and a key-level merge",
@@ -38,11 +40,15 @@ See docs/TEAMS.md.`,
 	return cmd
 }
 
+// gitSetupOptions are the arguments and flags of hush git setup.
+type gitSetupOptions struct {
+	Patterns []string
+	Global   bool
+	Command  string
+}
+
 func (a *app) gitSetupCmd() *cobra.Command {
-	var (
-		global  bool
-		command string
-	)
+	var o gitSetupOptions
 	cmd := &cobra.Command{
 		Use:   "setup [PATTERN...]",
 		Short: "configure git's diff and merge drivers for hush stores (idempotent)",
@@ -66,29 +72,37 @@ Running setup again changes nothing.`,
 			if err := a.noScope("git setup"); err != nil {
 				return err
 			}
-			if global && len(args) > 0 {
-				return usageErrorf("git setup --global configures only the drivers; run it without --global in a repository to add patterns")
-			}
-			opts := gitstore.SetupOptions{Global: global, Patterns: args, Command: command, Env: a.env}
-			storePath, explicit := a.setupStore(args)
-			if storePath != "" && !global {
-				opts.Stores = []string{storePath}
-			}
-			res, err := gitstore.Setup(cmd.Context(), opts)
-			if errors.Is(err, gitstore.ErrOutsideRepository) && !explicit {
-				// HUSH_STORE points elsewhere: set up the default pattern.
-				opts.Stores, storePath = nil, ""
-				res, err = gitstore.Setup(cmd.Context(), opts)
-			}
-			if err != nil {
-				return err
-			}
-			return a.reportSetup(cmd, res, storePath, command)
+			o.Patterns = args
+			return a.runGitSetup(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().BoolVar(&global, "global", false, "configure the drivers in your global git config, for every repository")
-	cmd.Flags().StringVar(&command, "command", "", "how git should run hush (default \"hush\", found on PATH)")
+	cmd.Flags().BoolVar(&o.Global, "global", false, "configure the drivers in your global git config, for every repository")
+	cmd.Flags().StringVar(&o.Command, "command", "", "how git should run hush (default \"hush\", found on PATH)")
 	return cmd
+}
+
+// runGitSetup configures git's drivers (globally with o.Global) and, in a
+// repository, the patterns for o.Patterns or the store; then it reports
+// what changed on stderr. See gitstore.Setup for what it touches.
+func (a *app) runGitSetup(ctx context.Context, o gitSetupOptions) error {
+	if o.Global && len(o.Patterns) > 0 {
+		return usageErrorf("git setup --global configures only the drivers; run it without --global in a repository to add patterns")
+	}
+	opts := gitstore.SetupOptions{Global: o.Global, Patterns: o.Patterns, Command: o.Command, Env: a.env}
+	storePath, explicit := a.setupStore(o.Patterns)
+	if storePath != "" && !o.Global {
+		opts.Stores = []string{storePath}
+	}
+	res, err := gitstore.Setup(ctx, opts)
+	if errors.Is(err, gitstore.ErrOutsideRepository) && !explicit {
+		// HUSH_STORE points elsewhere: set up the default pattern.
+		opts.Stores, storePath = nil, ""
+		res, err = gitstore.Setup(ctx, opts)
+	}
+	if err != nil {
+		return err
+	}
+	return a.reportSetup(ctx, res, storePath, o.Command)
 }
 
 // setupStore is the store whose path setup turns into a pattern: --store
@@ -104,7 +118,9 @@ func (a *app) setupStore(patterns []string) (path string, explicit bool) {
 	return a.getenv("HUSH_STORE"), false
 }
 
-func (a *app) reportSetup(cmd *cobra.Command, res *gitstore.SetupResult, storePath, command string) error {
+// reportSetup says on stderr what setup changed, and adds the fingerprint
+// key to the store at storePath if it has none.
+func (a *app) reportSetup(ctx context.Context, res *gitstore.SetupResult, storePath, command string) error {
 	if res.ConfigScope == "global" {
 		a.warnf("configured the hush diff and merge drivers in your global git config")
 	} else {
@@ -127,7 +143,7 @@ func (a *app) reportSetup(cmd *cobra.Command, res *gitstore.SetupResult, storePa
 	}
 	changed := len(res.AddedPatterns)+len(res.AddedIgnores) > 0
 	if storePath != "" {
-		added, err := a.ensureFingerprintKey(cmd, storePath)
+		added, err := a.ensureFingerprintKey(ctx, storePath)
 		switch {
 		case err != nil:
 			a.warnf("warning: no fingerprint key added to %s: %v", storePath, err)
@@ -145,7 +161,7 @@ func (a *app) reportSetup(cmd *cobra.Command, res *gitstore.SetupResult, storePa
 
 // ensureFingerprintKey adds the fingerprint key to the store at path if it
 // exists and has none.
-func (a *app) ensureFingerprintKey(cmd *cobra.Command, path string) (bool, error) {
+func (a *app) ensureFingerprintKey(ctx context.Context, path string) (bool, error) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		return false, nil // no store yet: nothing to key
 	}
@@ -153,11 +169,17 @@ func (a *app) ensureFingerprintKey(cmd *cobra.Command, path string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	return gitstore.EnsureFingerprintKey(cmd.Context(), f)
+	return gitstore.EnsureFingerprintKey(ctx, f)
+}
+
+// gitTextconvOptions are the argument and flags of hush git textconv.
+type gitTextconvOptions struct {
+	File       string
+	ShowValues bool
 }
 
 func (a *app) gitTextconvCmd() *cobra.Command {
-	var show bool
+	var o gitTextconvOptions
 	cmd := &cobra.Command{
 		Use:   "textconv [--show-values] FILE",
 		Short: "print a store as text for git diff: names and fingerprints, never values",
@@ -173,31 +195,47 @@ exits 0, so that git diff and git log keep working for everyone.
   git -c diff.hush.textconv='hush git textconv --show-values' diff`,
 		Args: exactArgs(1, "one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			var ids []age.Identity
-			found, ferr := a.findIdentities()
-			if ferr == nil {
-				ids = found.Identities
-			}
-			err = gitstore.Textconv(a.stdout, data, gitstore.TextconvOptions{Identities: ids, ShowValues: show})
-			if errors.Is(err, store.ErrDecrypt) {
-				if ferr != nil {
-					err = ferr
-				}
-				a.warnf("%s: %v (showing a placeholder)", args[0], err)
-				return nil
-			}
-			return err
+			o.File = args[0]
+			return a.runGitTextconv(o, a.stdout)
 		},
 	}
-	cmd.Flags().BoolVar(&show, "show-values", false, "print the values too")
+	cmd.Flags().BoolVar(&o.ShowValues, "show-values", false, "print the values too")
 	return cmd
 }
 
+// runGitTextconv writes the store o.File to w as gitstore.Textconv's
+// lines. A store the caller cannot decrypt gives the placeholder line and
+// a warning, not an error, so that git diff keeps working.
+func (a *app) runGitTextconv(o gitTextconvOptions, w io.Writer) error {
+	data, err := os.ReadFile(o.File)
+	if err != nil {
+		return err
+	}
+	var ids []age.Identity
+	found, ferr := a.findIdentities()
+	if ferr == nil {
+		ids = found.Identities
+	}
+	err = gitstore.Textconv(w, data, gitstore.TextconvOptions{Identities: ids, ShowValues: o.ShowValues})
+	if errors.Is(err, store.ErrDecrypt) {
+		if ferr != nil {
+			err = ferr
+		}
+		a.warnf("%s: %v (showing a placeholder)", o.File, err)
+		return nil
+	}
+	return err
+}
+
+// gitMergeOptions are the arguments of hush git merge: git's %O %A %B and,
+// optionally, %P.
+type gitMergeOptions struct {
+	Base, Ours, Theirs string
+	Path               string
+}
+
 func (a *app) gitMergeCmd() *cobra.Command {
+	var o gitMergeOptions
 	cmd := &cobra.Command{
 		Use:   "merge BASE OURS THEIRS [PATH]",
 		Short: "git's merge driver: merge three versions of a store by name into OURS",
@@ -214,28 +252,37 @@ conflict hush exits 1 and OURS holds every clean change and our version of
 each conflicting name; the names are printed, never the values.`,
 		Args: rangeArgs(3, 4, "BASE OURS THEIRS [PATH]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			found, err := a.findIdentities()
-			if err != nil {
-				return err
-			}
-			path := ""
+			o.Base, o.Ours, o.Theirs = args[0], args[1], args[2]
 			if len(args) == 4 {
-				path = args[3]
+				o.Path = args[3]
 			}
-			rep, err := gitstore.MergeFiles(args[0], args[1], args[2], gitstore.MergeFilesOptions{Identities: found.Identities, Path: path})
-			if rep != nil {
-				a.reportMerge(rep, path)
-			}
-			var ce *gitstore.ConflictError
-			if errors.As(err, &ce) {
-				return mergeConflictHints(err, path)
-			}
-			return mergeVersionHints(err, path)
+			return a.runGitMerge(o)
 		},
 	}
 	return cmd
 }
 
+// runGitMerge merges o.Base, o.Ours and o.Theirs by name into o.Ours (see
+// gitstore.MergeFiles) and reports recipient changes on stderr. A conflict
+// or a version the caller cannot decrypt is returned with its hints.
+func (a *app) runGitMerge(o gitMergeOptions) error {
+	found, err := a.findIdentities()
+	if err != nil {
+		return err
+	}
+	rep, err := gitstore.MergeFiles(o.Base, o.Ours, o.Theirs, gitstore.MergeFilesOptions{Identities: found.Identities, Path: o.Path})
+	if rep != nil {
+		a.reportMerge(rep, o.Path)
+	}
+	var ce *gitstore.ConflictError
+	if errors.As(err, &ce) {
+		return mergeConflictHints(err, o.Path)
+	}
+	return mergeVersionHints(err, o.Path)
+}
+
+// reportMerge says on stderr which recipients the merge added or removed,
+// and warns if the caller can no longer decrypt the result.
 func (a *app) reportMerge(rep *gitstore.MergeReport, path string) {
 	if path == "" {
 		path = "the store"
@@ -269,6 +316,7 @@ func mergeVersionHints(err error, path string) error {
 	return err
 }
 
+// mergeConflictHints tells how to resolve the conflicting names of err.
 func mergeConflictHints(err error, path string) error {
 	store := path
 	if store == "" {

@@ -132,11 +132,13 @@ func (m *member) set(kv ...string) {
 	}
 }
 
-func (m *member) del(name string) {
+// rm deletes name with hush rm.
+func (m *member) rm(name string) {
 	m.t.Helper()
 	m.mustHush("", "rm", name)
 }
 
+// commit commits the member's store.age.
 func (m *member) commit(msg string) {
 	m.t.Helper()
 	m.mustGit("add", "store.age")
@@ -174,7 +176,7 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	alice.dir, bob.dir = filepath.Join(root, "alice"), filepath.Join(root, "bob")
 	runGit(t, alice.env, root, "init", "-q", "--bare", "-b", "main", origin)
 	runGit(t, alice.env, root, "init", "-q", "-b", "main", alice.dir)
-	configure(t, alice)
+	configureGit(t, alice)
 	initArgs := []string{"init", "-r", alice.recipient, "-r", bob.recipient}
 	if armored {
 		initArgs = append(initArgs, "--armor")
@@ -193,7 +195,7 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 	alice.mustGit("push", "-q", "-u", "origin", "main")
 
 	runGit(t, bob.env, root, "clone", "-q", origin, bob.dir)
-	configure(t, bob)
+	configureGit(t, bob)
 	if _, stderr := bob.mustHush("", "git", "setup"); strings.Contains(stderr, "added") {
 		t.Fatalf("hush git setup in a clone changed committed files:\n%s", stderr)
 	}
@@ -204,15 +206,15 @@ func newTeam(t *testing.T, armored bool) (alice, bob *member) {
 }
 
 // configure sets the member's git identity and merge behaviour.
-func configure(t *testing.T, m *member) {
+func configureGit(t *testing.T, m *member) {
 	t.Helper()
 	m.mustGit("config", "user.name", m.name)
 	m.mustGit("config", "user.email", m.name+"@example.com")
 	m.mustGit("config", "pull.rebase", "false")
 }
 
-// noCanary fails if out holds any test value.
-func noCanary(t *testing.T, what, out string) {
+// checkNoCanary fails if out holds any test value.
+func checkNoCanary(t *testing.T, what, out string) {
 	t.Helper()
 	if strings.Contains(out, "CANARY") {
 		t.Fatalf("%s shows a secret value:\n%s", what, out)
@@ -231,7 +233,7 @@ func TestGitMergeClean(t *testing.T) {
 			bob.set("B_ONLY", "CANARY-b")
 			bob.commit("bob adds B_ONLY")
 			out := bob.mustGit("pull", "--no-edit")
-			noCanary(t, "git pull", out)
+			checkNoCanary(t, "git pull", out)
 
 			want := map[string]string{"SHARED": "CANARY-base", "A_ONLY": "CANARY-a", "B_ONLY": "CANARY-b"}
 			for _, who := range []*member{alice, bob} {
@@ -269,7 +271,7 @@ func TestGitMergeConflict(t *testing.T) {
 	if err == nil {
 		t.Fatalf("conflicting pull succeeded:\n%s", out)
 	}
-	noCanary(t, "conflicting pull", out)
+	checkNoCanary(t, "conflicting pull", out)
 	if !strings.Contains(out, "SHARED (changed on both sides)") {
 		t.Errorf("output does not name the conflict:\n%s", out)
 	}
@@ -304,7 +306,7 @@ func TestGitMergeChangeVsDelete(t *testing.T) {
 			}
 			change.set("SHARED", "CANARY-changed")
 			change.commit("change SHARED")
-			remove.del("SHARED")
+			remove.rm("SHARED")
 			remove.set("OTHER", "CANARY-o") // an unrelated change on the same side
 			remove.commit("delete SHARED")
 			alice.mustGit("push", "-q")
@@ -312,7 +314,7 @@ func TestGitMergeChangeVsDelete(t *testing.T) {
 			if err == nil {
 				t.Fatalf("change/delete merged cleanly:\n%s", out)
 			}
-			noCanary(t, "pull", out)
+			checkNoCanary(t, "pull", out)
 			reason := "changed by us, deleted by them"
 			if bobDeletes {
 				reason = "deleted by us, changed by them"
@@ -339,7 +341,7 @@ func TestGitMergeRecipients(t *testing.T) {
 	bob.set("NEW", "CANARY-new")
 	bob.commit("bob adds NEW")
 	out := bob.mustGit("pull", "--no-edit")
-	noCanary(t, "pull", out)
+	checkNoCanary(t, "pull", out)
 	got, rs := bob.values(carol)
 	if got["NEW"] != "CANARY-new" || got["SHARED"] != "CANARY-base" {
 		t.Errorf("carol reads %v", got)
@@ -374,11 +376,11 @@ func TestGitDiffHidesValues(t *testing.T) {
 	alice.set("GONE", "CANARY-gone")
 	alice.commit("add GONE")
 	alice.set("SHARED", "CANARY-new-shared", "ADDED", "CANARY-added")
-	alice.del("GONE")
+	alice.rm("GONE")
 	alice.mustHush("", "recipients", "add", dave.recipient)
 	for _, args := range [][]string{{"diff"}, {"-c", "core.pager=cat", "diff", "HEAD"}} {
 		out := alice.mustGit(args...)
-		noCanary(t, "git diff", out)
+		checkNoCanary(t, "git diff", out)
 		for _, want := range []string{"-secret SHARED fp:", "+secret SHARED fp:", "+secret ADDED fp:", "-secret GONE fp:", "+recipient " + dave.recipient} {
 			if !strings.Contains(out, want) {
 				t.Errorf("git %v lacks %q:\n%s", args, want, out)
@@ -391,7 +393,7 @@ func TestGitDiffHidesValues(t *testing.T) {
 	alice.commit("change things")
 	for _, args := range [][]string{{"log", "-p"}, {"show"}, {"log", "-p", "--all", "--", "store.age"}} {
 		out := alice.mustGit(args...)
-		noCanary(t, "git "+strings.Join(args, " "), out)
+		checkNoCanary(t, "git "+strings.Join(args, " "), out)
 		if !strings.Contains(out, "+secret SHARED fp:") || !strings.Contains(out, "+secret ADDED fp:") {
 			t.Errorf("git %v does not name the change:\n%s", args, out)
 		}
@@ -399,7 +401,7 @@ func TestGitDiffHidesValues(t *testing.T) {
 	// Someone who is not a recipient still gets a working log.
 	alice.env = append(alice.env, "HUSH_IDENTITY_FILE="+filepath.Join(filepath.Dir(dave.idFile), "nope.txt"))
 	out := alice.mustGit("log", "-p")
-	noCanary(t, "log -p without an identity", out)
+	checkNoCanary(t, "log -p without an identity", out)
 	if !strings.Contains(out, "cannot decrypt") {
 		t.Errorf("log -p without identity:\n%s", out)
 	}
@@ -420,7 +422,7 @@ func TestGitRebase(t *testing.T) {
 	bob.set("B_ONLY", "CANARY-b")
 	bob.commit("bob adds B_ONLY")
 	out := bob.mustGit("pull", "--rebase")
-	noCanary(t, "pull --rebase", out)
+	checkNoCanary(t, "pull --rebase", out)
 	if merges := bob.mustGit("log", "--merges", "--oneline"); merges != "" {
 		t.Errorf("rebase made merge commits: %s", merges)
 	}
@@ -441,7 +443,7 @@ func TestGitRebase(t *testing.T) {
 	if err == nil {
 		t.Fatalf("conflicting rebase succeeded:\n%s", out)
 	}
-	noCanary(t, "conflicting rebase", out)
+	checkNoCanary(t, "conflicting rebase", out)
 	if !strings.Contains(out, "SHARED (changed on both sides)") {
 		t.Errorf("rebase output:\n%s", out)
 	}
@@ -461,7 +463,7 @@ func TestGitMergeUnrelated(t *testing.T) {
 	root := filepath.Dir(bob.dir)
 	bob.dir = filepath.Join(root, "bob2")
 	runGit(t, bob.env, root, "init", "-q", "-b", "main", bob.dir)
-	configure(t, bob)
+	configureGit(t, bob)
 	bob.mustHush("", "git", "setup", "/store.age")
 	bob.mustHush("", "init", "-r", bob.recipient, "-r", alice.recipient)
 	bob.set("SHARED", "CANARY-base", "B_ONLY", "CANARY-b") // SHARED as alice has it: no conflict
@@ -469,7 +471,7 @@ func TestGitMergeUnrelated(t *testing.T) {
 	bob.mustGit("commit", "-q", "-m", "bob's own store")
 	bob.mustGit("fetch", "-q", filepath.Join(root, "origin.git"), "main")
 	out := bob.mustGit("merge", "--no-edit", "--allow-unrelated-histories", "FETCH_HEAD")
-	noCanary(t, "merge", out)
+	checkNoCanary(t, "merge", out)
 	got, rs := bob.values(alice)
 	if !maps.Equal(got, map[string]string{"SHARED": "CANARY-base", "B_ONLY": "CANARY-b"}) {
 		t.Errorf("add/add merge: %v", got)

@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// hushIn runs hush in-process and fails the test on a non-zero exit.
-func hushIn(t *testing.T, env []string, stdin string, args ...string) []byte {
+// runHushInProcess runs hush in-process and fails the test on a non-zero exit.
+func runHushInProcess(t *testing.T, env []string, stdin string, args ...string) []byte {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if code := run(args, strings.NewReader(stdin), &out, &errb, env); code != 0 {
@@ -19,7 +19,8 @@ func hushIn(t *testing.T, env []string, stdin string, args ...string) []byte {
 	return out.Bytes()
 }
 
-func keysOf(t *testing.T, raw json.RawMessage) []string {
+// jsonFieldNames returns the sorted field names of the JSON object raw.
+func jsonFieldNames(t *testing.T, raw json.RawMessage) []string {
 	t.Helper()
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -37,33 +38,33 @@ func keysOf(t *testing.T, raw json.RawMessage) []string {
 // in docs/CLI.md: removing or renaming one is a breaking change.
 func TestJSONFormats(t *testing.T) {
 	env := []string{"HOME=" + t.TempDir()}
-	hushIn(t, env, "", "-q", "init")
-	hushIn(t, env, "v\n", "set", "A", "--description", "d")
-	hushIn(t, env, "v\n", "set", "OLD_x")
-	hushIn(t, env, "v\n", "--scope", "ci", "set", "T")
+	runHushInProcess(t, env, "", "-q", "init")
+	runHushInProcess(t, env, "v\n", "set", "A", "--description", "d")
+	runHushInProcess(t, env, "v\n", "set", "OLD_x")
+	runHushInProcess(t, env, "v\n", "--scope", "ci", "set", "T")
 
 	check := func(name string, raw json.RawMessage, want ...string) {
 		t.Helper()
-		if got := keysOf(t, raw); !slices.Equal(got, want) {
+		if got := jsonFieldNames(t, raw); !slices.Equal(got, want) {
 			t.Errorf("%s: fields %v, want %v", name, got, want)
 		}
 	}
 	var ls []json.RawMessage
-	if err := json.Unmarshal(hushIn(t, env, "", "ls", "--json"), &ls); err != nil || len(ls) != 2 {
+	if err := json.Unmarshal(runHushInProcess(t, env, "", "ls", "--json"), &ls); err != nil || len(ls) != 2 {
 		t.Fatalf("ls --json: %v, %d entries", err, len(ls))
 	}
 	check("ls --json", ls[0], "created", "description", "name", "updated")
-	if err := json.Unmarshal(hushIn(t, env, "", "ls", "--json", "--system"), &ls); err != nil || len(ls) != 1 {
+	if err := json.Unmarshal(runHushInProcess(t, env, "", "ls", "--json", "--system"), &ls); err != nil || len(ls) != 1 {
 		t.Fatalf("ls --json --system: %v, %d entries", err, len(ls))
 	}
 	check("ls --json --system", ls[0], "created", "description", "name", "scope", "updated")
 
 	var rs []string
-	if err := json.Unmarshal(hushIn(t, env, "", "recipients", "ls", "--json"), &rs); err != nil || len(rs) != 1 || !strings.HasPrefix(rs[0], "age1") {
+	if err := json.Unmarshal(runHushInProcess(t, env, "", "recipients", "ls", "--json"), &rs); err != nil || len(rs) != 1 || !strings.HasPrefix(rs[0], "age1") {
 		t.Fatalf("recipients ls --json: %v, %q", err, rs)
 	}
 
-	plan := hushIn(t, env, "", "migrate", "plan", "--rule", "OLD_=new", "--json")
+	plan := runHushInProcess(t, env, "", "migrate", "plan", "--rule", "OLD_=new", "--json")
 	check("migrate plan --json", plan, "done", "moves", "name")
 	var p struct{ Moves []json.RawMessage }
 	json.Unmarshal(plan, &p)
@@ -71,10 +72,10 @@ func TestJSONFormats(t *testing.T) {
 		t.Fatalf("plan: %s", plan)
 	}
 	check("migrate plan --json moves[0]", p.Moves[0], "new", "old", "scope")
-	check("migrate apply --json", hushIn(t, env, "", "migrate", "apply", "--rule", "OLD_=new", "--json"),
+	check("migrate apply --json", runHushInProcess(t, env, "", "migrate", "apply", "--rule", "OLD_=new", "--json"),
 		"already_done", "already_present", "moved", "name", "recorded", "skipped")
 
-	doc := hushIn(t, env, "", "doctor", "--json")
+	doc := runHushInProcess(t, env, "", "doctor", "--json")
 	check("doctor --json", doc, "checks", "ok")
 	var d struct{ Checks []json.RawMessage }
 	json.Unmarshal(doc, &d)
@@ -82,5 +83,5 @@ func TestJSONFormats(t *testing.T) {
 		t.Fatalf("doctor: %s", doc)
 	}
 	check("doctor --json checks[0]", d.Checks[0], "detail", "name", "ok")
-	check("version --json", hushIn(t, env, "", "version", "--json"), "format_version", "go", "version")
+	check("version --json", runHushInProcess(t, env, "", "version", "--json"), "format_version", "go", "version")
 }

@@ -70,12 +70,12 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               setupScript,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exitcode":  cmdExitcode,
-			"snapshot":  cmdSnapshot,
-			"unchanged": cmdUnchanged,
-			"envfile":   cmdEnvfile,
-			"mode":      cmdMode,
-			"toolhive":  cmdToolhive,
+			"exitcode":  checkExitCode,
+			"snapshot":  snapshotFiles,
+			"unchanged": checkUnchanged,
+			"envfile":   setEnvFromFile,
+			"mode":      checkMode,
+			"toolhive":  writeToolHiveStore,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -116,7 +116,7 @@ func setupScript(e *testscript.Env) error {
 // exitcode N: the last hush exited with code N. Every failing hush must be
 // followed by one (the next hush, or the end of the script, fails
 // otherwise).
-func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+func checkExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: exitcode N")
 	}
@@ -134,14 +134,15 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 // snapshot records the content and mode of every file under $HOME (the
 // store, its lock, identities) and $WORK (outputs). unchanged checks that
 // nothing was added, removed or changed since (`! unchanged`: something was).
-func cmdSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+func snapshotFiles(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: snapshot")
 	}
 	ts.Check(os.WriteFile(filepath.Join(ts.Getenv("WORK"), ".hushtest", "snapshot"), []byte(treeState(ts)), 0o600))
 }
 
-func cmdUnchanged(ts *testscript.TestScript, neg bool, args []string) {
+// unchanged: see snapshot.
+func checkUnchanged(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 0 {
 		ts.Fatalf("usage: unchanged")
 	}
@@ -159,6 +160,8 @@ func cmdUnchanged(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// treeState lists every file under $WORK, except the test's own state,
+// with its mode and a hash of its content, one a line, sorted.
 func treeState(ts *testscript.TestScript) string {
 	var lines []string
 	work := ts.Getenv("WORK")
@@ -192,7 +195,7 @@ func treeState(ts *testscript.TestScript) string {
 
 // envfile VAR FILE sets VAR to the exact contents of FILE (for key text
 // in HUSH_IDENTITY).
-func cmdEnvfile(ts *testscript.TestScript, neg bool, args []string) {
+func setEnvFromFile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: envfile VAR FILE")
 	}
@@ -200,7 +203,7 @@ func cmdEnvfile(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // mode PERM FILE checks a file's permission bits, e.g. mode 0600 out.
-func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+func checkMode(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: mode PERM FILE")
 	}
@@ -273,7 +276,7 @@ func runHush(t testing.TB, env []string, stdin []byte, args ...string) (stdout, 
 
 // toolhive PASSWORD IN OUT writes OUT as ToolHive's encrypted store of the
 // JSON document IN: AES-256-GCM, key SHA-256(PASSWORD), nonce || ciphertext || tag.
-func cmdToolhive(ts *testscript.TestScript, neg bool, args []string) {
+func writeToolHiveStore(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: toolhive PASSWORD IN OUT")
 	}

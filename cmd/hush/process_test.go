@@ -18,9 +18,9 @@ import (
 	"unsafe"
 )
 
-// testHome makes a private HOME with a store initialised in it and
+// homeWithStore makes a private HOME with a store initialised in it and
 // returns the environment that points hush at it.
-func testHome(t *testing.T) (home string, env []string) {
+func homeWithStore(t *testing.T) (home string, env []string) {
 	t.Helper()
 	home = t.TempDir()
 	env = []string{"HOME=" + home, "TMPDIR=" + t.TempDir()}
@@ -35,7 +35,7 @@ func testHome(t *testing.T) (home string, env []string) {
 // exit status is the one the caller sees.
 func TestExecReplacesProcess(t *testing.T) {
 	t.Parallel()
-	_, env := testHome(t)
+	_, env := homeWithStore(t)
 	cmd := hushCmd(t, env, "exec", "--", "sh", "-c",
 		`trap 'exit 42' TERM; echo "$$"; while :; do sleep 0.02; done`)
 	out, err := cmd.StdoutPipe()
@@ -75,7 +75,7 @@ func TestTerminalNoEcho(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pty helpers are linux-only")
 	}
-	_, env := testHome(t)
+	_, env := homeWithStore(t)
 	ctrl, tty := openPTY(t)
 	cmd := hushCmd(t, env, "set", "PW")
 	cmd.Stdin = tty
@@ -189,7 +189,7 @@ func TestTerminalInterrupt(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pty helpers are linux-only")
 	}
-	home, env := testHome(t)
+	home, env := homeWithStore(t)
 	storePath := home + "/.local/share/hush/store.age"
 	before, err := os.ReadFile(storePath)
 	if err != nil {

@@ -19,8 +19,18 @@ func (a *app) recipientsCmd() *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRunE,
 	}
-	var asJSON bool
-	ls := &cobra.Command{
+	cmd.AddCommand(a.recipientsLsCmd(), a.recipientsAddCmd(), a.recipientsRmCmd())
+	return cmd
+}
+
+// recipientsLsOptions are the flags of hush recipients ls.
+type recipientsLsOptions struct {
+	JSON bool
+}
+
+func (a *app) recipientsLsCmd() *cobra.Command {
+	var o recipientsLsOptions
+	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "list the recipients the store is encrypted to",
 		Args:  exactArgs(0, "no arguments"),
@@ -29,80 +39,113 @@ func (a *app) recipientsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runRecipientsLs(cmd.Context(), f, asJSON, a.stdout)
+			return runRecipientsLs(cmd.Context(), f, o, a.stdout)
 		},
 	}
-	ls.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of strings")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print a JSON array of strings")
+	return cmd
+}
 
-	var files []string
-	add := &cobra.Command{
+// recipientsAddOptions are the arguments and flags of hush recipients add.
+type recipientsAddOptions struct {
+	Recipients []string
+	Files      []string
+}
+
+func (a *app) recipientsAddCmd() *cobra.Command {
+	var o recipientsAddOptions
+	cmd := &cobra.Command{
 		Use:   "add RECIPIENT...",
 		Short: "add recipients and re-encrypt",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rs, err := readRecipientFlags(args, files)
-			if err != nil {
-				return err
-			}
-			if len(rs) == 0 {
-				return usageErrorf("recipients add takes at least one RECIPIENT (or -R FILE)")
-			}
-			f, err := a.openRecipientsStore()
-			if err != nil {
-				return err
-			}
-			if err := f.AddRecipients(cmd.Context(), rs); err != nil {
-				return err
-			}
-			a.warnf("the store is now encrypted to %d more recipient(s) as well", len(rs))
-			a.warnf("hint: anyone with an old copy of the file can still read the old contents; rotate secrets that must stay private")
-			return nil
+			o.Recipients = args
+			return a.runRecipientsAdd(cmd.Context(), o)
 		},
 	}
-	add.Flags().StringArrayVarP(&files, "recipients-file", "R", nil, "add the recipients listed in `FILE`")
+	cmd.Flags().StringArrayVarP(&o.Files, "recipients-file", "R", nil, "add the recipients listed in `FILE`")
+	return cmd
+}
 
-	var (
-		force   bool
-		rmFiles []string
-	)
-	rm := &cobra.Command{
+// runRecipientsAdd checks o's recipients and reads its files before it
+// opens the store, then re-encrypts the store to them as well. Giving no
+// recipient at all is a usage error.
+func (a *app) runRecipientsAdd(ctx context.Context, o recipientsAddOptions) error {
+	rs, err := readRecipientFlags(o.Recipients, o.Files)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return usageErrorf("recipients add takes at least one RECIPIENT (or -R FILE)")
+	}
+	f, err := a.openRecipientsStore()
+	if err != nil {
+		return err
+	}
+	if err := f.AddRecipients(ctx, rs); err != nil {
+		return err
+	}
+	a.warnf("the store is now encrypted to %d more recipient(s) as well", len(rs))
+	a.warnf("hint: anyone with an old copy of the file can still read the old contents; rotate secrets that must stay private")
+	return nil
+}
+
+// recipientsRmOptions are the arguments and flags of hush recipients rm.
+type recipientsRmOptions struct {
+	Recipients []string
+	Files      []string
+	Force      bool
+}
+
+func (a *app) recipientsRmCmd() *cobra.Command {
+	var o recipientsRmOptions
+	cmd := &cobra.Command{
 		Use:   "rm RECIPIENT...",
 		Short: "remove recipients and re-encrypt; refuses to lock you out",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rs := args
-			for _, file := range rmFiles {
-				data, err := os.ReadFile(file)
-				if err != nil {
-					return fmt.Errorf("recipients file: %w", err)
-				}
-				more, err := store.ParseRecipientsFile(data, nil)
-				if err != nil {
-					return fmt.Errorf("recipients file %s: %w", file, err)
-				}
-				rs = append(rs, more...)
-			}
-			if len(rs) == 0 {
-				return usageErrorf("recipients rm takes at least one RECIPIENT (or -R FILE)")
-			}
-			f, err := a.openRecipientsStore()
-			if err != nil {
-				return err
-			}
-			if err := f.RemoveRecipients(cmd.Context(), rs, force); err != nil {
-				return err
-			}
-			a.warnf("removed %d recipient(s) and re-encrypted the store with a fresh key", len(rs))
-			a.warnf("hint: a removed recipient may hold an old copy; rotate the secrets it could read")
-			return nil
+			o.Recipients = args
+			return a.runRecipientsRm(cmd.Context(), o)
 		},
 	}
-	rm.Flags().StringArrayVarP(&rmFiles, "recipients-file", "R", nil, "remove the recipients listed in `FILE`")
-	rm.Flags().BoolVar(&force, "force", false, "remove even if none of your identities could decrypt the result")
-	cmd.AddCommand(ls, add, rm)
+	cmd.Flags().StringArrayVarP(&o.Files, "recipients-file", "R", nil, "remove the recipients listed in `FILE`")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "remove even if none of your identities could decrypt the result")
 	return cmd
 }
 
+// runRecipientsRm reads o's files before it opens the store, then removes
+// the recipients and re-encrypts with a fresh key. The store refuses a
+// removal that locks the caller out unless o.Force. Giving no recipient
+// at all is a usage error.
+func (a *app) runRecipientsRm(ctx context.Context, o recipientsRmOptions) error {
+	rs := o.Recipients
+	for _, file := range o.Files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("recipients file: %w", err)
+		}
+		more, err := store.ParseRecipientsFile(data, nil)
+		if err != nil {
+			return fmt.Errorf("recipients file %s: %w", file, err)
+		}
+		rs = append(rs, more...)
+	}
+	if len(rs) == 0 {
+		return usageErrorf("recipients rm takes at least one RECIPIENT (or -R FILE)")
+	}
+	f, err := a.openRecipientsStore()
+	if err != nil {
+		return err
+	}
+	if err := f.RemoveRecipients(ctx, rs, o.Force); err != nil {
+		return err
+	}
+	a.warnf("removed %d recipient(s) and re-encrypted the store with a fresh key", len(rs))
+	a.warnf("hint: a removed recipient may hold an old copy; rotate the secrets it could read")
+	return nil
+}
+
+// openRecipientsStore opens the whole store; --scope is a usage error.
 func (a *app) openRecipientsStore() (*store.File, error) {
 	if err := a.noScope("recipients"); err != nil {
 		return nil, err
@@ -110,12 +153,14 @@ func (a *app) openRecipientsStore() (*store.File, error) {
 	return a.openFile()
 }
 
-func runRecipientsLs(ctx context.Context, f *store.File, asJSON bool, w io.Writer) error {
+// runRecipientsLs writes the recipients of f to w, one a line or with
+// o.JSON as a JSON array of strings.
+func runRecipientsLs(ctx context.Context, f *store.File, o recipientsLsOptions, w io.Writer) error {
 	rs, err := f.Recipients(ctx)
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if o.JSON {
 		if rs == nil {
 			rs = []string{}
 		}
@@ -127,4 +172,27 @@ func runRecipientsLs(ctx context.Context, f *store.File, asJSON bool, w io.Write
 		fmt.Fprintln(w, r)
 	}
 	return nil
+}
+
+// readRecipientFlags validates -r values and reads -R files.
+func readRecipientFlags(rs, files []string) ([]string, error) {
+	var out []string
+	for _, r := range rs {
+		if _, err := store.ParseRecipient(r, nil); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("recipients file: %w", err)
+		}
+		more, err := store.ParseRecipientsFile(data, nil)
+		if err != nil {
+			return nil, fmt.Errorf("recipients file %s: %w", f, err)
+		}
+		out = append(out, more...)
+	}
+	return out, nil
 }

@@ -15,92 +15,6 @@ import (
 	"github.com/hush-secrets/hush/store"
 )
 
-// exportOptions are the flags of hush export.
-type exportOptions struct {
-	Format string
-	Only   []string
-	Strict bool
-}
-
-func (a *app) exportCmd() *cobra.Command {
-	var o exportOptions
-	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "print secrets as dotenv, JSON or shell assignments",
-		Long: `Print secrets to standard output in a format that the matching import reads
-back exactly:
-
-  dotenv  NAME='value' (double quotes with escapes only where needed)
-  json    {"NAME": "value", ...}
-  shell   export NAME='value' lines for eval "$(hush export --format shell)"
-
-Secrets a format cannot hold are left out with a warning (--strict: fail).`,
-		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(o.Format, "dotenv", "json", "shell"); err != nil {
-				return err
-			}
-			p, _, err := a.openView()
-			if err != nil {
-				return err
-			}
-			err = runExport(cmd.Context(), p, o, a.stdout)
-			var skip *formats.SkipError
-			if errors.As(err, &skip) && !o.Strict {
-				for _, s := range skip.Skipped {
-					a.warnf("export: left out %s: %s", s.Name, s.Reason)
-				}
-				return nil
-			}
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&o.Format, "format", "dotenv", "output format: dotenv, json or shell")
-	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "export only these secrets (comma-separated)")
-	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail if a secret cannot be represented in the format")
-	return cmd
-}
-
-func checkFormat(f string, allowed ...string) error {
-	for _, a := range allowed {
-		if f == a {
-			return nil
-		}
-	}
-	return usageErrorf("unknown format %q (want %s)", f, strings.Join(allowed, ", "))
-}
-
-// runExport writes the secrets of p (or just o.Only) to w in o.Format.
-func runExport(ctx context.Context, p store.Provider, o exportOptions, w io.Writer) error {
-	names := o.Only
-	if len(names) == 0 {
-		es, err := p.List(ctx)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			names = append(names, e.Name)
-		}
-	}
-	secrets := make([]formats.Secret, 0, len(names))
-	defer func() { clearSecrets(secrets) }()
-	for _, n := range names {
-		v, err := p.Get(ctx, n)
-		if err != nil {
-			return err
-		}
-		secrets = append(secrets, formats.Secret{Name: n, Value: v})
-	}
-	switch o.Format {
-	case "json":
-		return formats.WriteJSON(w, secrets)
-	case "shell":
-		return formats.WriteShell(w, secrets)
-	default:
-		return formats.WriteDotenv(w, secrets)
-	}
-}
-
 // importOptions are the flags of hush import.
 type importOptions struct {
 	Format       string
@@ -109,6 +23,7 @@ type importOptions struct {
 	File         string
 }
 
+// mode is what an import does with a name that exists with another value.
 func (o importOptions) mode() formats.ImportMode {
 	switch {
 	case o.Overwrite:
@@ -193,16 +108,11 @@ func runImport(ctx context.Context, p store.Provider, o importOptions, data []by
 	return formats.Import(ctx, p, secrets, o.mode())
 }
 
-func clearSecrets(ss []formats.Secret) {
-	for _, s := range ss {
-		clear(s.Value)
-	}
-}
-
-// reportImport says on stderr what an import did (names only).
-func (a *app) reportImport(r *formats.ImportReport) {
-	a.warnf("imported %d new, %d overwritten, %d unchanged, %d kept (--skip-existing)",
-		len(r.Added), len(r.Overwritten), len(r.Unchanged), len(r.Skipped))
+// importToolHiveOptions are the argument of hush import toolhive and the
+// mode its parent's --overwrite or --skip-existing chose.
+type importToolHiveOptions struct {
+	File string
+	Mode formats.ImportMode
 }
 
 func (a *app) importToolHiveCmd(o *importOptions) *cobra.Command {
@@ -223,29 +133,15 @@ so this command writes the whole store and takes no --scope.`,
 			if err := a.noScope("import toolhive"); err != nil {
 				return err
 			}
-			file := a.toolhivePath()
+			th := importToolHiveOptions{File: a.toolhivePath(), Mode: o.mode()}
 			if len(args) == 1 {
-				file = args[0]
+				th.File = args[0]
 			}
 			f, err := a.openFile()
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return err
-			}
-			pass, err := a.toolhivePassword()
-			if err != nil {
-				return err
-			}
-			defer clear(pass)
-			secrets, err := formats.ParseToolHive(data, pass)
-			if err != nil {
-				return err
-			}
-			defer clearSecrets(secrets)
-			rep, err := formats.Import(cmd.Context(), f, secrets, o.mode())
+			rep, err := runImportToolHive(cmd.Context(), f, th, a.toolhivePassword)
 			if err != nil {
 				return err
 			}
@@ -255,6 +151,28 @@ so this command writes the whole store and takes no --scope.`,
 	}
 }
 
+// runImportToolHive reads ToolHive's encrypted store o.File, unlocks it
+// with the password that password returns, and imports every secret into
+// p in one change. The file is read before the password is asked for.
+func runImportToolHive(ctx context.Context, p store.Provider, o importToolHiveOptions, password func() ([]byte, error)) (*formats.ImportReport, error) {
+	data, err := os.ReadFile(o.File)
+	if err != nil {
+		return nil, err
+	}
+	pass, err := password()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pass)
+	secrets, err := formats.ParseToolHive(data, pass)
+	if err != nil {
+		return nil, err
+	}
+	defer clearSecrets(secrets)
+	return formats.Import(ctx, p, secrets, o.Mode)
+}
+
+// toolhivePath is ToolHive's default store, under $XDG_STATE_HOME.
 func (a *app) toolhivePath() string {
 	dir := a.getenv("XDG_STATE_HOME")
 	if dir == "" {

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// rmOptions are the flags of hush rm.
+type rmOptions struct {
+	Names     []string
+	MissingOK bool
+}
+
+func (a *app) rmCmd() *cobra.Command {
+	var o rmOptions
+	cmd := &cobra.Command{
+		Use:   "rm NAME...",
+		Short: "delete secrets, all or none",
+		Args:  minArgs(1, "at least one NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Names = args
+			p, _, err := a.openView()
+			if err != nil {
+				return err
+			}
+			return runRm(cmd.Context(), p, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.MissingOK, "missing-ok", false, "ignore names that do not exist")
+	return cmd
+}
+
+// runRm deletes every name in one change; if one is missing (without
+// MissingOK) or refused, nothing is deleted.
+func runRm(ctx context.Context, p store.Provider, o rmOptions) error {
+	if err := checkNames("rm", o.Names...); err != nil {
+		return err
+	}
+	return store.Update(ctx, p, func(tx store.Tx) error {
+		for _, n := range o.Names {
+			err := tx.Delete(n)
+			if err != nil && !(o.MissingOK && errors.Is(err, store.ErrNotFound)) {
+				return err
+			}
+		}
+		return nil
+	})
+}
