@@ -79,7 +79,10 @@ func (a *app) migrateCmd() *cobra.Command {
 __hush_workloads_BEARER_TOKEN_x. 'plan' shows the moves and changes nothing;
 'apply' copies, reads back, compares and only then deletes each old key, and
 records the migration (named by --name, or derived from the rules) as done
-inside the store, so it runs to completion once.`,
+inside the store, so it runs to completion once. A new key that already holds
+a different value is a clash: both keys are left as they are, the clash is
+reported, and apply exits 4 without recording the migration; keep one of the
+two values and run apply again.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}
