@@ -19,15 +19,19 @@ import (
 //
 // Every planned move goes through three steps, each idempotent:
 //
-//  1. copy: if the new key exists it is kept and never overwritten;
-//     otherwise the old value is read and written under the new key. The
-//     check and the write are one atomic change, so a new key created
-//     meanwhile by anyone else is never clobbered.
+//  1. copy: a new key that exists is never overwritten. If it holds the
+//     old key's value it is kept; if it holds another value the move is a
+//     clash and neither key is touched. Otherwise the old value is read
+//     and written under the new key. The check and the write are one
+//     atomic change, so a new key created meanwhile by anyone else is
+//     never clobbered.
 //  2. verify: each new key written is read back through p and compared
 //     with the value copied; on a difference the old key is kept.
-//  3. delete: the old key is deleted (already absent is fine), and once
-//     every move is through, completion is recorded under
-//     __hush_migrate_<ID> (created only if absent).
+//  3. delete: the old key is deleted if it still holds the new key's
+//     value (already absent is fine; changed since the copy, it is kept
+//     and the move becomes a clash), and once every move is through with
+//     no clash, completion is recorded under __hush_migrate_<ID> (created
+//     only if absent).
 //
 // The copies of all moves are one store.Update and the deletions with the
 // record another, so on a store.Updater (the file store) a migration of
@@ -35,14 +39,18 @@ import (
 // both keys, or the end state: every secret stays readable by its old name
 // or through [Migration.Fallback], and a rerun converges. On a provider
 // without atomic batches the same steps run one call at a time, with the
-// same guarantees except that the copy's check-then-write is not atomic.
+// same guarantees except that each check-then-write is not atomic.
 // Several processes may apply the same migration at once.
 //
 // Errors are *StepError values naming the step (plan, copy, verify,
 // delete, record) and, when one key caused it, the key; a failed commit of
 // a whole batch names no key. A verify failure wraps ErrVerify; the moves
 // that did verify are completed, the migration is not recorded, and the
-// first failure is returned. The report says what was done either way.
+// first failure is returned. Clashes (Report.Clashes) are reported the
+// same way once everything else is done: the migration is not recorded,
+// so a rerun after a person has kept one of the two values completes it,
+// and, without a verify failure, the error wraps ErrClash and names the
+// first clash. The report says what was done either way.
 func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -56,83 +64,116 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 		rep.AlreadyDone = true
 		return rep, nil
 	}
-	moves, err := m.Plan(ctx, p)
+	moves, _, err := m.moves(ctx, p)
 	if err != nil {
 		return rep, err
 	}
-	copied, present, err := copyMoves(ctx, p, moves)
+	res, err := copyMoves(ctx, p, moves)
 	if err != nil {
 		return rep, err
 	}
-	var toDelete []string
-	var verifyErr error
+	var toDelete []Move
+	var verifyErr, clashErr error
 	for _, mv := range moves {
-		switch v, ok := copied[mv.Old]; {
-		case present[mv.Old]:
-			toDelete = append(toDelete, mv.Old)
-		case !ok:
+		switch r := res[mv.Old]; r.kind {
+		case copyPresent:
+			toDelete = append(toDelete, mv)
+		case copyClash:
+			mv.Clash = true
+			rep.Clashes = append(rep.Clashes, mv)
+		case copyAbsent:
 			rep.Skipped = append(rep.Skipped, mv.Old)
 		default:
-			if err := verify(ctx, p, mv, v); err != nil {
+			if err := verify(ctx, p, mv, r.value); err != nil {
 				if verifyErr == nil {
 					verifyErr = err
 				}
 				continue
 			}
-			toDelete = append(toDelete, mv.Old)
+			toDelete = append(toDelete, mv)
 		}
 	}
-	recorded, err := m.deleteAndRecord(ctx, p, toDelete, verifyErr == nil)
+	if len(rep.Clashes) > 0 {
+		clashErr = &StepError{Key: rep.Clashes[0].Old, Step: StepCopy, Err: ErrClash}
+	}
+	late, recorded, err := m.deleteAndRecord(ctx, p, toDelete, verifyErr == nil && clashErr == nil)
 	if err != nil {
 		return rep, err
 	}
-	for _, old := range toDelete {
-		if present[old] {
-			rep.AlreadyPresent = append(rep.AlreadyPresent, old)
-		} else {
-			rep.Moved = append(rep.Moved, old)
+	for _, mv := range toDelete {
+		switch {
+		case late[mv.Old]:
+			mv.Clash = true
+			rep.Clashes = append(rep.Clashes, mv)
+			if clashErr == nil {
+				clashErr = &StepError{Key: mv.Old, Step: StepDelete, Err: ErrClash}
+			}
+		case res[mv.Old].kind == copyPresent:
+			rep.AlreadyPresent = append(rep.AlreadyPresent, mv.Old)
+		default:
+			rep.Moved = append(rep.Moved, mv.Old)
 		}
 	}
 	rep.Recorded = recorded
-	return rep, verifyErr
+	if verifyErr != nil {
+		return rep, verifyErr
+	}
+	return rep, clashErr
 }
 
-// copyMoves is step 1 for every move, as one batch. It returns the values
-// it copied and the moves whose new key was already present, by old name;
-// a move in neither had no old key any more.
-func copyMoves(ctx context.Context, p store.Provider, moves []Move) (copied map[string][]byte, present map[string]bool, err error) {
+// What step 1 did with one move.
+const (
+	copyDone    = iota // the old value was written under the new key
+	copyPresent        // the new key already held the old key's value
+	copyClash          // the new key already held another value; nothing written
+	copyAbsent         // the old key was gone
+)
+
+type copyResult struct {
+	kind  int
+	value []byte // with copyDone, the value written
+}
+
+// copyMoves is step 1 for every move, as one batch. It returns what it did
+// with each move, by old name.
+func copyMoves(ctx context.Context, p store.Provider, moves []Move) (map[string]copyResult, error) {
+	var res map[string]copyResult
 	var key string // the key being worked on, for the error
-	err = store.Update(ctx, p, func(tx store.Tx) error {
-		copied, present = map[string][]byte{}, map[string]bool{}
+	err := store.Update(ctx, p, func(tx store.Tx) error {
+		res = make(map[string]copyResult, len(moves))
 		for _, mv := range moves {
 			key = mv.Old
-			_, err := tx.Get(mv.New)
-			switch {
-			case err == nil:
-				present[mv.Old] = true
-				continue
-			case !errors.Is(err, store.ErrNotFound):
-				return err
-			}
 			v, err := tx.Get(mv.Old)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				continue // moved or deleted by someone else since the plan
+				res[mv.Old] = copyResult{kind: copyAbsent} // moved or deleted by someone else since the plan
+				continue
 			case err != nil:
+				return err
+			}
+			cur, err := tx.Get(mv.New)
+			switch {
+			case err == nil && bytes.Equal(cur, v):
+				res[mv.Old] = copyResult{kind: copyPresent}
+				continue
+			case err == nil:
+				res[mv.Old] = copyResult{kind: copyClash}
+				continue
+			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
 			if err := tx.Set(mv.New, v); err != nil {
 				return err
 			}
-			copied[mv.Old] = v
+			res[mv.Old] = copyResult{kind: copyDone, value: v}
 		}
 		key = "" // from here on the batch as a whole failed
 		return nil
 	})
 	if err != nil {
-		return nil, nil, &StepError{Key: key, Step: StepCopy, Err: err}
+		return nil, &StepError{Key: key, Step: StepCopy, Err: err}
 	}
-	return copied, present, nil
+	return res, nil
 }
 
 // verify is step 2: read the new key back through p and compare.
@@ -154,31 +195,52 @@ type recordValue struct {
 	Rules     []string  `json:"rules"`
 }
 
-// deleteAndRecord is step 3 as one batch: delete the old keys and, if
-// record is set, record the migration complete unless it already is. It
-// reports whether it wrote the record.
-func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, olds []string, record bool) (bool, error) {
+// deleteAndRecord is step 3 as one batch: delete each move's old key if
+// it still holds its new key's value and, if record is set and no old key
+// was kept, record the migration complete unless it already is. It returns
+// the old keys it kept because their value differed from the new key's
+// (by old name), and whether it wrote the record. A new key that is gone
+// fails the batch, keeping its old key.
+func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, moves []Move, record bool) (map[string]bool, bool, error) {
 	rv := recordValue{Completed: time.Now().UTC().Truncate(time.Second)}
 	for _, r := range m.Rules {
 		rv.Rules = append(rv.Rules, r.String())
 	}
 	val, err := json.Marshal(rv)
 	if err != nil {
-		return false, &StepError{Step: StepRecord, Err: err}
+		return nil, false, &StepError{Step: StepRecord, Err: err}
 	}
 	recKey := scope.Key(RecordScope, m.ID())
 	key, step := "", StepDelete
 	var wrote bool
+	var kept map[string]bool
 	err = store.Update(ctx, p, func(tx store.Tx) error {
-		wrote, step = false, StepDelete
-		for _, old := range olds {
-			key = old
-			if err := tx.Delete(old); err != nil && !errors.Is(err, store.ErrNotFound) {
+		wrote, step, kept = false, StepDelete, map[string]bool{}
+		for _, mv := range moves {
+			key = mv.Old
+			old, err := tx.Get(mv.Old)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue // deleted by another process applying the migration
+			case err != nil:
+				return err
+			}
+			cur, err := tx.Get(mv.New)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return errNewGone
+			case err != nil:
+				return err
+			case !bytes.Equal(cur, old):
+				kept[mv.Old] = true // changed since the copy: a clash now
+				continue
+			}
+			if err := tx.Delete(mv.Old); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
 		key = ""
-		if !record {
+		if !record || len(kept) > 0 {
 			return nil
 		}
 		step = StepRecord
@@ -193,7 +255,11 @@ func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, olds [
 		return tx.Set(recKey, val)
 	})
 	if err != nil {
-		return false, &StepError{Key: key, Step: step, Err: err}
+		return nil, false, &StepError{Key: key, Step: step, Err: err}
 	}
-	return wrote, nil
+	return kept, wrote, nil
 }
+
+// errNewGone fails step 3 for a move whose new key was deleted after it
+// was written or found: the old key holds the only copy.
+var errNewGone = errors.New("the new key is gone; the old key is kept")

@@ -32,15 +32,7 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "an existing new key is never overwritten; the old key is deleted",
-			in:   map[string]string{"BEARER_TOKEN_x": "old", "__hush_workloads_BEARER_TOKEN_x": "newer"},
-			want: want{
-				state:   map[string]string{"__hush_workloads_BEARER_TOKEN_x": "newer"},
-				present: []string{"BEARER_TOKEN_x"},
-			},
-		},
-		{
-			name: "an existing new key with the same value",
+			name: "an existing new key with the same value: the old key is deleted",
 			in:   map[string]string{"OAUTH_r": "same", "__hush_auth_OAUTH_r": "same"},
 			want: want{
 				state:   map[string]string{"__hush_auth_OAUTH_r": "same"},

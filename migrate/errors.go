@@ -12,6 +12,11 @@ var (
 	// ErrVerify means a value written to its new key did not read back
 	// equal to the value read from the old key. The old key is kept.
 	ErrVerify = errors.New("new key did not read back with the value written")
+	// ErrClash means a move's new key already held a value other than its
+	// old key's. Apply touched neither key, so both values are still there,
+	// and did not record the migration complete: a person keeps one (or
+	// renames one) and applies the migration again.
+	ErrClash = errors.New("the new key exists with a different value; both keys are kept")
 	// ErrInvalidRule means a migration rule or name is malformed.
 	ErrInvalidRule = errors.New("invalid migration rule")
 )

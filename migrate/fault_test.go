@@ -15,18 +15,25 @@ import (
 // no pre-existing new key was overwritten, that a rerun completes, that
 // the end state is the expected one, and that a third run writes nothing.
 // It also checks that the fault was reported, as a *StepError, and that
-// Apply stopped there (a failed read-back excepted: see Apply).
+// Apply stopped there (a failed read-back excepted: see Apply). It runs
+// without and with clashes (new keys already holding another value, which
+// must survive next to their old keys, the migration never recorded).
 //
 // "batched" runs over the file store's atomic batches (calls counted:
 // Provider methods, Update, and every Tx call inside it); "unbatched"
 // hides them, so every read and write is a separate, non-atomic call and a
 // failure can land between any two of them. The unbatched sweep rewrites
-// the store up to a hundred times per k.
+// the store up to a hundred times per k (so its clash variant is smaller).
 func TestFaultEveryCall(t *testing.T) {
-	sc := newScenario(50)
-	snap := newSnapshot(t, sc)
-	for _, batched := range []bool{true, false} {
-		name := map[bool]string{true: "batched", false: "unbatched"}[batched]
+	for _, tc := range []struct {
+		batched, clashes bool
+		keys             int
+	}{{true, false, 50}, {true, true, 50}, {false, false, 50}, {false, true, 25}} {
+		batched, sc := tc.batched, newScenario(tc.keys, tc.clashes)
+		snap := newSnapshot(t, sc)
+		name := map[bool]string{true: "batched", false: "unbatched"}[batched] + map[bool]string{true: "-clashes"}[tc.clashes]
+		// Apply's error once it ran to its end: the clashes, if any.
+		finished := func(err error) bool { return err == nil || tc.clashes && errors.Is(err, ErrClash) }
 		t.Run(name, func(t *testing.T) {
 			wrap := func(p store.Provider, failAt int) (*faulty, store.Provider) {
 				f := &faulty{p: p, failAt: failAt}
@@ -37,7 +44,7 @@ func TestFaultEveryCall(t *testing.T) {
 			}
 			// A clean run counts the calls.
 			counter, p := wrap(snap.fresh(t), 0)
-			if _, err := sc.m.Apply(ctx, p); err != nil {
+			if _, err := sc.m.Apply(ctx, p); !finished(err) {
 				t.Fatal(err)
 			}
 			total := counter.calls
@@ -69,12 +76,13 @@ func TestFaultEveryCall(t *testing.T) {
 				// What is on disk, not a cache, must hold: reopen.
 				disk := snap.open(t, raw.Path())
 				sc.checkReadable(t, disk)
-				if _, err := sc.m.Apply(ctx, disk); err != nil {
+				if _, err := sc.m.Apply(ctx, disk); !finished(err) {
 					t.Fatalf("k=%d: rerun: %v", k, err)
 				}
 				sc.checkFinal(t, disk)
 				before := stateOf(t, raw.Path())
-				if rep, err := sc.m.Apply(ctx, disk); err != nil || !rep.AlreadyDone {
+				rep, err := sc.m.Apply(ctx, disk)
+				if !finished(err) || rep.AlreadyDone == tc.clashes || len(rep.Clashes) != len(sc.clash) {
 					t.Fatalf("k=%d: third run = %+v, %v", k, rep, err)
 				}
 				before.unchanged(t, raw.Path())

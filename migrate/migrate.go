@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -80,14 +81,19 @@ type Migration struct {
 type Move struct {
 	Old   string // the bare name
 	New   string // scope.Key(Scope, Old)
-	Scope string
+	Scope string // the scope the rule moves Old into
+	// Clash is set when New already exists with a value other than Old's:
+	// Apply touches neither key, reports the move in Report.Clashes and
+	// does not record the migration complete.
+	Clash bool
 }
 
 // Report says what Apply did. Names are old (bare) names.
 type Report struct {
 	Name           string   // the migration's ID
 	Moved          []string // copied, verified, and the old key deleted
-	AlreadyPresent []string // the new key already existed and was kept; the old key was deleted
+	AlreadyPresent []string // the new key already held the same value and was kept; the old key was deleted
+	Clashes        []Move   // the new key held a different value: both keys were kept untouched (Clash is set)
 	Skipped        []string // planned, but absent when its turn came (moved or deleted by another process)
 	AlreadyDone    bool     // the migration was recorded complete before this run; nothing was read or written
 	Recorded       bool     // this run recorded the migration complete
@@ -141,18 +147,52 @@ func (m Migration) match(name string) (Rule, bool) {
 	return Rule{}, false
 }
 
-// Plan lists the moves the migration would make now, in name order. It
-// changes nothing. p must be the raw store (not a User or Scoped view). A
-// bare name whose new key would be longer than store.MaxNameLen is an
-// error naming it (*StepError, step "plan", wrapping
-// store.ErrInvalidName): rename it first.
+// Plan lists the moves the migration would make now, in name order, with
+// Clash set on each whose new key already exists with a different value
+// (Apply would keep both keys and not record the migration complete). It
+// changes nothing; it reads the values of both keys of a move whose new
+// key exists, and no other value. p must be the raw store (not a User or
+// Scoped view). A bare name whose new key would be longer than
+// store.MaxNameLen is an error naming it (*StepError, step "plan", wrapping
+// store.ErrInvalidName): rename it first. A failed read is a *StepError of
+// step "plan" naming the key.
 func (m Migration) Plan(ctx context.Context, p store.Provider) ([]Move, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	moves, exists, err := m.moves(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for i, mv := range moves {
+		if !exists[mv.New] {
+			continue
+		}
+		vOld, err := p.Get(ctx, mv.Old)
+		if err == nil {
+			var vNew []byte
+			if vNew, err = p.Get(ctx, mv.New); err == nil {
+				moves[i].Clash = !bytes.Equal(vOld, vNew)
+			}
+		}
+		// A key removed since the listing is no clash: Apply decides again.
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, &StepError{Key: mv.Old, Step: StepPlan, Err: err}
+		}
+	}
+	return moves, nil
+}
+
+// moves lists the moves from the current keys, in name order, without
+// reading any value, and the set of every key that exists.
+func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, map[string]bool, error) {
 	es, err := p.List(ctx)
 	if err != nil {
-		return nil, &StepError{Step: StepPlan, Err: err}
+		return nil, nil, &StepError{Step: StepPlan, Err: err}
+	}
+	exists := make(map[string]bool, len(es))
+	for _, e := range es {
+		exists[e.Name] = true
 	}
 	var moves []Move
 	for _, e := range es {
@@ -162,12 +202,12 @@ func (m Migration) Plan(ctx context.Context, p store.Provider) ([]Move, error) {
 		}
 		mv := Move{Old: e.Name, New: scope.Key(r.Scope, e.Name), Scope: r.Scope}
 		if len(mv.New) > store.MaxNameLen {
-			return nil, &StepError{Key: e.Name, Step: StepPlan, Err: fmt.Errorf("%w: %w: the new key in scope %s would be %d bytes, the limit is %d",
+			return nil, nil, &StepError{Key: e.Name, Step: StepPlan, Err: fmt.Errorf("%w: %w: the new key in scope %s would be %d bytes, the limit is %d",
 				store.ErrInvalidName, store.ErrLimit, r.Scope, len(mv.New), store.MaxNameLen)}
 		}
 		moves = append(moves, mv)
 	}
-	return moves, nil
+	return moves, exists, nil
 }
 
 // Done reports whether the store records the migration complete. Any error

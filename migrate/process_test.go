@@ -28,6 +28,7 @@ import (
 //	HUSH_MIGRATE_STORE        store path
 //	HUSH_MIGRATE_IDENTITY     identity file
 //	HUSH_MIGRATE_KEYS         scenario size
+//	HUSH_MIGRATE_CLASHES=1    the scenario with clashes
 //	HUSH_MIGRATE_UNBATCHED=1  hide the store's atomic batches
 //	HUSH_MIGRATE_WAIT=1       wait for a line on stdin before applying
 //
@@ -67,8 +68,8 @@ func child() int {
 			return fail(err)
 		}
 	}
-	rep, err := newScenario(n).m.Apply(ctx, p)
-	if err != nil {
+	rep, err := newScenario(n, os.Getenv("HUSH_MIGRATE_CLASHES") == "1").m.Apply(ctx, p)
+	if err != nil && !errors.Is(err, ErrClash) {
 		return fail(err)
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
@@ -84,7 +85,7 @@ type proc struct {
 	stdout *bufio.Reader
 }
 
-func startChild(t *testing.T, path, idFile string, keys int, unbatched, wait bool) *proc {
+func startChild(t *testing.T, path, idFile string, keys int, unbatched, clashes, wait bool) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	// The race detector sleeps a second before a process exits, unless told not to.
@@ -92,6 +93,7 @@ func startChild(t *testing.T, path, idFile string, keys int, unbatched, wait boo
 		"HUSH_MIGRATE_CHILD=apply", "HUSH_MIGRATE_STORE="+path, "HUSH_MIGRATE_IDENTITY="+idFile,
 		"HUSH_MIGRATE_KEYS="+strconv.Itoa(keys),
 		"HUSH_MIGRATE_UNBATCHED="+map[bool]string{true: "1"}[unbatched],
+		"HUSH_MIGRATE_CLASHES="+map[bool]string{true: "1"}[clashes],
 		"HUSH_MIGRATE_WAIT="+map[bool]string{true: "1"}[wait])
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -162,19 +164,21 @@ func (s *snapshot) restore(t *testing.T, path string) {
 // With atomic batches (the file store as it is) a 200-key migration is two
 // writes, so a kill leaves it before, between or after them. Without them
 // every read and write is a separate step; that migration of 40 keys makes
-// about 80 writes, so the kills also land between the deletions. HUSH_LONG=1
-// makes it 500 kills with batches and 300 of a 200-key migration without.
+// about 80 writes, so the kills also land between the deletions. A third
+// phase mixes clashes in: both keys of each must survive every kill.
+// HUSH_LONG=1 makes it 500 kills with batches, 300 of a 200-key migration
+// without, and 200 with clashes.
 func TestKillAnyMoment(t *testing.T) {
 	long := os.Getenv("HUSH_LONG") != ""
 	phases := []struct {
-		unbatched   bool
-		keys, kills int
-	}{{false, 200, 100}, {true, 40, 40}}
+		unbatched, clashes bool
+		keys, kills        int
+	}{{false, false, 200, 100}, {true, false, 40, 40}, {false, true, 200, 40}}
 	if long {
-		phases[0].kills, phases[1].keys, phases[1].kills = 500, 200, 300
+		phases[0].kills, phases[1].keys, phases[1].kills, phases[2].kills = 500, 200, 300, 200
 	}
 	for _, ph := range phases {
-		sc := newScenario(ph.keys)
+		sc := newScenario(ph.keys, ph.clashes)
 		snap := newSnapshot(t, sc)
 		idFile := writeIdentity(t, snap.dir, snap.id)
 		path := filepath.Join(snap.dir, "kill.age")
@@ -182,7 +186,7 @@ func TestKillAnyMoment(t *testing.T) {
 		// An unkilled run measures how long a whole migration takes on this
 		// machine now; kills are then spread over that time, so that they
 		// land in every phase however fast or loaded the machine is.
-		p := startChild(t, path, idFile, ph.keys, ph.unbatched, false)
+		p := startChild(t, path, idFile, ph.keys, ph.unbatched, ph.clashes, false)
 		t0 := time.Now()
 		if _, err := p.stdout.ReadString('\n'); err != nil { // the report, once Apply returned
 			t.Fatal(err)
@@ -197,7 +201,7 @@ func TestKillAnyMoment(t *testing.T) {
 		landed := map[string]int{} // the phase each kill left the store in
 		start := time.Now()
 		for kills < ph.kills {
-			p := startChild(t, path, idFile, ph.keys, ph.unbatched, false)
+			p := startChild(t, path, idFile, ph.keys, ph.unbatched, ph.clashes, false)
 			time.Sleep(rand.N(span))
 			p.cmd.Process.Signal(syscall.SIGKILL)
 			err := p.cmd.Wait()
@@ -225,12 +229,12 @@ func TestKillAnyMoment(t *testing.T) {
 			}
 		}
 		disk := snap.open(t, path)
-		if _, err := sc.m.Apply(ctx, disk); err != nil {
+		if _, err := sc.m.Apply(ctx, disk); err != nil && !(ph.clashes && errors.Is(err, ErrClash)) {
 			t.Fatal(err)
 		}
 		sc.checkFinal(t, disk)
-		t.Logf("%d keys, unbatched=%v: a whole run took %v; %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
-			ph.keys, ph.unbatched, span.Round(time.Millisecond), kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
+		t.Logf("%d keys, unbatched=%v, clashes=%v: a whole run took %v; %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
+			ph.keys, ph.unbatched, ph.clashes, span.Round(time.Millisecond), kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
 		// The kills must have hit the migration mid-way, or the test proved
 		// nothing. Where else they landed depends on timing (on a loaded
 		// machine none may land before the first write), so only this is
@@ -244,22 +248,26 @@ func TestKillAnyMoment(t *testing.T) {
 // TestConcurrentApply starts processes applying the same migration at the
 // same moment (each waits on its stdin for the starting shot): all succeed,
 // the end state is the expected one, and with atomic batches exactly one
-// of them records completion.
+// of them records completion (none, when there are clashes: every process
+// reports each of them).
 func TestConcurrentApply(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		unbatched bool
+		clashes   bool
 		keys      int
 		procs     int
 		rounds    int
 		dir       func(t testing.TB) string
 	}{
-		{"batched", false, 200, 2, 3, func(t testing.TB) string { return t.TempDir() }}, // a real disk: fsync and all
-		{"batched-4procs", false, 200, 4, 2, func(t testing.TB) string { return t.TempDir() }},
-		{"unbatched", true, 60, 2, 3, storeDir},
+		{"batched", false, false, 200, 2, 3, func(t testing.TB) string { return t.TempDir() }}, // a real disk: fsync and all
+		{"batched-4procs", false, false, 200, 4, 2, func(t testing.TB) string { return t.TempDir() }},
+		{"unbatched", true, false, 60, 2, 3, storeDir},
+		{"batched-clashes", false, true, 200, 3, 2, storeDir},
+		{"unbatched-clashes", true, true, 60, 2, 2, storeDir},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc := newScenario(tc.keys)
+			sc := newScenario(tc.keys, tc.clashes)
 			for round := 0; round < tc.rounds; round++ {
 				dir := tc.dir(t)
 				f, id := newStoreIn(t, dir)
@@ -267,7 +275,7 @@ func TestConcurrentApply(t *testing.T) {
 				idFile := writeIdentity(t, dir, id)
 				var ps []*proc
 				for i := 0; i < tc.procs; i++ {
-					ps = append(ps, startChild(t, f.Path(), idFile, tc.keys, tc.unbatched, true))
+					ps = append(ps, startChild(t, f.Path(), idFile, tc.keys, tc.unbatched, tc.clashes, true))
 				}
 				for _, p := range ps {
 					io.WriteString(p.stdin, "go\n")
@@ -282,9 +290,21 @@ func TestConcurrentApply(t *testing.T) {
 					for _, n := range append(rep.Moved, rep.AlreadyPresent...) {
 						handled[n] = true
 					}
+					if len(rep.Clashes) != len(sc.clash) {
+						t.Fatalf("round %d: a process reported %d clashes, want %d", round, len(rep.Clashes), len(sc.clash))
+					}
+					for _, mv := range rep.Clashes {
+						if !sc.clash[mv.Old] || !mv.Clash {
+							t.Fatalf("round %d: reported clash %+v is none", round, mv)
+						}
+						handled[mv.Old] = true
+					}
 				}
 				sc.checkFinal(t, reopen(t, f, id))
-				if recorded == 0 || (!tc.unbatched && recorded != 1) {
+				if tc.clashes && recorded != 0 {
+					t.Fatalf("round %d: %d processes recorded completion despite clashes", round, recorded)
+				}
+				if !tc.clashes && (recorded == 0 || (!tc.unbatched && recorded != 1)) {
 					t.Fatalf("round %d: %d processes recorded completion", round, recorded)
 				}
 				if len(handled) != tc.keys {

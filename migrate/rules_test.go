@@ -95,27 +95,27 @@ func TestPlan(t *testing.T) {
 			name:  "first match wins",
 			rules: []Rule{{"BEARER_TOKEN_", "workloads"}, {"BEARER_", "registry"}},
 			want: []Move{
-				{"BEARER_TOKEN_a", "__hush_workloads_BEARER_TOKEN_a", "workloads"},
-				{"BEARER_x", "__hush_registry_BEARER_x", "registry"},
+				{"BEARER_TOKEN_a", "__hush_workloads_BEARER_TOKEN_a", "workloads", false},
+				{"BEARER_x", "__hush_registry_BEARER_x", "registry", false},
 			},
 		},
 		{
 			name:  "order matters",
 			rules: []Rule{{"BEARER_", "registry"}, {"BEARER_TOKEN_", "workloads"}},
 			want: []Move{
-				{"BEARER_TOKEN_a", "__hush_registry_BEARER_TOKEN_a", "registry"},
-				{"BEARER_x", "__hush_registry_BEARER_x", "registry"},
+				{"BEARER_TOKEN_a", "__hush_registry_BEARER_TOKEN_a", "registry", false},
+				{"BEARER_x", "__hush_registry_BEARER_x", "registry", false},
 			},
 		},
 		{
 			name:  "reserved keys are skipped even when the prefix matches them",
 			rules: []Rule{{"__", "ci"}},
-			want:  []Move{{"__other", "__hush_ci___other", "ci"}},
+			want:  []Move{{"__other", "__hush_ci___other", "ci", false}},
 		},
 		{
 			name:  "prefixes are case-sensitive and anchored; nothing else moves",
 			rules: []Rule{{"OAUTH_", "auth"}},
-			want:  []Move{{"OAUTH_refresh", "__hush_auth_OAUTH_refresh", "auth"}},
+			want:  []Move{{"OAUTH_refresh", "__hush_auth_OAUTH_refresh", "auth", false}},
 		},
 		{
 			name:  "no match",

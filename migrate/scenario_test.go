@@ -18,21 +18,25 @@ type scenario struct {
 	m       Migration
 	initial map[string]string // every key before the migration
 	preset  map[string]bool   // new keys that existed before (never to be overwritten)
+	clash   map[string]bool   // old keys whose new key existed with another value (never deleted)
 	final   map[string]string // the end state, the record key excluded
 }
 
 // newScenario builds a migration of n bare keys spread over three rules
 // (one of them shadowed by an earlier rule for some names), with values
 // that are empty, binary or multi-line, some new keys already present with
-// a different or the same value, user keys that match no rule, and
-// reserved keys of other scopes.
-func newScenario(n int) scenario {
+// the same value, user keys that match no rule, and reserved keys of other
+// scopes. With clashes, some new keys are already present with a
+// different value: both keys must survive, and the migration is never
+// recorded complete.
+func newScenario(n int, clashes bool) scenario {
 	sc := scenario{
 		m: Migration{Name: "scenario", Rules: []Rule{
 			{"BEARER_TOKEN_", "workloads"}, {"OAUTH_", "auth"}, {"BEARER_", "registry"},
 		}},
 		initial: map[string]string{},
 		preset:  map[string]bool{},
+		clash:   map[string]bool{},
 		final:   map[string]string{},
 	}
 	for i := 0; i < n; i++ {
@@ -51,12 +55,14 @@ func newScenario(n int) scenario {
 		r, _ := sc.m.match(name)
 		newKey := scope.Key(r.Scope, name)
 		sc.final[newKey] = val
-		switch i % 10 {
-		case 4: // a newer value is already in the scope: it must survive
+		switch {
+		case i%10 == 4 && clashes: // another value is already in the scope: both must survive
 			sc.initial[newKey] = "newer-" + val
 			sc.final[newKey] = "newer-" + val
+			sc.final[name] = val
 			sc.preset[newKey] = true
-		case 8: // the same value is already in the scope
+			sc.clash[name] = true
+		case i%10 == 8: // the same value is already in the scope
 			sc.initial[newKey] = val
 			sc.preset[newKey] = true
 		}
@@ -85,6 +91,9 @@ func (sc scenario) checkReadable(t testing.TB, p store.Provider) {
 	done := false
 	if _, ok := state[sc.recordKey()]; ok {
 		done = true
+		if len(sc.clash) > 0 {
+			t.Fatalf("migration recorded complete with %d clashes", len(sc.clash))
+		}
 	}
 	views := map[string]*scope.View{}
 	for k, v := range sc.initial {
@@ -110,6 +119,9 @@ func (sc scenario) checkReadable(t testing.TB, p store.Provider) {
 		_, newOK := state[newKey]
 		if !oldOK && !newOK {
 			t.Fatalf("secret %s lost: neither %s nor %s exists", k, k, newKey)
+		}
+		if sc.clash[k] && (!oldOK || !newOK) {
+			t.Fatalf("clash %s: old key present %v, new key %s present %v; want both kept", k, oldOK, newKey, newOK)
 		}
 		if done && oldOK {
 			t.Fatalf("migration recorded complete while old key %s remains", k)
@@ -139,11 +151,15 @@ func (sc scenario) checkReadable(t testing.TB, p store.Provider) {
 
 // phaseOf names the stage a migration has reached in p: "before" (no
 // change), "copying" (new keys written, no old key deleted), "deleting"
-// (old keys deleted, not recorded) or "done".
+// (old keys deleted, not recorded) or "done" (recorded, or with clashes
+// the end state).
 func (sc scenario) phaseOf(t testing.TB, p store.Provider) string {
 	t.Helper()
 	state := dump(t, p)
 	if _, ok := state[sc.recordKey()]; ok {
+		return "done"
+	}
+	if len(sc.clash) > 0 && diffMaps(state, sc.final) == "" {
 		return "done"
 	}
 	copied, deleted := false, false
@@ -152,7 +168,7 @@ func (sc scenario) phaseOf(t testing.TB, p store.Provider) string {
 		if !ok {
 			continue
 		}
-		if _, ok := state[k]; !ok {
+		if _, ok := state[k]; !ok && !sc.clash[k] {
 			deleted = true
 		} else if _, ok := state[scope.Key(r.Scope, k)]; ok && !sc.preset[scope.Key(r.Scope, k)] {
 			copied = true
@@ -167,12 +183,13 @@ func (sc scenario) phaseOf(t testing.TB, p store.Provider) string {
 	return "before"
 }
 
-// checkFinal asserts the end state of a completed migration.
+// checkFinal asserts the end state of a migration run to its end: recorded
+// complete, or with clashes every clashing pair kept and nothing recorded.
 func (sc scenario) checkFinal(t testing.TB, p store.Provider) {
 	t.Helper()
 	state := dump(t, p)
-	if _, ok := state[sc.recordKey()]; !ok {
-		t.Fatalf("migration not recorded complete")
+	if _, ok := state[sc.recordKey()]; ok != (len(sc.clash) == 0) {
+		t.Fatalf("migration recorded complete: %v, with %d clashes", ok, len(sc.clash))
 	}
 	delete(state, sc.recordKey())
 	if d := diffMaps(state, sc.final); d != "" {

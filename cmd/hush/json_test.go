@@ -65,7 +65,7 @@ func TestJSONFormats(t *testing.T) {
 	}
 
 	plan := runHushInProcess(t, env, "", "migrate", "plan", "--rule", "OLD_=new", "--json")
-	check("migrate plan --json", plan, "done", "moves", "name")
+	check("migrate plan --json", plan, "clashes", "done", "moves", "name")
 	var p struct{ Moves []json.RawMessage }
 	json.Unmarshal(plan, &p)
 	if len(p.Moves) != 1 {
@@ -73,7 +73,7 @@ func TestJSONFormats(t *testing.T) {
 	}
 	check("migrate plan --json moves[0]", p.Moves[0], "new", "old", "scope")
 	check("migrate apply --json", runHushInProcess(t, env, "", "migrate", "apply", "--rule", "OLD_=new", "--json"),
-		"already_done", "already_present", "moved", "name", "recorded", "skipped")
+		"already_done", "already_present", "clashes", "moved", "name", "recorded", "skipped")
 
 	doc := runHushInProcess(t, env, "", "doctor", "--json")
 	check("doctor --json", doc, "checks", "ok")

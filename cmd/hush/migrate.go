@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,9 +38,10 @@ func (o migrateOptions) migration() (migrate.Migration, error) {
 
 // planJSON is the output of `hush migrate plan --json` (docs/CLI.md).
 type planJSON struct {
-	Name  string     `json:"name"`
-	Done  bool       `json:"done"`
-	Moves []moveJSON `json:"moves"`
+	Name    string     `json:"name"`
+	Done    bool       `json:"done"`
+	Moves   []moveJSON `json:"moves"`
+	Clashes []moveJSON `json:"clashes"`
 }
 
 type moveJSON struct {
@@ -49,12 +52,21 @@ type moveJSON struct {
 
 // applyJSON is the output of `hush migrate apply --json` (docs/CLI.md).
 type applyJSON struct {
-	Name           string   `json:"name"`
-	Moved          []string `json:"moved"`
-	AlreadyPresent []string `json:"already_present"`
-	Skipped        []string `json:"skipped"`
-	AlreadyDone    bool     `json:"already_done"`
-	Recorded       bool     `json:"recorded"`
+	Name           string     `json:"name"`
+	Moved          []string   `json:"moved"`
+	AlreadyPresent []string   `json:"already_present"`
+	Skipped        []string   `json:"skipped"`
+	Clashes        []moveJSON `json:"clashes"`
+	AlreadyDone    bool       `json:"already_done"`
+	Recorded       bool       `json:"recorded"`
+}
+
+func movesJSON(ms []migrate.Move) []moveJSON {
+	out := []moveJSON{}
+	for _, mv := range ms {
+		out = append(out, moveJSON{Old: mv.Old, New: mv.New, Scope: mv.Scope})
+	}
+	return out
 }
 
 func (a *app) migrateCmd() *cobra.Command {
@@ -67,7 +79,10 @@ func (a *app) migrateCmd() *cobra.Command {
 __hush_workloads_BEARER_TOKEN_x. 'plan' shows the moves and changes nothing;
 'apply' copies, reads back, compares and only then deletes each old key, and
 records the migration (named by --name, or derived from the rules) as done
-inside the store, so it runs to completion once.`,
+inside the store, so it runs to completion once. A new key that already holds
+a different value is a clash: both keys are left as they are, the clash is
+reported, and apply exits 4 without recording the migration; keep one of the
+two values and run apply again.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}
@@ -83,7 +98,7 @@ inside the store, so it runs to completion once.`,
 			if err != nil {
 				return err
 			}
-			return runMigratePlan(cmd.Context(), f, m, o.JSON, a.stdout)
+			return a.runMigratePlan(cmd.Context(), f, m, o.JSON)
 		},
 	}
 	apply := &cobra.Command{
@@ -100,6 +115,9 @@ inside the store, so it runs to completion once.`,
 				if werr := writeApply(rep, o.JSON, a.stdout); werr != nil && err == nil {
 					err = werr
 				}
+			}
+			if errors.Is(err, migrate.ErrClash) {
+				err = clashErr(rep)
 			}
 			return err
 		},
@@ -120,29 +138,90 @@ func (a *app) migrationAndStore(o migrateOptions) (migrate.Migration, *store.Fil
 	return m, f, err
 }
 
-func runMigratePlan(ctx context.Context, p store.Provider, m migrate.Migration, asJSON bool, w io.Writer) error {
+func (a *app) runMigratePlan(ctx context.Context, p store.Provider, m migrate.Migration, asJSON bool) error {
 	done, err := m.Done(ctx, p)
 	if err != nil {
 		return err
 	}
-	moves, err := m.Plan(ctx, p)
+	all, err := m.Plan(ctx, p)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		out := planJSON{Name: m.ID(), Done: done, Moves: []moveJSON{}}
-		for _, mv := range moves {
-			out.Moves = append(out.Moves, moveJSON{Old: mv.Old, New: mv.New, Scope: mv.Scope})
+	var moves, clashes []migrate.Move
+	for _, mv := range all {
+		if mv.Clash {
+			clashes = append(clashes, mv)
+		} else {
+			moves = append(moves, mv)
 		}
-		return encodeJSON(w, out)
 	}
-	if done {
-		fmt.Fprintf(w, "migration %s is already complete\n", m.ID())
+	if asJSON {
+		err = encodeJSON(a.stdout, planJSON{Name: m.ID(), Done: done, Moves: movesJSON(moves), Clashes: movesJSON(clashes)})
+	} else {
+		if done {
+			fmt.Fprintf(a.stdout, "migration %s is already complete\n", m.ID())
+		}
+		for _, mv := range moves {
+			fmt.Fprintf(a.stdout, "%s -> %s\n", mv.Old, mv.New)
+		}
+		for _, mv := range clashes {
+			fmt.Fprintf(a.stdout, "clash: %s and %s hold different values; apply keeps both\n", mv.Old, mv.New)
+		}
 	}
-	for _, mv := range moves {
-		fmt.Fprintf(w, "%s -> %s\n", mv.Old, mv.New)
+	if len(clashes) > 0 && !done {
+		a.warnf("warning: %s; apply will leave them as they are and not record migration %s complete", clashCount(clashes), m.ID())
+		for _, h := range clashHints(clashes) {
+			a.warnf("hint: %s", h)
+		}
 	}
-	return nil
+	return err
+}
+
+// clashCount says how many keys clash, for a message.
+func clashCount(cs []migrate.Move) string {
+	if len(cs) == 1 {
+		return fmt.Sprintf("%s clashes with %s (different values)", cs[0].Old, cs[0].New)
+	}
+	return fmt.Sprintf("%d keys clash with their new keys (different values)", len(cs))
+}
+
+// clashHints are the next steps after a clash: look at both values, keep
+// one, rerun. They name keys, never values.
+func clashHints(cs []migrate.Move) []string {
+	c := cs[0]
+	user, scoped := "'hush get "+shellWord(c.Old)+"'", "'hush --scope "+c.Scope+" get "+shellWord(c.Old)+"'"
+	look := "look at both values: " + user + " and " + scoped
+	if len(cs) > 1 {
+		look = "look at both values of each clash, e.g. " + user + " and " + scoped
+	}
+	return []string{look,
+		"keep one: 'hush --scope " + c.Scope + " rm " + shellWord(c.Old) + "' keeps yours (apply then moves it), 'hush rm " +
+			shellWord(c.Old) + "' keeps the program's; then rerun 'hush migrate apply' with the same --rule flags"}
+}
+
+// clashErr is apply's error when keys clashed: a refusal by policy (exit
+// 4), since nothing was lost but the migration is not done.
+func clashErr(r *migrate.Report) error {
+	err := &refusal{fmt.Errorf("migration %s is not complete: %s; both are kept as they were", r.Name, clashCount(r.Clashes))}
+	hs := clashHints(r.Clashes)
+	return withHint(withHint(err, "%s", hs[1]), "%s", hs[0])
+}
+
+// refusal is an error that exits with the code of a refusal by policy.
+type refusal struct{ err error }
+
+func (e *refusal) Error() string   { return e.err.Error() }
+func (e *refusal) Unwrap() []error { return []error{e.err, errRefused} }
+
+// shellWord quotes a name for a command line in a hint when it holds a
+// byte the shell would read specially.
+func shellWord(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:+=@%/", r))
+	}) {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s) + `"`
 }
 
 func writeApply(r *migrate.Report, asJSON bool, w io.Writer) error {
@@ -154,7 +233,7 @@ func writeApply(r *migrate.Report, asJSON bool, w io.Writer) error {
 			return s
 		}
 		return encodeJSON(w, applyJSON{Name: r.Name, Moved: nz(r.Moved), AlreadyPresent: nz(r.AlreadyPresent),
-			Skipped: nz(r.Skipped), AlreadyDone: r.AlreadyDone, Recorded: r.Recorded})
+			Skipped: nz(r.Skipped), Clashes: movesJSON(r.Clashes), AlreadyDone: r.AlreadyDone, Recorded: r.Recorded})
 	}
 	if r.AlreadyDone {
 		_, err := fmt.Fprintf(w, "migration %s was already complete; nothing to do\n", r.Name)
@@ -164,7 +243,10 @@ func writeApply(r *migrate.Report, asJSON bool, w io.Writer) error {
 		fmt.Fprintf(w, "moved %s\n", n)
 	}
 	for _, n := range r.AlreadyPresent {
-		fmt.Fprintf(w, "kept the existing new key of %s and deleted the old one\n", n)
+		fmt.Fprintf(w, "deleted %s: its new key already held the same value\n", n)
+	}
+	for _, mv := range r.Clashes {
+		fmt.Fprintf(w, "clash: kept both %s and %s (different values)\n", mv.Old, mv.New)
 	}
 	if r.Recorded {
 		fmt.Fprintf(w, "migration %s complete\n", r.Name)

@@ -1,0 +1,258 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/hush-secrets/hush/scope"
+	"github.com/hush-secrets/hush/store"
+)
+
+// The clash of issue 20: a person's BEARER_TOKEN_b next to a different
+// __hush_workloads_BEARER_TOKEN_b the program wrote. Values are binary and
+// end in a newline, to catch any change of a byte.
+const (
+	personVal  = "person's\x00\xff token\n"
+	programVal = "program's\x00\xfe token\n"
+	clashOld   = "BEARER_TOKEN_b"
+	clashNew   = "__hush_workloads_BEARER_TOKEN_b"
+)
+
+var clashMove = Move{Old: clashOld, New: clashNew, Scope: "workloads", Clash: true}
+
+// clashStore is a store with one clash, one ordinary move and one new key
+// that already holds its old key's value.
+func clashStore(t *testing.T) *store.File {
+	t.Helper()
+	f := newStore(t)
+	seed(t, f, map[string]string{
+		clashOld: personVal, clashNew: programVal,
+		"BEARER_TOKEN_a": "a", "OAUTH_r": "same", "__hush_auth_OAUTH_r": "same",
+	})
+	return f
+}
+
+func TestPlanClash(t *testing.T) {
+	f := clashStore(t)
+	before := stateOf(t, f.Path())
+	got, err := workloads.Plan(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Move{
+		{"BEARER_TOKEN_a", "__hush_workloads_BEARER_TOKEN_a", "workloads", false},
+		clashMove,
+		{"OAUTH_r", "__hush_auth_OAUTH_r", "auth", false},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Plan = %+v\nwant %+v", got, want)
+	}
+	before.unchanged(t, f.Path())
+}
+
+// TestApplyClash: Apply touches neither key of a clash, reports it, does
+// the rest, and does not record the migration; a rerun changes nothing.
+func TestApplyClash(t *testing.T) {
+	f := clashStore(t)
+	rep, err := workloads.Apply(ctx, f)
+	var se *StepError
+	if !errors.Is(err, ErrClash) || !errors.As(err, &se) || se.Key != clashOld || se.Step != StepCopy {
+		t.Fatalf("Apply = %v; want a copy StepError naming %s and wrapping ErrClash", err, clashOld)
+	}
+	if !slices.Equal(rep.Clashes, []Move{clashMove}) || !slices.Equal(rep.Moved, []string{"BEARER_TOKEN_a"}) ||
+		!slices.Equal(rep.AlreadyPresent, []string{"OAUTH_r"}) || rep.Recorded || rep.AlreadyDone {
+		t.Fatalf("report = %+v", rep)
+	}
+	wantState := map[string]string{
+		clashOld: personVal, clashNew: programVal,
+		"__hush_workloads_BEARER_TOKEN_a": "a", "__hush_auth_OAUTH_r": "same",
+	}
+	if d := diffMaps(dump(t, f), wantState); d != "" {
+		t.Fatalf("store after Apply (record must be absent):\n%s", d)
+	}
+	if done, err := workloads.Done(ctx, f); err != nil || done {
+		t.Fatalf("Done = %v, %v; want not done", done, err)
+	}
+	// Each side reads its own value: the person through the user view, the
+	// program through its (fallback) scoped view.
+	if v, err := scope.User(f).Get(ctx, clashOld); err != nil || string(v) != personVal {
+		t.Errorf("user view Get = %q, %v", v, err)
+	}
+	fb, err := workloads.Fallback(f, "workloads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := fb.Get(ctx, clashOld); err != nil || string(v) != programVal {
+		t.Errorf("fallback Get = %q, %v", v, err)
+	}
+	// A rerun before anyone resolves it reports the same and writes nothing.
+	before := stateOf(t, f.Path())
+	rep, err = workloads.Apply(ctx, f)
+	if !errors.Is(err, ErrClash) || !slices.Equal(rep.Clashes, []Move{clashMove}) || len(rep.Moved)+len(rep.AlreadyPresent) > 0 || rep.Recorded {
+		t.Fatalf("rerun = %+v, %v", rep, err)
+	}
+	before.unchanged(t, f.Path())
+}
+
+// TestApplyClashResolved: once a person keeps one of the two values, a
+// rerun completes and records the migration.
+func TestApplyClashResolved(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		remove string // the key the person deletes
+		keep   string // the value left under the new key
+		moved  []string
+	}{
+		{"the person's value kept", clashNew, personVal, []string{clashOld}},
+		{"the program's value kept", clashOld, programVal, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := clashStore(t)
+			if _, err := workloads.Apply(ctx, f); !errors.Is(err, ErrClash) {
+				t.Fatalf("first Apply = %v", err)
+			}
+			if err := f.Delete(ctx, tc.remove); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := workloads.Apply(ctx, f)
+			if err != nil || !rep.Recorded || len(rep.Clashes) > 0 || !slices.Equal(rep.Moved, tc.moved) {
+				t.Fatalf("rerun = %+v, %v", rep, err)
+			}
+			got := dump(t, f)
+			if _, ok := got[clashOld]; ok || got[clashNew] != tc.keep {
+				t.Fatalf("after the rerun: %s present %v, %s = %q; want %q", clashOld, ok, clashNew, got[clashNew], tc.keep)
+			}
+		})
+	}
+}
+
+// TestApplyClashSameValue: a new key with the old key's exact bytes is no
+// clash: the old key is deleted, the migration recorded.
+func TestApplyClashSameValue(t *testing.T) {
+	f := newStore(t)
+	seed(t, f, map[string]string{clashOld: personVal, clashNew: personVal})
+	rep, err := workloads.Apply(ctx, f)
+	if err != nil || !slices.Equal(rep.AlreadyPresent, []string{clashOld}) || len(rep.Clashes) > 0 || !rep.Recorded {
+		t.Fatalf("Apply = %+v, %v", rep, err)
+	}
+	got := dump(t, f)
+	if _, ok := got[clashOld]; ok || got[clashNew] != personVal {
+		t.Fatalf("store after Apply: %q", got)
+	}
+}
+
+// TestApplyLateClash: an old key changed, or a new key deleted, between
+// the copy and the deletion is never deleted, with and without atomic
+// batches.
+func TestApplyLateClash(t *testing.T) {
+	for _, batched := range []bool{true, false} {
+		for _, tc := range []struct {
+			name       string
+			meddle     func(p store.Provider) error
+			check      func(err error) bool
+			rerunClash bool // a rerun finds a clash (else it completes)
+		}{
+			{"old key changed", func(p store.Provider) error { return p.Set(ctx, "BEARER_TOKEN_a", []byte("changed")) },
+				func(err error) bool {
+					var se *StepError
+					return errors.Is(err, ErrClash) && errors.As(err, &se) && se.Step == StepDelete && se.Key == "BEARER_TOKEN_a"
+				}, true},
+			{"new key deleted", func(p store.Provider) error { return p.Delete(ctx, "__hush_workloads_BEARER_TOKEN_a") },
+				func(err error) bool {
+					var se *StepError
+					return errors.Is(err, errNewGone) && errors.As(err, &se) && se.Step == StepDelete && se.Key == "BEARER_TOKEN_a"
+				}, false},
+		} {
+			raw := newStore(t)
+			seed(t, raw, map[string]string{"BEARER_TOKEN_a": "a", "BEARER_TOKEN_z": "z"})
+			// Right after the read-back of the new key is the moment between
+			// the copy and the deletion: its first Get through the provider
+			// with batches, its second (after the copy's check) without.
+			h := &hooked{Provider: raw, name: "__hush_workloads_BEARER_TOKEN_a", nth: 2, hook: func() error { return tc.meddle(raw) }}
+			var p store.Provider = h
+			if batched {
+				h.nth = 1
+				p = hookedU{h, raw}
+			}
+			rep, err := workloads.Apply(ctx, p)
+			if !tc.check(err) {
+				t.Fatalf("batched=%v, %s: Apply = %v", batched, tc.name, err)
+			}
+			if _, err := raw.Get(ctx, "BEARER_TOKEN_a"); err != nil {
+				t.Fatalf("batched=%v, %s: old key deleted: %v", batched, tc.name, err)
+			}
+			if done, _ := workloads.Done(ctx, raw); done || rep.Recorded {
+				t.Fatalf("batched=%v, %s: recorded complete", batched, tc.name)
+			}
+			rep, err = workloads.Apply(ctx, raw)
+			if tc.rerunClash != errors.Is(err, ErrClash) || tc.rerunClash != (len(rep.Clashes) == 1) || tc.rerunClash == rep.Recorded {
+				t.Fatalf("batched=%v, %s: rerun = %+v, %v", batched, tc.name, rep, err)
+			}
+		}
+	}
+}
+
+// hooked runs hook right after the nth Get of name.
+type hooked struct {
+	store.Provider
+	name string
+	nth  int
+	hook func() error
+	seen int
+}
+
+func (h *hooked) Get(ctx context.Context, name string) ([]byte, error) {
+	v, err := h.Provider.Get(ctx, name)
+	if name == h.name {
+		if h.seen++; h.seen == h.nth {
+			if err := h.hook(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return v, err
+}
+
+// hookedU is hooked with the file store's atomic batches.
+type hookedU struct {
+	*hooked
+	f *store.File
+}
+
+func (h hookedU) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return h.f.Update(ctx, fn)
+}
+
+// TestApplyMixedClashes: a store of many keys, some of them clashing, loses
+// no value: every original value is still there under its old or new name,
+// the clashing ones under both.
+func TestApplyMixedClashes(t *testing.T) {
+	sc := newScenario(300, true)
+	f := newStore(t)
+	sc.seed(t, f)
+	rep, err := sc.m.Apply(ctx, f)
+	if !errors.Is(err, ErrClash) || len(rep.Clashes) != len(sc.clash) || len(sc.clash) == 0 {
+		t.Fatalf("Apply = %v with %d clashes, want ErrClash and %d", err, len(rep.Clashes), len(sc.clash))
+	}
+	for _, mv := range rep.Clashes {
+		if !sc.clash[mv.Old] {
+			t.Errorf("%s reported as a clash", mv.Old)
+		}
+	}
+	sc.checkReadable(t, f)
+	sc.checkFinal(t, f)
+	state := dump(t, f)
+	lost := 0
+	for k, v := range sc.initial {
+		r, moves := sc.m.match(k)
+		if state[k] != v && (!moves || state[scope.Key(r.Scope, k)] != v) {
+			lost++
+		}
+	}
+	if lost != 0 {
+		t.Fatalf("%d of %d values lost", lost, len(sc.initial))
+	}
+	t.Logf("%d keys, %d clashes: 0 values lost", len(sc.initial), len(sc.clash))
+}
