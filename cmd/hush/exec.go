@@ -50,19 +50,7 @@ PATH, HOME, USER, LANG, TERM and TZ from hush's own environment.`,
 		Args: minArgs(1, "a command after --"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Command = args
-			ms, err := explicitMappings(o)
-			if err != nil {
-				return err
-			}
-			p, _, err := a.openView()
-			if err != nil {
-				return err
-			}
-			env, err := a.execEnv(cmd.Context(), p, o, ms)
-			if err != nil {
-				return err
-			}
-			return a.execute(o.Command, env)
+			return a.runExec(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "inject only these secrets (comma-separated)")
@@ -71,6 +59,25 @@ PATH, HOME, USER, LANG, TERM and TZ from hush's own environment.`,
 	cmd.Flags().BoolVar(&o.Pristine, "pristine", false, "start the command from an empty environment plus the secrets and PATH, HOME, USER, LANG, TERM, TZ")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail instead of skipping names that are not valid variable names")
 	return cmd
+}
+
+// runExec checks the mappings before the store is opened (a bad one is a
+// usage error and nothing runs), builds the child's environment and
+// replaces hush with the command.
+func (a *app) runExec(ctx context.Context, o execOptions) error {
+	ms, err := explicitMappings(o)
+	if err != nil {
+		return err
+	}
+	p, _, err := a.openView()
+	if err != nil {
+		return err
+	}
+	env, err := a.execEnv(ctx, p, o, ms)
+	if err != nil {
+		return err
+	}
+	return a.execute(o.Command, env)
 }
 
 // execEnv returns the child's environment (see childEnv): hush's own, or

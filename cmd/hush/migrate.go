@@ -98,7 +98,7 @@ two values and run apply again.`,
 			if err != nil {
 				return err
 			}
-			return a.runMigratePlan(cmd.Context(), f, m, o.JSON)
+			return a.runMigratePlan(cmd.Context(), f, m, o)
 		},
 	}
 	apply := &cobra.Command{
@@ -110,16 +110,7 @@ two values and run apply again.`,
 			if err != nil {
 				return err
 			}
-			rep, err := m.Apply(cmd.Context(), f)
-			if rep != nil {
-				if werr := writeApply(rep, o.JSON, a.stdout); werr != nil && err == nil {
-					err = werr
-				}
-			}
-			if errors.Is(err, migrate.ErrClash) {
-				err = clashErr(rep)
-			}
-			return err
+			return a.runMigrateApply(cmd.Context(), f, m, o)
 		},
 	}
 	cmd.AddCommand(plan, apply)
@@ -138,7 +129,25 @@ func (a *app) migrationAndStore(o migrateOptions) (migrate.Migration, *store.Fil
 	return m, f, err
 }
 
-func (a *app) runMigratePlan(ctx context.Context, p store.Provider, m migrate.Migration, asJSON bool) error {
+// runMigrateApply runs m on p and prints its report, also when it stopped
+// part way; clashes make it a refusal (exit 4) with hints.
+func (a *app) runMigrateApply(ctx context.Context, p store.Provider, m migrate.Migration, o migrateOptions) error {
+	rep, err := m.Apply(ctx, p)
+	if rep != nil {
+		if werr := writeApply(rep, o.JSON, a.stdout); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if errors.Is(err, migrate.ErrClash) {
+		err = clashErr(rep)
+	}
+	return err
+}
+
+// runMigratePlan prints the moves and clashes m would make on p; it changes
+// nothing.
+func (a *app) runMigratePlan(ctx context.Context, p store.Provider, m migrate.Migration, o migrateOptions) error {
+	asJSON := o.JSON
 	done, err := m.Done(ctx, p)
 	if err != nil {
 		return err
