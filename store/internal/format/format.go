@@ -10,6 +10,8 @@
 //
 //	{"version":1,"recipients":["age1...",...],"entries":{"NAME":{"value":"V","encoding":"base64","description":"D","created":"T","updated":"T"},...}}
 //
+// In it:
+//
 //   - "recipients" is [] when there are none.
 //   - "encoding" is there only for a value that is not valid UTF-8: "value"
 //     is then its standard, padded base64. Any other value is written as
