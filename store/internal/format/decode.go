@@ -84,26 +84,14 @@ func (p *parser) recipients(d *Document) error {
 	if err := p.expect('['); err != nil {
 		return err
 	}
-	if p.peek() == ']' {
-		p.i++
-		return nil
-	}
-	for {
+	return p.items(']', func() error {
 		r, err := p.str()
 		if err != nil {
 			return err
 		}
 		d.Recipients = append(d.Recipients, string(p.bytes(r)))
-		switch p.peek() {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return nil
-		default:
-			return p.fail("expected ',' or ']'")
-		}
-	}
+		return nil
+	})
 }
 
 // entryBytes is about the size of an entry as hush writes it, with a
@@ -118,13 +106,8 @@ func (p *parser) entries(d *Document, unsorted *bool) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
-	if p.peek() == '}' {
-		p.i++
-		return nil
-	}
-	d.Entries = make([]Entry, 0, len(p.b)/entryBytes+1)
 	var prev, stamp []byte // the last name, and the last timestamp found valid
-	for {
+	return p.items('}', func() error {
 		var e Entry
 		if !p.plainEntry(&e, &stamp) {
 			if err := p.entry(&e, &stamp); err != nil {
@@ -132,26 +115,17 @@ func (p *parser) entries(d *Document, unsorted *bool) error {
 			}
 		}
 		name := p.bytes(e.Name)
-		if len(d.Entries) > 0 {
-			switch c := bytes.Compare(name, prev); {
-			case c == 0:
-				return &Error{Reason: "duplicate entry " + quote(name)}
-			case c < 0:
-				*unsorted = true
-			}
+		if d.Entries == nil {
+			d.Entries = make([]Entry, 0, len(p.b)/entryBytes+1)
+		} else if c := bytes.Compare(name, prev); c == 0 {
+			return &Error{Reason: "duplicate entry " + quote(name)}
+		} else if c < 0 {
+			*unsorted = true
 		}
 		prev = name
 		d.Entries = append(d.Entries, e)
-		switch p.peek() {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return nil
-		default:
-			return p.fail("expected ',' or '}'")
-		}
-	}
+		return nil
+	})
 }
 
 // Bits of the members of an entry, for seen.

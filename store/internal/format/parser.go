@@ -83,11 +83,7 @@ func (p *parser) object(field func(key []byte) error) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
-	if p.peek() == '}' {
-		p.i++
-		return nil
-	}
-	for {
+	return p.items('}', func() error {
 		k, err := p.str()
 		if err != nil {
 			return err
@@ -95,17 +91,30 @@ func (p *parser) object(field func(key []byte) error) error {
 		if err := p.expect(':'); err != nil {
 			return err
 		}
-		if err := field(p.bytes(k)); err != nil {
+		return field(p.bytes(k))
+	})
+}
+
+// items parses what follows the opening bracket of an array or object:
+// no item, or items separated by commas, then the closing bracket end.
+// item parses one.
+func (p *parser) items(end byte, item func() error) error {
+	if p.peek() == end {
+		p.i++
+		return nil
+	}
+	for {
+		if err := item(); err != nil {
 			return err
 		}
 		switch p.peek() {
 		case ',':
 			p.i++
-		case '}':
+		case end:
 			p.i++
 			return nil
 		default:
-			return p.fail("expected ',' or '}'")
+			return p.fail(fmt.Sprintf("expected ',' or %q", end))
 		}
 	}
 }

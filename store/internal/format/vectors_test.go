@@ -42,16 +42,12 @@ func readVectors(t testing.TB) []vector {
 			t.Fatal(err)
 		}
 		v := vector{name: filepath.Base(f)}
-		for {
-			line, rest, ok := bytes.Cut(raw, []byte("\n"))
-			if !ok {
-				t.Fatalf("%s: no blank line before the document", v.name)
-			}
-			raw = rest
-			if len(line) == 0 {
-				break
-			}
-			key, val, _ := strings.Cut(string(line), ": ")
+		head, doc, ok := bytes.Cut(raw, []byte("\n\n"))
+		if !ok {
+			t.Fatalf("%s: no blank line before the document", v.name)
+		}
+		for _, line := range strings.Split(string(head), "\n") {
+			key, val, _ := strings.Cut(line, ": ")
 			switch key {
 			case "expect":
 				v.expect = val
@@ -65,7 +61,7 @@ func readVectors(t testing.TB) []vector {
 		if v.expect != "accept" && v.expect != "refuse" || (v.expect == "refuse") != (v.reason != "") {
 			t.Fatalf("%s: expect %q with reason %q", v.name, v.expect, v.reason)
 		}
-		v.doc = raw
+		v.doc = doc
 		vs = append(vs, v)
 	}
 	return vs
