@@ -8,8 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
-	"unsafe"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -70,64 +68,25 @@ var armorHeader = []byte(armor.Header)
 
 func isArmored(b []byte) bool { return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), armorHeader) }
 
-// decryptDocument decrypts and parses a whole store file. age releases
-// plaintext before it authenticates later chunks, so everything is read to
-// the end and discarded on any error.
+// decryptDocument decrypts and parses a whole store file; see
+// decryptDocumentFrom.
 func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, error) {
 	return decryptDocumentFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
 }
 
-// decryptDocumentFrom is decryptDocument reading the store file from r,
-// whose size is size, without holding the whole ciphertext in memory.
-//
-// Decryption and decoding overlap in a store of over overlapAbove bytes,
-// given more than one CPU: one goroutine decrypts into a buffer that never
-// moves while this one parses the part already decrypted, so a first read
-// takes little longer than the decryption alone. The parser never reads
-// past what has been published to it, and its result is used only after
-// the whole file has authenticated; a decryption error always wins over a
-// document error, whichever came first.
+// decryptDocumentFrom decrypts the store file read from r, whose size is
+// size, and decodes its plaintext. A decryption error wraps ErrDecrypt, as
+// does a plaintext that is not a store document (a *DecryptError whose
+// Reason is a *DocumentError); a plaintext over MaxStoreSize is an error
+// wrapping ErrLimit. On any error nothing decrypted is kept.
 func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document, bool, error) {
-	pr, armored, err := openPayload(r, ids)
+	plain, armored, err := decryptPlainFrom(r, size, ids)
 	if err != nil {
 		return nil, armored, err
 	}
-	// The plaintext is shorter than the file; one byte more detects a
-	// payload over MaxStoreSize.
-	buf := make([]byte, min(size, MaxStoreSize)+1)
-	var d *document
-	var rerr error
-	if size <= overlapAbove || runtime.GOMAXPROCS(0) == 1 {
-		// Nothing to overlap: another goroutine would only add the
-		// time it takes to wake this one.
-		var n int
-		if n, rerr = readPayload(pr, buf, nil); rerr == nil {
-			d, err = decodeDocument(buf[:n])
-		}
-	} else {
-		filled := make(chan int, 8)
-		go func() {
-			defer close(filled)
-			_, rerr = readPayload(pr, buf, filled) // written before filled is closed
-		}()
-		var plain string
-		p := &parser{more: func() (string, bool) {
-			n, ok := <-filled
-			if ok {
-				plain = unsafe.String(&buf[0], n)
-			}
-			return plain, ok
-		}, sizeHint: len(buf)}
-		d, err = p.document()
-		for range filled { // wait for the end of the decryption
-		}
-	}
-	if rerr != nil {
-		clear(buf)
-		return nil, armored, rerr
-	}
+	d, err := decodeDocument(plain)
 	if err != nil {
-		clear(buf)
+		clear(plain)
 		var de *DocumentError
 		if errors.As(err, &de) {
 			return nil, armored, &DecryptError{Reason: err}
@@ -137,25 +96,42 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 	return d, armored, nil
 }
 
-// overlapAbove is the store size from which decoding overlaps
-// decryption. Below it, handing each 64 KiB age chunk to another goroutine
-// costs more than the overlap saves: on a 2-CPU VM, a first Get of a
-// 1,000-entry store (171 KB) took 1.15x to 1.42x the floor read
-// synchronously against 1.42x to 1.64x overlapped (docs/BENCHMARKS.md).
-const overlapAbove = 1 << 20
+// decryptPlain is the decrypt stage of decryptDocument; see
+// decryptPlainFrom.
+func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored bool, err error) {
+	return decryptPlainFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
+}
 
-// readPayload decrypts the payload pr into buf and returns its length.
-// If filled is not nil, it publishes there the length decrypted so far
-// after each read. The error wraps ErrDecrypt, or ErrLimit if the
-// plaintext is too long.
-func readPayload(pr io.Reader, buf []byte, filled chan<- int) (int, error) {
+// decryptPlainFrom decrypts the whole age file (armored or not) read from
+// src, whose size is size, into one buffer, and returns the plaintext only
+// if every chunk authenticated to the end: age releases plaintext before
+// it authenticates later chunks. On any error the buffer is cleared and
+// the error wraps ErrDecrypt, or ErrLimit for a plaintext over
+// MaxStoreSize.
+func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
+	pr, armored, err := openPayload(src, ids)
+	if err != nil {
+		return nil, armored, err
+	}
+	// The plaintext is shorter than the file; one byte more detects a
+	// payload over MaxStoreSize.
+	buf := make([]byte, min(size, MaxStoreSize)+1)
+	n, err := readPayload(pr, buf)
+	if err != nil {
+		clear(buf)
+		return nil, armored, err
+	}
+	return buf[:n], armored, nil
+}
+
+// readPayload decrypts the payload pr into buf, to its end, and returns
+// its length. The error wraps ErrDecrypt, or ErrLimit if the plaintext is
+// too long.
+func readPayload(pr io.Reader, buf []byte) (int, error) {
 	n := 0
 	for n < len(buf) {
 		m, err := pr.Read(buf[n:])
 		n += m
-		if m > 0 && filled != nil {
-			filled <- n
-		}
 		if err == io.EOF {
 			return n, nil
 		}
@@ -169,15 +145,7 @@ func readPayload(pr io.Reader, buf []byte, filled chan<- int) (int, error) {
 	return n, &DecryptError{Reason: errors.New("plaintext longer than the file"), inPayload: true}
 }
 
-// decryptPlain is the decrypt stage of decryptDocument: it decrypts a
-// whole age file (armored or not) and returns the plaintext only if every
-// chunk authenticated to the end. On any error it returns no plaintext and
-// an error wrapping ErrDecrypt.
-func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored bool, err error) {
-	return decryptPlainFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
-}
-
-// armorPeek is how far ahead decryptPlainFrom looks for the armor header:
+// armorPeek is how far ahead openPayload looks for the armor header:
 // age's armor reader allows this much leading whitespace.
 const armorPeek = 1024 + len(armor.Header)
 
@@ -199,21 +167,4 @@ func openPayload(src io.Reader, ids []age.Identity) (pr io.Reader, armored bool,
 		return nil, armored, &DecryptError{Reason: err}
 	}
 	return pr, armored, nil
-}
-
-func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
-	pr, armored, err := openPayload(src, ids)
-	if err != nil {
-		return nil, armored, err
-	}
-	// The plaintext is a little shorter than the ciphertext: read it into
-	// one buffer of that size rather than growing one from 512 bytes.
-	buf := bytes.NewBuffer(make([]byte, 0, min(size, MaxStoreSize)+bytes.MinRead))
-	_, err = buf.ReadFrom(io.LimitReader(pr, MaxStoreSize+1))
-	plain = buf.Bytes()
-	if err != nil {
-		clear(plain[:cap(plain)])
-		return nil, armored, &DecryptError{Reason: err, inPayload: true}
-	}
-	return plain, armored, nil
 }

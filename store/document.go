@@ -1,80 +1,42 @@
 package store
 
 import (
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/hush-secrets/hush/store/internal/format"
 )
 
 // FormatVersion is the version of the plaintext document this package
 // writes. Documents of this and every earlier version can be read.
-const FormatVersion = 1
+const FormatVersion = format.Version
 
 // document is the plaintext of a store: a versioned JSON object holding the
-// recipient list and the entries.
+// recipient list and the entries (see package format for the grammar).
 //
-//	{"version":1,"recipients":["age1..."],"entries":{"NAME":{...}}}
-//
-// A document decoded from a file is lazy: its entries stay a sorted slice
-// of spans of the plaintext until something needs the map (a write, a
-// clone). A first Get is then a binary search, and reading a store costs
-// little more than decrypting it. Use get, all and list, never the fields.
+// A document decoded from a file is lazy: its entries stay the sorted
+// spans that format.Decode returns until something needs the map (a
+// write, a clone). A first Get is then a binary search, and reading a store
+// costs little more than decrypting it. The lazy part stays here rather
+// than in package format because it is the provider's policy (what a read
+// costs, what a write copies), not the format's. Use get, all and list,
+// never the fields.
 type document struct {
 	Version    int
 	Recipients []string
 
 	once    sync.Once
-	lazy    bool                 // decoded: sorted is the source and immutable
-	sorted  []rawEntry           // sorted by name, when lazy
-	plain   string               // the plaintext the spans point into
-	extra   string               // strings that are not in the plaintext as they are (escaped, or rewritten)
-	entries map[string]*docEntry // built on demand when lazy; see all
+	decoded *format.Document     // when decoded: the source, immutable
+	entries map[string]*docEntry // built on demand when decoded; see all
 }
 
-// span locates a decoded string: bytes [off, off+n) of the plaintext, or
-// of the document's extra strings when off has inExtra set. Spans hold no
-// pointers, so the garbage collector never scans a decoded document's
-// entries, however many there are.
-type span struct{ off, n uint32 }
-
-const inExtra = 1 << 31 // MaxStoreSize is far below
-
-// str returns the string x locates.
-func (d *document) str(x span) string {
-	if x.off&inExtra != 0 {
-		o := x.off &^ inExtra
-		return d.extra[o : o+x.n]
-	}
-	return d.plain[x.off : x.off+x.n]
-}
-
-// rawEntry is an entry as decoded, with the timestamps still in text. It is
-// kept small: a lazy document holds one per entry.
-type rawEntry struct {
-	name, value, encoding, description span
-	created, updated                   span
-}
-
-func (d *document) entry(r *rawEntry) *docEntry {
-	return &docEntry{Value: d.str(r.value), Encoding: d.str(r.encoding), Description: d.str(r.description)}
-}
-
-// docEntry is one secret. Value holds the bytes as a JSON string when they
-// are valid UTF-8; otherwise Encoding is "base64" and Value is their
-// standard base64 encoding.
-type docEntry struct {
-	Value       string    `json:"value"`
-	Encoding    string    `json:"encoding,omitempty"`
-	Description string    `json:"description,omitempty"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
-}
-
-const encodingBase64 = "base64"
+// docEntry is one secret, as format.Record: Value holds the bytes as text
+// when they are valid UTF-8; otherwise Encoding is "base64" and Value is
+// their standard base64 encoding. Entries are treated as immutable.
+type docEntry format.Record
 
 func newDocument(recipients []string) *document {
 	d := &document{Version: FormatVersion, Recipients: recipients, entries: map[string]*docEntry{}}
@@ -82,44 +44,59 @@ func newDocument(recipients []string) *document {
 	return d
 }
 
-func encodeValue(v []byte) (value, encoding string) {
-	if utf8.Valid(v) {
-		return string(v), ""
-	}
-	return base64.StdEncoding.EncodeToString(v), encodingBase64
+// newEntry returns an entry holding value.
+func newEntry(name string, value []byte) *docEntry {
+	v, enc := format.EncodeValue(value)
+	return &docEntry{Name: name, Value: v, Encoding: enc}
 }
 
-func (e *docEntry) bytes() []byte {
-	if e.Encoding == encodingBase64 {
-		b, _ := base64.StdEncoding.DecodeString(e.Value) // checked by decodeDocument
-		return b
-	}
-	return []byte(e.Value)
-}
+func (e *docEntry) bytes() []byte { return (*format.Record)(e).Bytes() }
 
-func (e *docEntry) size() int { return len(e.Value) }
+// decodeDocument parses and validates a whole plaintext document. Any
+// defect rejects the whole document with a *DocumentError, a plaintext
+// over MaxStoreSize with an error wrapping ErrLimit.
+//
+// On success the document refers to b: the caller must never modify it
+// again.
+func decodeDocument(b []byte) (*document, error) {
+	if len(b) > MaxStoreSize {
+		return nil, fmt.Errorf("%w: document is %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
+	}
+	fd, err := format.Decode(b)
+	if err != nil {
+		var fe *format.Error
+		if errors.As(err, &fe) {
+			return nil, &DocumentError{Reason: fe.Reason}
+		}
+		return nil, err
+	}
+	return &document{Version: fd.Version, Recipients: fd.Recipients, decoded: fd}, nil
+}
 
 // marshal encodes the document. The output is deterministic: entries are
 // sorted by name.
 func (d *document) marshal() ([]byte, error) {
-	b := encodeDocument(d)
+	m := d.all()
+	es := make([]*format.Record, 0, len(m))
+	for _, e := range m {
+		es = append(es, (*format.Record)(e))
+	}
+	b := format.Encode(d.Version, d.Recipients, es)
 	if len(b) > MaxStoreSize {
 		return nil, fmt.Errorf("%w: store would be %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
 	}
 	return b, nil
 }
 
-// all returns the entries as a map, materialising a lazy document. The
+// all returns the entries as a map, materialising a decoded document. The
 // map must not be modified except in a clone.
 func (d *document) all() map[string]*docEntry {
 	d.once.Do(func() {
-		m := make(map[string]*docEntry, len(d.sorted))
-		for i := range d.sorted {
-			r := &d.sorted[i]
-			e := d.entry(r) // sorted stays immutable: concurrent readers use it
-			e.Created, _ = parseStamp(d.str(r.created))
-			e.Updated, _ = parseStamp(d.str(r.updated))
-			m[d.str(r.name)] = e
+		fd := d.decoded
+		m := make(map[string]*docEntry, len(fd.Entries))
+		for i := range fd.Entries {
+			e := (*docEntry)(fd.Record(&fd.Entries[i]))
+			m[e.Name] = e
 		}
 		d.entries = m
 	})
@@ -128,20 +105,20 @@ func (d *document) all() map[string]*docEntry {
 
 // get returns the entry for name.
 func (d *document) get(name string) (*docEntry, bool) {
-	if d.lazy {
-		i, ok := sort.Find(len(d.sorted), func(i int) int { return strings.Compare(name, d.str(d.sorted[i].name)) })
+	if fd := d.decoded; fd != nil {
+		i, ok := fd.Find(name)
 		if !ok {
 			return nil, false
 		}
-		return d.entry(&d.sorted[i]), true
+		return (*docEntry)(fd.Record(&fd.Entries[i])), true
 	}
 	e, ok := d.all()[name]
 	return e, ok
 }
 
 func (d *document) len() int {
-	if d.lazy {
-		return len(d.sorted)
+	if d.decoded != nil {
+		return len(d.decoded.Entries)
 	}
 	return len(d.all())
 }
@@ -159,13 +136,11 @@ func (d *document) clone() *document {
 }
 
 func (d *document) list() []Entry {
-	if d.lazy {
-		es := make([]Entry, len(d.sorted))
-		for i := range d.sorted {
-			r := &d.sorted[i]
-			c, _ := parseStamp(d.str(r.created))
-			u, _ := parseStamp(d.str(r.updated))
-			es[i] = Entry{Name: d.str(r.name), Description: d.str(r.description), Created: c, Updated: u}
+	if fd := d.decoded; fd != nil {
+		es := make([]Entry, len(fd.Entries))
+		for i := range fd.Entries {
+			e := &fd.Entries[i]
+			es[i] = Entry{Name: fd.String(e.Name), Description: fd.String(e.Description), Created: fd.Time(e.Created), Updated: fd.Time(e.Updated)}
 		}
 		return es
 	}
@@ -210,11 +185,11 @@ func (t *docTx) Set(name string, value []byte) error {
 	if err := validateValue(value); err != nil {
 		return &KeyError{Op: "set", Name: name, Err: err}
 	}
-	v, enc := encodeValue(value)
-	ne := &docEntry{Value: v, Encoding: enc, Created: t.now, Updated: t.now}
+	ne := newEntry(name, value)
+	ne.Created, ne.Updated = t.now, t.now
 	if old, ok := t.doc.entries[name]; ok {
 		ne.Created, ne.Description = old.Created, old.Description
-		if old.Value == v && old.Encoding == enc {
+		if old.Value == ne.Value && old.Encoding == ne.Encoding {
 			return nil // unchanged: no write, keep the updated time
 		}
 	}

@@ -4,18 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"filippo.io/age"
 )
 
-// cpSecret is a value placed in every malformed document below; no error
-// may ever show it.
-const cpSecret = "TOPSECRET-VALUE-7f3a"
+// The document format and its test vectors live in internal/format; the
+// tests here check what the store makes of a document.
 
-// cpStamp is a timestamp as hush writes it.
-const cpStamp = "2024-01-02T03:04:05Z"
+// cpSecret is the marker placed in the values of the format's test
+// vectors; no error may ever show it.
+const cpSecret = "TOPSECRET"
 
 // cpDoc builds a plaintext document around entries (the inside of the
 // "entries" object) with a valid version and recipient.
@@ -23,104 +25,67 @@ func cpDoc(entries string) string {
 	return `{"version":1,"recipients":["age1x"],"entries":{` + entries + `}}`
 }
 
-const cpGood = `"GOOD":{"value":"` + cpSecret + `","created":"` + cpStamp + `","updated":"` + cpStamp + `"}`
+// cpVector is a test vector of package format (see its vectors_test.go).
+type cpVector struct {
+	name, reason string
+	doc          []byte
+}
 
-// cpRefusals are malformed documents and what their refusal must say.
-var cpRefusals = []struct{ name, doc, say string }{
-	{"unknown top field", `{"version":1,"recipients":[],"entries":{` + cpGood + `},"extra":"` + cpSecret + `"}`, `unknown field extra`},
-	{"unknown entry field", cpDoc(cpGood + `,"B":{"value":"x","secret":"` + cpSecret + `"}`), `unknown entry field secret`},
-	{"newer version", `{"version":2,"recipients":[],"entries":{` + cpGood + `}}`, "format version 2 is newer than this hush understands (1); upgrade hush"},
-	{"much newer version", `{"version":99999,"recipients":[],"entries":{` + cpGood + `}}`, "newer"},
-	{"version zero", `{"version":0,"recipients":[],"entries":{` + cpGood + `}}`, "version"},
-	{"no version", `{"recipients":[],"entries":{` + cpGood + `}}`, "version"},
-	{"version as string", `{"version":"1","recipients":[],"entries":{` + cpGood + `}}`, "version"},
-	{"bad base64", cpDoc(`"B":{"value":"` + cpSecret + `!!","encoding":"base64"}`), `bad base64 value for B`},
-	{"unpadded base64", cpDoc(`"B":{"value":"YWJj","encoding":"base64"},"C":{"value":"YQ","encoding":"base64"}`), `bad base64 value for C`},
-	{"unknown encoding", cpDoc(`"B":{"value":"` + cpSecret + `","encoding":"hex"}`), `unknown value encoding for B`},
-	{"empty name", cpDoc(cpGood + `,"":{"value":"` + cpSecret + `"}`), `invalid entry name ""`},
-	{"name with space", cpDoc(cpGood + `,"A B":{"value":"` + cpSecret + `"}`), `invalid entry name "A B"`},
-	{"name with NUL", cpDoc(cpGood + `,"A\u0000B":{"value":"` + cpSecret + `"}`), `invalid entry name "A\x00B"`},
-	{"name with newline", cpDoc(cpGood + `,"A\nB":{"value":"` + cpSecret + `"}`), `invalid entry name "A\nB"`},
-	{"name too long", cpDoc(cpGood + `,"` + strings.Repeat("N", 256) + `":{"value":"` + cpSecret + `"}`), "invalid entry name"},
-	{"duplicate entry", cpDoc(cpGood + `,` + cpGood), "duplicate"},
-	{"duplicate field", cpDoc(`"B":{"value":"a","value":"` + cpSecret + `"}`), `duplicate key value`},
-	{"duplicate top key", `{"version":1,"version":1,"recipients":[],"entries":{}}`, `duplicate key version`},
-	{"entry without value", cpDoc(cpGood + `,"B":{"description":"d"}`), "has no value"},
-	{"null entry", cpDoc(cpGood + `,"B":null`), "expected"},
-	{"value not a string", cpDoc(cpGood + `,"B":{"value":12345}`), "expected"},
-	// Each of the cases below is accepted (whole, at least) when one check
-	// of the fast path for documents as hush writes them is removed.
-	{"NUL after the document", cpDoc(cpGood) + "\x00", "trailing data after the document at byte 154"},
-	{"NUL before the document", "\x00" + cpDoc(cpGood), "expected '{' at byte 0"},
-	{"entry name without its opening quote", cpDoc(`"A":{"value":"x"},XB":{"value":"y"}`), `expected '"' at byte 65`},
-	{"base64 marker without its closing quote", cpDoc(`"A":{"value":"YWJj","encoding":"base64X}`), "unterminated string at byte 89"},
-	{"bad timestamp after a good one", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"},"B":{"value":"y","created":"yyyy-mm-ddThh:mm:ssZ"}`), "bad timestamp for B"},
-	{"a good timestamp and more", cpDoc(`"A":{"value":"x","created":"` + cpStamp + `"}, "B":{"value":"y","created":"` + cpStamp + `junk"}`), "bad timestamp for B"},
-	{"long name with space", cpDoc(`"ABC DEFGH":{"value":"x"}`), `invalid entry name "ABC DEFGH"`},
-	{"long name with DEL", cpDoc("\"ABCDEFG\x7f\":{\"value\":\"x\"}"), `invalid entry name "ABCDEFG\x7f"`},
-	{"name with no-break space", cpDoc("\"A\u00a0B\":{\"value\":\"x\"}"), `invalid entry name "A\u00a0B"`},
-	{"short name with DEL", cpDoc("\"A\x7f\":{\"value\":\"x\"}"), `invalid entry name "A\x7f"`},
-	{"raw tab in a value", cpDoc("\"A\":{\"value\":\"x\ty\"}"), "control character in string at byte 62"},
-	{"invalid UTF-8 in a recipient", `{"version":1,"recipients":["` + "\x80" + `"],"entries":{}}`, "invalid UTF-8 in string at byte 28"},
-	{"duplicate entry apart", cpDoc(`"B":{"value":"2"},"A":{"value":"1"},"B":{"value":"3"}`), "duplicate entry B"},
-	{"version over 64 bits", `{"version":18446744073709551617,"recipients":[],"entries":{}}`, "bad version number at byte 18"},
-	{"version with a leading zero", `{"version":01,"recipients":[],"entries":{}}`, "bad version number at byte 13"},
-	// The timestamp is the one the entry before used, then one byte more
-	// inside the string: the string then ends later than the fast path
-	// expects, and the document is not JSON.
-	{"repeated timestamp and more", cpDoc(`"B":{"value":"x","created":"` + cpStamp + `","updated":"` + cpStamp + `"},"C":{"value":"y","created":"` + cpStamp + `Q,"updated":"` + cpStamp + `"}`), "expected '}' at byte 182"},
-	{"bad timestamp", cpDoc(`"B":{"value":"` + cpSecret + `","created":"yesterday"}`), "timestamp"},
-	{"timestamp after 9999 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","created":"9999-12-31T23:30:00-01:00"}`), "timestamp out of range for B"},
-	{"timestamp before 0000 in UTC", cpDoc(`"B":{"value":"` + cpSecret + `","updated":"0000-01-01T00:30:00+01:00"}`), "timestamp out of range for B"},
-	{"trailing data", cpDoc(cpGood) + `{"version":1}`, "trailing data"},
-	{"trailing garbage", cpDoc(cpGood) + "\n" + cpSecret, "trailing data"},
-	{"truncated", cpDoc(cpGood)[:40], ""},
-	{"raw invalid UTF-8", cpDoc(`"B":{"value":"` + cpSecret + "\xff" + `"}`), "invalid UTF-8"},
-	{"raw control character", cpDoc(`"B":{"value":"` + cpSecret + "\x01" + `"}`), "control character"},
-	{"bad escape", cpDoc(`"B":{"value":"` + cpSecret + `\q"}`), "escape"},
-	{"lone surrogate", cpDoc(`"B":{"value":"` + cpSecret + `\ud800"}`), "surrogate"},
-	{"not an object", `["` + cpSecret + `"]`, ""},
-	{"empty", ``, "empty"},
-	{"just whitespace", "  \n", ""},
-	{"JSON null", `null`, ""},
+// cpRefusals returns the format's test vectors that must be refused.
+func cpRefusals(t testing.TB) []cpVector {
+	t.Helper()
+	files, _ := filepath.Glob("internal/format/testdata/vectors/*")
+	var vs []cpVector
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, doc, ok := bytes.Cut(raw, []byte("\n\n"))
+		if !ok {
+			t.Fatalf("%s: no blank line after the header", f)
+		}
+		if !bytes.Contains(head, []byte("expect: refuse\n")) {
+			continue
+		}
+		_, reason, _ := strings.Cut(string(head), "reason: ")
+		reason, _, _ = strings.Cut(reason, "\n")
+		vs = append(vs, cpVector{filepath.Base(f), reason, doc})
+	}
+	if len(vs) < 40 {
+		t.Fatalf("only %d refusal vectors in internal/format/testdata/vectors", len(vs))
+	}
+	return vs
 }
 
 // Malformed documents are refused as a whole with a *DocumentError that
 // says what is wrong and never quotes a value, both when decoded and when
 // a File meets one inside a store that decrypts.
 func TestDocumentRefusals(t *testing.T) {
-	cases := cpRefusals
 	id := cpX25519(t)
-	for _, tc := range cases {
+	for _, tc := range cpRefusals(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeDocument([]byte(tc.doc))
+			_, err := decodeDocument(bytes.Clone(tc.doc))
 			var de *DocumentError
 			if !errors.As(err, &de) {
 				t.Fatalf("decode = %v; want a *DocumentError", err)
 			}
-			msg := err.Error()
-			if !strings.Contains(msg, tc.say) {
-				t.Errorf("message %q does not say %q", msg, tc.say)
-			}
-			if strings.Contains(msg, cpSecret) || strings.Contains(msg, cpSecret[:10]) {
-				t.Fatalf("message shows a value: %q", msg)
-			}
-			if !strings.HasPrefix(msg, "store: malformed document: ") {
-				t.Errorf("message %q lacks the store prefix", msg)
+			if msg := err.Error(); msg != "store: malformed document: "+tc.reason {
+				t.Errorf("message %q; want the store prefix and %q", msg, tc.reason)
 			}
 
 			// The same document inside a store that decrypts.
 			p := cpPath(t)
-			cpWriteFile(t, p, cpEncrypt(t, []byte(tc.doc), id.Recipient()), 0o600)
+			cpWriteFile(t, p, cpEncrypt(t, tc.doc, id.Recipient()), 0o600)
 			f := cpOpen(t, p, Options{Identities: []age.Identity{id}})
 			v, gerr := f.Get(context.Background(), "GOOD")
 			if !errors.Is(gerr, ErrDecrypt) || !errors.As(gerr, new(*DecryptError)) || v != nil {
 				t.Fatalf("File get = %q, %v; want ErrDecrypt and no data", v, gerr)
 			}
-			if strings.Contains(gerr.Error(), cpSecret[:10]) {
+			if strings.Contains(gerr.Error(), cpSecret) {
 				t.Fatalf("File error shows a value: %v", gerr)
 			}
-			if !strings.Contains(gerr.Error(), "malformed document") {
+			if !strings.Contains(gerr.Error(), "malformed document: "+tc.reason) {
 				t.Errorf("File error %q does not say the document is malformed", gerr)
 			}
 			before := cpReadFile(t, p)
@@ -151,78 +116,51 @@ func cpEncrypt(t testing.TB, plain []byte, r age.Recipient) []byte {
 	return buf.Bytes()
 }
 
-// Documents that any JSON tool may produce from a valid one (pretty
-// printed, keys reordered, escapes used, entries unsorted, fields
-// omitted) are read the same.
-func TestDocumentLenient(t *testing.T) {
-	canonical := cpDoc(`"A":{"value":"aé\n","description":"d","created":"2024-01-02T03:04:05Z","updated":"2024-01-03T00:00:00.5Z"},"B":{"value":"/w==","encoding":"base64","created":"2024-01-02T03:04:05Z","updated":"2024-01-02T03:04:05Z"}`)
-	variants := map[string]string{
-		"pretty":        "{\n  \"version\": 1,\n  \"recipients\": [\n    \"age1x\"\n  ],\n  \"entries\": {\n    \"A\": {\n      \"value\": \"aé\\n\",\n      \"description\": \"d\",\n      \"created\": \"2024-01-02T03:04:05Z\",\n      \"updated\": \"2024-01-03T00:00:00.5Z\"\n    },\n    \"B\": {\"value\": \"/w==\", \"encoding\": \"base64\", \"created\": \"2024-01-02T03:04:05Z\", \"updated\": \"2024-01-02T03:04:05Z\"}\n  }\n}\n",
-		"reordered":     `{"entries":{"B":{"updated":"2024-01-02T03:04:05Z","encoding":"base64","value":"/w==","created":"2024-01-02T03:04:05Z"},"A":{"updated":"2024-01-03T00:00:00.500Z","created":"2024-01-02T04:04:05+01:00","description":"d","value":"a\u00e9\u000a"}},"recipients":["age1x"],"version":1}`,
-		"escaped names": `{"version":1,"recipients":["age1x"],"entries":{"\u0042":{"value":"\/w==","encoding":"base64","created":"2024-01-02T03:04:05Z","updated":"2024-01-02T03:04:05Z"},"A":{"value":"a\u00E9\n","description":"\u0064","created":"2024-01-02T03:04:05Z","updated":"2024-01-03T00:00:00.5Z"}}}`,
-	}
-	want := cpSnapshot(t, canonical)
-	for name, doc := range variants {
-		if got := cpSnapshot(t, doc); !cpSameSnapshot(got, want) {
-			t.Errorf("%s: decoded %+v; want %+v", name, got, want)
-		}
-	}
-	// Omitted optional parts.
-	min := cpSnapshot(t, `{"version":1,"recipients":null,"entries":{"A":{"value":""}}}`)
-	if e, ok := min.Entries["A"]; !ok || len(e.Value) != 0 || !e.Created.IsZero() {
-		t.Errorf("minimal document decoded as %+v", min)
-	}
-	if s := cpSnapshot(t, `{"version":1}`); len(s.Entries) != 0 || len(s.Recipients) != 0 {
-		t.Errorf("a document with no entries decoded as %+v", s)
-	}
-}
-
-func cpSnapshot(t *testing.T, doc string) *Snapshot {
-	t.Helper()
+// A decoded document answers get and list from its sorted entries, and
+// gives the same answers once it is materialised for a write; a document
+// whose entries are out of order (edited by hand) is sorted when decoded.
+func TestDecodedDocument(t *testing.T) {
+	doc := cpDoc(`"C":{"value":"3","description":"c","created":"2024-01-02T04:04:05+01:00"},"A":{"value":"/w==","encoding":"base64"},"B":{"value":"2\n"}`)
 	d, err := decodeDocument([]byte(doc))
 	if err != nil {
-		t.Fatalf("decode %.40q...: %v", doc, err)
+		t.Fatal(err)
 	}
-	return d.snapshot(false)
-}
-
-// cpSameSnapshot compares snapshots; times compare as instants.
-func cpSameSnapshot(a, b *Snapshot) bool {
-	if len(a.Recipients) != len(b.Recipients) || len(a.Entries) != len(b.Entries) {
-		return false
-	}
-	for i := range a.Recipients {
-		if a.Recipients[i] != b.Recipients[i] {
-			return false
+	want := map[string]string{"A": "\xff", "B": "2\n", "C": "3"}
+	check := func(when string) {
+		for n, v := range want {
+			if e, ok := d.get(n); !ok || string(e.bytes()) != v {
+				t.Errorf("%s: get(%q) = %+v, %v; want value %q", when, n, e, ok, v)
+			}
+		}
+		if _, ok := d.get("D"); ok {
+			t.Errorf("%s: get found an absent name", when)
+		}
+		es := d.list()
+		if len(es) != 3 || es[0].Name != "A" || es[1].Name != "B" || es[2].Name != "C" {
+			t.Fatalf("%s: list = %+v; want A, B, C", when, es)
+		}
+		if es[2].Description != "c" || es[2].Created.Format("15:04:05Z07:00") != "03:04:05Z" || !es[2].Updated.IsZero() || d.len() != 3 {
+			t.Errorf("%s: C listed as %+v", when, es[2])
 		}
 	}
-	for n, x := range a.Entries {
-		y, ok := b.Entries[n]
-		if !ok || !bytes.Equal(x.Value, y.Value) || x.Description != y.Description ||
-			!x.Created.Equal(y.Created) || !x.Updated.Equal(y.Updated) {
+	check("decoded")
+	lazy := d.list()
+	d.all()
+	d.decoded = nil // from now on, answered from the map
+	check("materialised")
+	if got := d.list(); !equalEntries(got, lazy) {
+		t.Errorf("list after materialising %+v; before %+v", got, lazy)
+	}
+}
+
+func equalEntries(a, b []Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Description != b[i].Description || !a[i].Created.Equal(b[i].Created) || !a[i].Updated.Equal(b[i].Updated) {
 			return false
 		}
 	}
 	return true
-}
-
-// A document whose entries are out of order (edited by hand) is sorted
-// when decoded: every entry is found and listed in order.
-func TestUnsortedDocument(t *testing.T) {
-	d, err := decodeDocument([]byte(cpDoc(`"C":{"value":"3"},"A":{"value":"1"},"B":{"value":"2"}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n, v := range map[string]string{"A": "1", "B": "2", "C": "3"} {
-		if e, ok := d.get(n); !ok || e.Value != v {
-			t.Errorf("get(%q) = %+v, %v; want value %q", n, e, ok, v)
-		}
-	}
-	var names []string
-	for _, e := range d.list() {
-		names = append(names, e.Name)
-	}
-	if strings.Join(names, ",") != "A,B,C" {
-		t.Errorf("list names %q; want A,B,C", names)
-	}
 }

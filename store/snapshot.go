@@ -142,9 +142,9 @@ func (s *Snapshot) document() (*document, error) {
 		if err := validateValue(e.Value); err != nil {
 			return nil, &KeyError{Op: "write", Name: name, Err: err}
 		}
-		v, enc := encodeValue(e.Value)
-		d.all()[name] = &docEntry{Value: v, Encoding: enc, Description: e.Description,
-			Created: e.Created.UTC(), Updated: e.Updated.UTC()}
+		ne := newEntry(name, e.Value)
+		ne.Description, ne.Created, ne.Updated = e.Description, e.Created.UTC(), e.Updated.UTC()
+		d.all()[name] = ne
 	}
 	return d, nil
 }
