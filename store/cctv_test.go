@@ -198,7 +198,7 @@ func cctvCheck(t *testing.T, v *cctvVector) {
 
 	// Through a File on disk, as a user would meet it.
 	p := filepath.Join(t.TempDir(), "store.age")
-	cpWriteFile(t, p, v.file, 0o600)
+	mustWriteFile(t, p, v.file, 0o600)
 	f, oerr := Open(p, Options{Identities: v.ids})
 	if len(v.file) == 0 {
 		if !errors.Is(oerr, ErrNoStore) {

@@ -24,15 +24,15 @@ import (
 
 var updateFixtures = flag.Bool("update-fixtures", false, "regenerate fixtures/store-v1 (never in normal runs)")
 
-const cpFixtureDir = "../fixtures/store-v1"
+const fixtureDir = "../fixtures/store-v1"
 
-type cpFixtureEntry struct {
+type fixtureEntry struct {
 	name, description string
 	value             []byte
 	created, updated  time.Time
 }
 
-func cpTime(s string) time.Time {
+func mustTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		panic(err)
@@ -40,29 +40,29 @@ func cpTime(s string) time.Time {
 	return t
 }
 
-// cpFixtureEntries is what every fixtures/store-v1 store holds.
-func cpFixtureEntries() []cpFixtureEntry {
+// fixtureEntries is what every fixtures/store-v1 store holds.
+func fixtureEntries() []fixtureEntry {
 	all := make([]byte, 256)
 	for i := range all {
 		all[i] = byte(i)
 	}
-	t0 := cpTime("2024-01-02T03:04:05Z")
-	return []cpFixtureEntry{
+	t0 := mustTime("2024-01-02T03:04:05Z")
+	return []fixtureEntry{
 		{"ALL_BYTES", "", all, t0, t0},
-		{"API_TOKEN", "deploy token for ci", []byte("tok-0123456789abcdef"), t0, cpTime("2024-02-03T04:05:06.123456789Z")},
-		{"EMPTY", "an empty value", []byte{}, cpTime("2024-03-04T05:06:07Z"), cpTime("2024-03-04T05:06:08Z")},
+		{"API_TOKEN", "deploy token for ci", []byte("tok-0123456789abcdef"), t0, mustTime("2024-02-03T04:05:06.123456789Z")},
+		{"EMPTY", "an empty value", []byte{}, mustTime("2024-03-04T05:06:07Z"), mustTime("2024-03-04T05:06:08Z")},
 		{"INVALID_UTF8", "", []byte{0xff, 0xfe, 0x00, 0x80, 'x'}, t0, t0},
-		{"MULTILINE", "trailing newlines are kept", []byte("line one\nline two\n\n"), t0, cpTime("2025-12-31T23:59:59.999Z")},
+		{"MULTILINE", "trailing newlines are kept", []byte("line one\nline two\n\n"), t0, mustTime("2025-12-31T23:59:59.999Z")},
 		{"NUL_INSIDE", "", []byte("a\x00b"), t0, t0},
-		{"UNICODE_ñ_✓", "ünïcode déscription ✓", []byte("héllo wörld ✓ 🔑"), t0, cpTime("2024-06-07T08:09:10.5Z")},
-		{"__hush_app_REFRESH", "", []byte("scoped-refresh-token"), cpTime("2024-01-02T03:04:06Z"), cpTime("2024-01-02T03:04:06Z")},
+		{"UNICODE_ñ_✓", "ünïcode déscription ✓", []byte("héllo wörld ✓ 🔑"), t0, mustTime("2024-06-07T08:09:10.5Z")},
+		{"__hush_app_REFRESH", "", []byte("scoped-refresh-token"), mustTime("2024-01-02T03:04:06Z"), mustTime("2024-01-02T03:04:06Z")},
 	}
 }
 
-// cpFixtureStores are the stores in fixtures/store-v1: file name, whether
+// fixtureStores are the stores in fixtures/store-v1: file name, whether
 // armored, and which identity of identity.txt (0: X25519, 1: hybrid) it is
 // encrypted to.
-var cpFixtureStores = []struct {
+var fixtureStores = []struct {
 	file    string
 	armored bool
 	id      int
@@ -79,16 +79,16 @@ func TestGenerateFixturesV1(t *testing.T) {
 		t.Skip("fixtures are generated once; run with -update-fixtures to write new ones")
 	}
 	ctx := context.Background()
-	x, h := cpX25519(t), cpHybrid(t)
+	x, h := newX25519(t), newHybrid(t)
 	idText := "# hush test fixture identities, committed ON PURPOSE: they open only the\n" +
 		"# stores in fixtures/store-v1, whose secrets are fake. Never use them.\n" +
 		"# public key: " + x.Recipient().String() + "\n" + x.String() + "\n" +
 		"# public key (post-quantum): " + h.Recipient().String() + "\n" + h.String() + "\n"
-	if err := os.MkdirAll(cpFixtureDir, 0o755); err != nil {
+	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	recs := []string{x.Recipient().String(), h.Recipient().String()}
-	for _, s := range cpFixtureStores {
+	for _, s := range fixtureStores {
 		var now time.Time
 		opts := Options{Identities: []age.Identity{x, h}, Armor: s.armored, Now: func() time.Time { return now }}
 		p := filepath.Join(t.TempDir(), s.file)
@@ -96,7 +96,7 @@ func TestGenerateFixturesV1(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range cpFixtureEntries() {
+		for _, e := range fixtureEntries() {
 			now = e.created
 			if err := f.Set(ctx, e.name, e.value); err != nil {
 				t.Fatal(err)
@@ -109,69 +109,69 @@ func TestGenerateFixturesV1(t *testing.T) {
 				}
 			}
 		}
-		if err := os.WriteFile(filepath.Join(cpFixtureDir, s.file), cpReadFile(t, p), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(fixtureDir, s.file), mustReadFile(t, p), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(cpFixtureDir, "identity.txt"), []byte(idText), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(fixtureDir, "identity.txt"), []byte(idText), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// cpFixtureCopy copies a fixture store and the identity into a temporary
+// copyFixture copies a fixture store and the identity into a temporary
 // directory with mode 0600 (git checks files out 0644, which hush rightly
 // refuses), so the tests never touch the committed files.
-func cpFixtureCopy(t *testing.T, file string) (store, identity string) {
+func copyFixture(t *testing.T, file string) (store, identity string) {
 	t.Helper()
 	dir := t.TempDir()
 	store, identity = filepath.Join(dir, file), filepath.Join(dir, "identity.txt")
-	for src, dst := range map[string]string{filepath.Join(cpFixtureDir, file): store, filepath.Join(cpFixtureDir, "identity.txt"): identity} {
+	for src, dst := range map[string]string{filepath.Join(fixtureDir, file): store, filepath.Join(fixtureDir, "identity.txt"): identity} {
 		b, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatalf("fixture missing (it must be committed, not generated): %v", err)
 		}
-		cpWriteFile(t, dst, b, 0o600)
+		mustWriteFile(t, dst, b, 0o600)
 	}
 	return store, identity
 }
 
 func TestCompatV1(t *testing.T) {
-	for _, s := range cpFixtureStores {
+	for _, s := range fixtureStores {
 		t.Run(s.file, func(t *testing.T) {
 			ctx := context.Background()
-			p, idPath := cpFixtureCopy(t, s.file)
-			ids, err := ParseIdentities(idPath, cpReadFile(t, idPath), IdentityOptions{})
+			p, idPath := copyFixture(t, s.file)
+			ids, err := ParseIdentities(idPath, mustReadFile(t, idPath), IdentityOptions{})
 			if err != nil || len(ids) != 2 {
 				t.Fatalf("fixture identities: %v", err)
 			}
 			opts := Options{Identities: ids}
 			rec, _ := RecipientOf(ids[s.id])
-			cpCheckFixture(t, cpOpen(t, p, opts), rec, s.armored, nil)
+			checkFixture(t, mustOpen(t, p, opts), rec, s.armored, nil)
 
 			// Stock age reads it as version 1 of the JSON document.
-			plain, err := cpAgeDecrypt(t, p, ids...)
+			plain, err := ageDecryptFile(t, p, ids...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cpDecodeJSON(t, plain); d.Version != 1 {
+			if d := decodeJSONDoc(t, plain); d.Version != 1 {
 				t.Fatalf("fixture document version %d; want 1", d.Version)
 			}
 
 			// The current code writes to it without disturbing anything.
-			if err := cpOpen(t, p, opts).Set(ctx, "ADDED_NOW", []byte("new")); err != nil {
+			if err := mustOpen(t, p, opts).Set(ctx, "ADDED_NOW", []byte("new")); err != nil {
 				t.Fatal(err)
 			}
-			cpCheckFixture(t, cpOpen(t, p, opts), rec, s.armored, []string{"ADDED_NOW"})
+			checkFixture(t, mustOpen(t, p, opts), rec, s.armored, []string{"ADDED_NOW"})
 		})
 	}
 }
 
-// cpCheckFixture checks every entry of a fixture store exactly; extra
+// checkFixture checks every entry of a fixture store exactly; extra
 // names are allowed only if listed.
-func cpCheckFixture(t *testing.T, f *File, recipient string, armored bool, extra []string) {
+func checkFixture(t *testing.T, f *File, recipient string, armored bool, extra []string) {
 	t.Helper()
 	ctx := context.Background()
-	want := cpFixtureEntries()
+	want := fixtureEntries()
 	es, err := f.List(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -211,15 +211,15 @@ func cpCheckFixture(t *testing.T, f *File, recipient string, armored bool, extra
 // versioned JSON document, binary or armored, after any write; and a file
 // the age CLI encrypted by hand opens in hush. No lock-in either way.
 func TestAgeCLIInterop(t *testing.T) {
-	ageBin := cpTool(t, "age")
+	ageBin := toolPath(t, "age")
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	idPath := filepath.Join(t.TempDir(), "id.txt")
-	cpWriteFile(t, idPath, []byte(id.String()+"\n"), 0o600)
+	mustWriteFile(t, idPath, []byte(id.String()+"\n"), 0o600)
 	bin := []byte{0, 1, 0xff, '\n'}
 	for _, armored := range []bool{false, true} {
 		opts := Options{Identities: []age.Identity{id}, Armor: armored}
-		f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+		f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
 		steps := []struct {
 			name string
 			do   func() error
@@ -230,7 +230,7 @@ func TestAgeCLIInterop(t *testing.T) {
 			{"describe", func() error {
 				return f.Update(ctx, func(tx Tx) error { return tx.SetDescription("TEXT", "greeting") })
 			}},
-			{"add recipient", func() error { return f.AddRecipients(ctx, []string{cpX25519(t).Recipient().String()}) }},
+			{"add recipient", func() error { return f.AddRecipients(ctx, []string{newX25519(t).Recipient().String()}) }},
 			{"rekey", func() error { return f.Rekey(ctx) }},
 			{"delete", func() error { return f.Delete(ctx, "BIN") }},
 		}
@@ -238,7 +238,7 @@ func TestAgeCLIInterop(t *testing.T) {
 			if err := st.do(); err != nil {
 				t.Fatalf("%s: %v", st.name, err)
 			}
-			raw := cpReadFile(t, p)
+			raw := mustReadFile(t, p)
 			if got := bytes.HasPrefix(raw, []byte("-----BEGIN AGE ENCRYPTED FILE-----\n")); got != armored {
 				t.Fatalf("armored=%v store after %s: armored is now %v", armored, st.name, got)
 			}
@@ -252,7 +252,7 @@ func TestAgeCLIInterop(t *testing.T) {
 			if err != nil {
 				t.Fatalf("after %s: age -d -i id.txt store.age: %v\n%s", st.name, err, stderr.Bytes())
 			}
-			d := cpDecodeJSON(t, out)
+			d := decodeJSONDoc(t, out)
 			if d.Version != FormatVersion || d.Recipients[0] != id.Recipient().String() {
 				t.Fatalf("after %s: document version %d, recipients %q", st.name, d.Version, d.Recipients)
 			}
@@ -270,7 +270,7 @@ func TestAgeCLIInterop(t *testing.T) {
 
 	// Hand-made with the CLI: a document encrypted by `age -e -a -r`.
 	doc := `{"version":1,"recipients":["` + id.Recipient().String() + `"],"entries":{"BY_HAND":{"value":"made with age"}}}`
-	p := cpPath(t)
+	p := tempStorePath(t)
 	cmd := exec.Command(ageBin, "-e", "-a", "-r", id.Recipient().String(), "-o", p)
 	cmd.Stdin = strings.NewReader(doc)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -279,14 +279,14 @@ func TestAgeCLIInterop(t *testing.T) {
 	if err := os.Chmod(p, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := cpOpen(t, p, Options{Identities: []age.Identity{id}})
+	f := mustOpen(t, p, Options{Identities: []age.Identity{id}})
 	if v, err := f.Get(ctx, "BY_HAND"); err != nil || string(v) != "made with age" {
 		t.Fatalf("hush reading an age-made store: %q, %v", v, err)
 	}
 	if err := f.Set(ctx, "MORE", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(cpReadFile(t, p), []byte("-----BEGIN AGE ENCRYPTED FILE-----")) {
+	if !bytes.HasPrefix(mustReadFile(t, p), []byte("-----BEGIN AGE ENCRYPTED FILE-----")) {
 		t.Fatal("an armored store written by age lost its armor on a hush write")
 	}
 }

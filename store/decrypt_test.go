@@ -22,13 +22,13 @@ const chunk = 64 << 10
 // in one age chunk or spans several, and a document error in a store that
 // decrypts is reported as a *DecryptError with the document's reason.
 func TestDecryptDocumentPaths(t *testing.T) {
-	id := cpX25519(t)
+	id := newX25519(t)
 	ids := []age.Identity{id}
 	docs := map[string][]byte{}
-	for _, v := range cpRefusals(t) {
+	for _, v := range refusalVectors(t) {
 		docs["refused: "+v.name] = v.doc
 	}
-	for i, p := range cpFixturePlaintexts(t) {
+	for i, p := range fixturePlaintexts(t) {
 		docs[fmt.Sprintf("fixture %d", i)] = p
 	}
 	var many strings.Builder
@@ -38,7 +38,7 @@ func TestDecryptDocumentPaths(t *testing.T) {
 		}
 		fmt.Fprintf(&many, `"N%05d":{"value":"tok_%036d","created":"2024-01-02T03:04:05Z","updated":"2024-01-02T03:04:05Z"}`, i, i)
 	}
-	docs["several chunks as hush writes"] = []byte(cpDoc(many.String()))
+	docs["several chunks as hush writes"] = []byte(docWithEntries(many.String()))
 	const pad = chunk - 136 // spaces before the document; a chunk boundary falls 136 bytes into it
 	atByte := regexp.MustCompile(`at byte (\d+)`)
 	for name, doc := range docs {
@@ -55,19 +55,19 @@ func TestDecryptDocumentPaths(t *testing.T) {
 					return fmt.Sprintf("at byte %d", n+pad)
 				})
 			}
-			got, _, err := decryptDocument(cpEncrypt(t, plain, id.Recipient()), ids)
+			got, _, err := decryptDocument(encryptTo(t, plain, id.Recipient()), ids)
 			var de *DecryptError
 			if wantErr != nil && (got != nil || !errors.As(err, &de) || !strings.HasSuffix(err.Error(), wantMsg)) {
 				t.Fatalf("%s (padded %v): %v; want a *DecryptError saying %q", name, padded, err, wantMsg)
 			}
-			if wantErr == nil && (err != nil || !bytes.Equal(cpEncode(t, got), cpEncode(t, want))) {
+			if wantErr == nil && (err != nil || !bytes.Equal(encodeDoc(t, got), encodeDoc(t, want))) {
 				t.Fatalf("%s (padded %v): got %v; want the document", name, padded, err)
 			}
 		}
 	}
 }
 
-func cpEncode(t *testing.T, d *document) []byte {
+func encodeDoc(t *testing.T, d *document) []byte {
 	t.Helper()
 	b, err := d.marshal()
 	if err != nil {
@@ -80,14 +80,14 @@ func cpEncode(t *testing.T, d *document) []byte {
 // error in the chunks before, and over a document that would decode: the
 // plaintext is used only once the whole file is authentic.
 func TestDecryptErrorWins(t *testing.T) {
-	id := cpX25519(t)
+	id := newX25519(t)
 	big := strings.Repeat("x", 3*chunk)
 	for name, doc := range map[string]string{
-		"good document":    cpDoc(`"A":{"value":"` + big + `"}`),
+		"good document":    docWithEntries(`"A":{"value":"` + big + `"}`),
 		"bad early":        `{"version":1,"bogus":"` + big + `"}`,
 		"bad at the start": `[` + big,
 	} {
-		ct := cpEncrypt(t, []byte(doc), id.Recipient())
+		ct := encryptTo(t, []byte(doc), id.Recipient())
 		ct[len(ct)-100] ^= 1 // in the last chunk
 		d, _, err := decryptDocument(ct, []age.Identity{id})
 		var de *DecryptError
@@ -101,8 +101,8 @@ func TestDecryptErrorWins(t *testing.T) {
 // as through memory.
 func TestBigStoreFirstRead(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
-	p := cpPath(t)
+	id := newX25519(t)
+	p := tempStorePath(t)
 	f, err := Create(ctx, p, []string{id.Recipient().String()}, Options{Identities: []age.Identity{id}})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestBigStoreFirstRead(t *testing.T) {
 	if fi, err := os.Stat(p); err != nil || fi.Size() <= 1<<20 {
 		t.Fatalf("the store is not over 1 MiB: %v, %v", fi, err)
 	}
-	g := cpOpen(t, p, Options{Identities: []age.Identity{id}})
+	g := mustOpen(t, p, Options{Identities: []age.Identity{id}})
 	for _, i := range []int{0, 1499, 2999} {
 		v, err := g.Get(ctx, fmt.Sprintf("K%05d", i))
 		if err != nil || string(v) != fmt.Sprintf("v%d-%s-%s", i, now, pad) {

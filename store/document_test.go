@@ -15,27 +15,27 @@ import (
 // The document format and its test vectors live in internal/format; the
 // tests here check what the store makes of a document.
 
-// cpSecret is the marker placed in the values of the format's test
+// secretMarker is the marker placed in the values of the format's test
 // vectors; no error may ever show it.
-const cpSecret = "TOPSECRET"
+const secretMarker = "TOPSECRET"
 
-// cpDoc builds a plaintext document around entries (the inside of the
+// docWithEntries builds a plaintext document around entries (the inside of the
 // "entries" object) with a valid version and recipient.
-func cpDoc(entries string) string {
+func docWithEntries(entries string) string {
 	return `{"version":1,"recipients":["age1x"],"entries":{` + entries + `}}`
 }
 
-// cpVector is a test vector of package format (see its vectors_test.go).
-type cpVector struct {
+// refusalVector is a test vector of package format (see its vectors_test.go).
+type refusalVector struct {
 	name, reason string
 	doc          []byte
 }
 
-// cpRefusals returns the format's test vectors that must be refused.
-func cpRefusals(t testing.TB) []cpVector {
+// refusalVectors returns the format's test vectors that must be refused.
+func refusalVectors(t testing.TB) []refusalVector {
 	t.Helper()
 	files, _ := filepath.Glob("internal/format/testdata/vectors/*")
-	var vs []cpVector
+	var vs []refusalVector
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -50,7 +50,7 @@ func cpRefusals(t testing.TB) []cpVector {
 		}
 		_, reason, _ := strings.Cut(string(head), "reason: ")
 		reason, _, _ = strings.Cut(reason, "\n")
-		vs = append(vs, cpVector{filepath.Base(f), reason, doc})
+		vs = append(vs, refusalVector{filepath.Base(f), reason, doc})
 	}
 	if len(vs) < 40 {
 		t.Fatalf("only %d refusal vectors in internal/format/testdata/vectors", len(vs))
@@ -62,8 +62,8 @@ func cpRefusals(t testing.TB) []cpVector {
 // says what is wrong and never quotes a value, both when decoded and when
 // a File meets one inside a store that decrypts.
 func TestDocumentRefusals(t *testing.T) {
-	id := cpX25519(t)
-	for _, tc := range cpRefusals(t) {
+	id := newX25519(t)
+	for _, tc := range refusalVectors(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := decodeDocument(bytes.Clone(tc.doc))
 			var de *DocumentError
@@ -75,32 +75,32 @@ func TestDocumentRefusals(t *testing.T) {
 			}
 
 			// The same document inside a store that decrypts.
-			p := cpPath(t)
-			cpWriteFile(t, p, cpEncrypt(t, tc.doc, id.Recipient()), 0o600)
-			f := cpOpen(t, p, Options{Identities: []age.Identity{id}})
+			p := tempStorePath(t)
+			mustWriteFile(t, p, encryptTo(t, tc.doc, id.Recipient()), 0o600)
+			f := mustOpen(t, p, Options{Identities: []age.Identity{id}})
 			v, gerr := f.Get(context.Background(), "GOOD")
 			if !errors.Is(gerr, ErrDecrypt) || !errors.As(gerr, new(*DecryptError)) || v != nil {
 				t.Fatalf("File get = %q, %v; want ErrDecrypt and no data", v, gerr)
 			}
-			if strings.Contains(gerr.Error(), cpSecret) {
+			if strings.Contains(gerr.Error(), secretMarker) {
 				t.Fatalf("File error shows a value: %v", gerr)
 			}
 			if !strings.Contains(gerr.Error(), "malformed document: "+tc.reason) {
 				t.Errorf("File error %q does not say the document is malformed", gerr)
 			}
-			before := cpReadFile(t, p)
+			before := mustReadFile(t, p)
 			if err := f.Set(context.Background(), "NEW", []byte("v")); !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("set on a malformed store = %v; want ErrDecrypt", err)
 			}
-			if !bytes.Equal(before, cpReadFile(t, p)) {
+			if !bytes.Equal(before, mustReadFile(t, p)) {
 				t.Fatal("a write replaced the malformed store")
 			}
 		})
 	}
 }
 
-// cpEncrypt encrypts plain to r with age alone.
-func cpEncrypt(t testing.TB, plain []byte, r age.Recipient) []byte {
+// encryptTo encrypts plain to r with age alone.
+func encryptTo(t testing.TB, plain []byte, r age.Recipient) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, r)
@@ -120,7 +120,7 @@ func cpEncrypt(t testing.TB, plain []byte, r age.Recipient) []byte {
 // gives the same answers once it is materialised for a write; a document
 // whose entries are out of order (edited by hand) is sorted when decoded.
 func TestDecodedDocument(t *testing.T) {
-	doc := cpDoc(`"C":{"value":"3","description":"c","created":"2024-01-02T04:04:05+01:00"},"A":{"value":"/w==","encoding":"base64"},"B":{"value":"2\n"}`)
+	doc := docWithEntries(`"C":{"value":"3","description":"c","created":"2024-01-02T04:04:05+01:00"},"A":{"value":"/w==","encoding":"base64"},"B":{"value":"2\n"}`)
 	d, err := decodeDocument([]byte(doc))
 	if err != nil {
 		t.Fatal(err)

@@ -28,11 +28,11 @@ func FuzzValidName(f *testing.F) {
 	})
 }
 
-// cpFixturePlaintexts decrypts every fixture store with the fixture
+// fixturePlaintexts decrypts every fixture store with the fixture
 // identity and returns the plaintexts.
-func cpFixturePlaintexts(tb testing.TB) [][]byte {
+func fixturePlaintexts(tb testing.TB) [][]byte {
 	tb.Helper()
-	idText, err := os.ReadFile(filepath.Join(cpFixtureDir, "identity.txt"))
+	idText, err := os.ReadFile(filepath.Join(fixtureDir, "identity.txt"))
 	if err != nil {
 		tb.Fatalf("fixture identity: %v", err)
 	}
@@ -41,8 +41,8 @@ func cpFixturePlaintexts(tb testing.TB) [][]byte {
 		tb.Fatalf("fixture identity: %v", err)
 	}
 	var out [][]byte
-	for _, s := range cpFixtureStores {
-		b, err := os.ReadFile(filepath.Join(cpFixtureDir, s.file))
+	for _, s := range fixtureStores {
+		b, err := os.ReadFile(filepath.Join(fixtureDir, s.file))
 		if err != nil {
 			tb.Fatalf("fixture store: %v", err)
 		}

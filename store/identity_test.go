@@ -19,26 +19,26 @@ import (
 // a fresh File and written again by a File that holds only the identity.
 
 func TestIdentityKindX25519(t *testing.T) {
-	id := cpX25519(t)
+	id := newX25519(t)
 	text := "# created: 2024-01-01\n# public key: " + id.Recipient().String() + "\n\n" + id.String() + "\n"
-	cpRoundTrip(t, id.Recipient().String(), cpParse(t, "id.txt", []byte(text), IdentityOptions{}))
+	checkRoundTrip(t, id.Recipient().String(), mustParseIdentities(t, "id.txt", []byte(text), IdentityOptions{}))
 }
 
 func TestIdentityKindHybrid(t *testing.T) {
-	id := cpHybrid(t)
+	id := newHybrid(t)
 	r := id.Recipient().String()
 	if !strings.HasPrefix(r, "age1pq1") {
 		t.Fatalf("hybrid recipient %.12q... lacks the age1pq1 prefix", r)
 	}
-	cpRoundTrip(t, r, cpParse(t, "id.txt", []byte(id.String()+"\n"), IdentityOptions{}))
+	checkRoundTrip(t, r, mustParseIdentities(t, "id.txt", []byte(id.String()+"\n"), IdentityOptions{}))
 }
 
 func TestIdentityKindSSH(t *testing.T) {
 	for _, kind := range [][]string{{"-t", "ed25519"}, {"-t", "rsa", "-b", "2048"}} {
 		t.Run(kind[1], func(t *testing.T) {
-			key, pub := cpSSHKeygen(t, append(kind, "-N", "")...)
-			ids := cpParse(t, key, cpReadFile(t, key), IdentityOptions{})
-			cpRoundTrip(t, pub, ids)
+			key, pub := sshKeygen(t, append(kind, "-N", "")...)
+			ids := mustParseIdentities(t, key, mustReadFile(t, key), IdentityOptions{})
+			checkRoundTrip(t, pub, ids)
 		})
 	}
 }
@@ -56,7 +56,7 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 	for name, args := range kinds {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			key, pub := cpSSHKeygen(t, append(args, "-N", "s3cret pass")...)
+			key, pub := sshKeygen(t, append(args, "-N", "s3cret pass")...)
 			var calls atomic.Int32
 			ask := func(prompt string) ([]byte, error) {
 				calls.Add(1)
@@ -65,39 +65,39 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 				}
 				return []byte("s3cret pass"), nil
 			}
-			ids := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: ask})
+			ids := mustParseIdentities(t, key, mustReadFile(t, key), IdentityOptions{Passphrase: ask})
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("parsing asked for the passphrase %d times; want 0", n)
 			}
 
 			// Not needed: a store for another identity, tried after the SSH key.
-			other := cpX25519(t)
-			of, _ := cpCreate(t, []string{other.Recipient().String()}, Options{Identities: []age.Identity{other}})
+			other := newX25519(t)
+			of, _ := mustCreate(t, []string{other.Recipient().String()}, Options{Identities: []age.Identity{other}})
 			if err := of.Set(ctx, "K", []byte("v")); err != nil {
 				t.Fatal(err)
 			}
 			both := append(append([]age.Identity(nil), ids...), other)
-			if v, err := cpOpen(t, of.Path(), Options{Identities: both}).Get(ctx, "K"); err != nil || string(v) != "v" {
+			if v, err := mustOpen(t, of.Path(), Options{Identities: both}).Get(ctx, "K"); err != nil || string(v) != "v" {
 				t.Fatalf("get = %q, %v", v, err)
 			}
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("a store without a stanza for the SSH key asked for its passphrase %d times", n)
 			}
 
-			cpRoundTrip(t, pub, ids)
+			checkRoundTrip(t, pub, ids)
 			if n := calls.Load(); n != 1 {
 				t.Fatalf("passphrase asked %d times over several decryptions; want exactly 1", n)
 			}
 
 			// Concurrent first reads by one File share one prompt, race-free.
 			var calls2 atomic.Int32
-			ids2 := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: func(string) ([]byte, error) {
+			ids2 := mustParseIdentities(t, key, mustReadFile(t, key), IdentityOptions{Passphrase: func(string) ([]byte, error) {
 				calls2.Add(1)
 				return []byte("s3cret pass"), nil
 			}})
-			f, p := cpCreate(t, []string{pub}, Options{Identities: []age.Identity{cpX25519(t)}})
+			f, p := mustCreate(t, []string{pub}, Options{Identities: []age.Identity{newX25519(t)}})
 			_ = f
-			g := cpOpen(t, p, Options{Identities: ids2})
+			g := mustOpen(t, p, Options{Identities: ids2})
 			var wg sync.WaitGroup
 			for range 4 {
 				wg.Add(1)
@@ -114,12 +114,12 @@ func TestIdentityKindSSHPassphrase(t *testing.T) {
 			}
 
 			// Wrong passphrase, or none available: ErrDecrypt on use.
-			wrong := cpParse(t, key, cpReadFile(t, key), IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("wrong"), nil }})
-			if v, err := cpOpen(t, p, Options{Identities: wrong}).Get(ctx, "TOKEN"); !errors.Is(err, ErrDecrypt) || v != nil {
+			wrong := mustParseIdentities(t, key, mustReadFile(t, key), IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("wrong"), nil }})
+			if v, err := mustOpen(t, p, Options{Identities: wrong}).Get(ctx, "TOKEN"); !errors.Is(err, ErrDecrypt) || v != nil {
 				t.Fatalf("wrong passphrase: get = %q, %v; want ErrDecrypt", v, err)
 			}
-			none := cpParse(t, key, cpReadFile(t, key), IdentityOptions{})
-			_, err := cpOpen(t, p, Options{Identities: none}).List(ctx)
+			none := mustParseIdentities(t, key, mustReadFile(t, key), IdentityOptions{})
+			_, err := mustOpen(t, p, Options{Identities: none}).List(ctx)
 			if !errors.Is(err, ErrDecrypt) || !strings.Contains(err.Error(), "passphrase") {
 				t.Fatalf("no passphrase source: list error = %v; want ErrDecrypt naming the passphrase", err)
 			}
@@ -133,41 +133,41 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 	for _, armored := range []bool{false, true} {
 		t.Run(fmt.Sprintf("armored=%v", armored), func(t *testing.T) {
 			ctx := context.Background()
-			inner := cpX25519(t)
-			data := cpScryptEncrypt(t, "id pass", []byte("# inner\n"+inner.String()+"\n"), armored)
+			inner := newX25519(t)
+			data := scryptEncrypt(t, "id pass", []byte("# inner\n"+inner.String()+"\n"), armored)
 			var calls atomic.Int32
 			ask := func(prompt string) ([]byte, error) {
 				calls.Add(1)
 				return []byte("id pass"), nil
 			}
-			ids := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: ask})
+			ids := mustParseIdentities(t, "id.txt.age", data, IdentityOptions{Passphrase: ask})
 			if n := calls.Load(); n != 0 {
 				t.Fatalf("parsing asked for the passphrase %d times; want 0 (lazy)", n)
 			}
-			cpRoundTrip(t, inner.Recipient().String(), ids)
+			checkRoundTrip(t, inner.Recipient().String(), ids)
 			if n := calls.Load(); n != 1 {
 				t.Fatalf("passphrase asked %d times; want 1", n)
 			}
 
-			_, p := cpCreate(t, []string{inner.Recipient().String()}, Options{Identities: []age.Identity{inner}})
-			wrong := cpParse(t, "id.txt.age", data, IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("nope"), nil }})
-			_, err := cpOpen(t, p, Options{Identities: wrong}).List(ctx)
+			_, p := mustCreate(t, []string{inner.Recipient().String()}, Options{Identities: []age.Identity{inner}})
+			wrong := mustParseIdentities(t, "id.txt.age", data, IdentityOptions{Passphrase: func(string) ([]byte, error) { return []byte("nope"), nil }})
+			_, err := mustOpen(t, p, Options{Identities: wrong}).List(ctx)
 			if !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("wrong passphrase: %v; want ErrDecrypt", err)
 			}
 			if strings.Contains(err.Error(), "nope") || strings.Contains(err.Error(), inner.String()) {
 				t.Fatalf("error leaks a secret: %v", err)
 			}
-			none := cpParse(t, "id.txt.age", data, IdentityOptions{})
-			if _, err := cpOpen(t, p, Options{Identities: none}).List(ctx); !errors.Is(err, ErrDecrypt) {
+			none := mustParseIdentities(t, "id.txt.age", data, IdentityOptions{})
+			if _, err := mustOpen(t, p, Options{Identities: none}).List(ctx); !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("no passphrase source: %v; want ErrDecrypt", err)
 			}
 		})
 	}
 }
 
-// cpScryptEncrypt encrypts plain to a passphrase with a low work factor.
-func cpScryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte {
+// scryptEncrypt encrypts plain to a passphrase with a low work factor.
+func scryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte {
 	t.Helper()
 	r, err := age.NewScryptRecipient(pass)
 	if err != nil {
@@ -201,8 +201,8 @@ func cpScryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []by
 
 // Identity parse errors name the file and line but never echo key material.
 func TestIdentityParseErrorsHideKeys(t *testing.T) {
-	x := cpX25519(t).String()
-	h := cpHybrid(t).String()
+	x := newX25519(t).String()
+	h := newHybrid(t).String()
 	flip := func(s string, i int) string { // change one data character: checksum fails
 		b := []byte(s)
 		if b[i] == 'Q' {
@@ -229,14 +229,14 @@ func TestIdentityParseErrorsHideKeys(t *testing.T) {
 			if !errors.Is(err, ErrInvalidIdentity) {
 				t.Fatalf("error = %v; want ErrInvalidIdentity", err)
 			}
-			cpNoKeyMaterial(t, err.Error(), line)
+			checkNoKeyMaterial(t, err.Error(), line)
 		})
 	}
 }
 
-// cpNoKeyMaterial fails if msg contains the secret or any 12-byte run of
+// checkNoKeyMaterial fails if msg contains the secret or any 12-byte run of
 // it that is not part of a well-known prefix.
-func cpNoKeyMaterial(t testing.TB, msg, secret string) {
+func checkNoKeyMaterial(t testing.TB, msg, secret string) {
 	t.Helper()
 	secret = strings.TrimSpace(secret)
 	public := []string{"AGE-SECRET-KEY-PQ-1", "AGE-SECRET-KEY-1", "AGE-PLUGIN-YUBIKEY-1", "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"}

@@ -13,63 +13,63 @@ import (
 	"filippo.io/age"
 )
 
-var cpLooseModes = []os.FileMode{0o640, 0o604, 0o644, 0o660, 0o606, 0o666, 0o610, 0o601}
+var looseModes = []os.FileMode{0o640, 0o604, 0o644, 0o660, 0o606, 0o666, 0o610, 0o601}
 
 // A store that group or others can read is refused, naming the path, both
 // when opened and when an open File finds it loosened later; nothing is
 // written to it. the AllowInsecurePermissions option allows it.
 func TestStorePermissions(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	opts := Options{Identities: []age.Identity{id}}
-	f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
 	if err := f.Set(ctx, "K", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	open := cpOpen(t, p, opts)
-	for _, mode := range cpLooseModes {
+	open := mustOpen(t, p, opts)
+	for _, mode := range looseModes {
 		t.Run(fmt.Sprintf("%04o", mode), func(t *testing.T) {
 			if err := os.Chmod(p, mode); err != nil {
 				t.Fatal(err)
 			}
 			defer os.Chmod(p, 0o600)
-			before := cpReadFile(t, p)
+			before := mustReadFile(t, p)
 			_, err := Open(p, opts)
-			cpCheckPermError(t, "open", err, p)
+			checkPermError(t, "open", err, p)
 			v, err := open.Get(ctx, "K")
-			cpCheckPermError(t, "get on an open File", err, p)
+			checkPermError(t, "get on an open File", err, p)
 			if v != nil {
 				t.Fatal("get returned data")
 			}
 			_, err = open.List(ctx)
-			cpCheckPermError(t, "list on an open File", err, p)
+			checkPermError(t, "list on an open File", err, p)
 			err = open.Set(ctx, "K2", []byte("v"))
-			cpCheckPermError(t, "set on an open File", err, p)
-			if !bytes.Equal(before, cpReadFile(t, p)) {
+			checkPermError(t, "set on an open File", err, p)
+			if !bytes.Equal(before, mustReadFile(t, p)) {
 				t.Fatal("a refused set changed the store")
 			}
 
-			if _, err := cpOpen(t, p, Options{Identities: opts.Identities, AllowInsecurePermissions: true}).Get(ctx, "K"); err != nil {
+			if _, err := mustOpen(t, p, Options{Identities: opts.Identities, AllowInsecurePermissions: true}).Get(ctx, "K"); err != nil {
 				t.Fatalf("AllowInsecurePermissions: %v", err)
 			}
 			// The library reads no environment: only the CLI maps
 			// HUSH_ALLOW_INSECURE_PERMS=1 to the option.
 			t.Setenv("HUSH_ALLOW_INSECURE_PERMS", "1")
 			_, err = Open(p, opts)
-			cpCheckPermError(t, "get with HUSH_ALLOW_INSECURE_PERMS=1 in the environment", err, p)
+			checkPermError(t, "get with HUSH_ALLOW_INSECURE_PERMS=1 in the environment", err, p)
 		})
 	}
 	for _, mode := range []os.FileMode{0o600, 0o400, 0o700} {
 		if err := os.Chmod(p, mode); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cpOpen(t, p, opts).Get(ctx, "K"); err != nil {
+		if _, err := mustOpen(t, p, opts).Get(ctx, "K"); err != nil {
 			t.Errorf("mode %04o refused: %v", mode, err)
 		}
 	}
 }
 
-func cpCheckPermError(t *testing.T, what string, err error, path string) {
+func checkPermError(t *testing.T, what string, err error, path string) {
 	t.Helper()
 	if !errors.Is(err, ErrInsecurePermissions) {
 		t.Fatalf("%s: %v; want ErrInsecurePermissions", what, err)
@@ -87,7 +87,7 @@ func cpCheckPermError(t *testing.T, what string, err error, path string) {
 // replacement of the store keeps 0600.
 func TestCreatedModes(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	base := t.TempDir()
 	p := filepath.Join(base, "a", "b", "store.age")
 	for _, armored := range []bool{false, true} {
@@ -103,10 +103,10 @@ func TestCreatedModes(t *testing.T) {
 		check := func(step string) {
 			t.Helper()
 			for _, file := range []string{p, f.LockPath()} {
-				cpCheckMode(t, step, file, 0o600)
+				checkMode(t, step, file, 0o600)
 			}
 			for d := filepath.Dir(p); d != base; d = filepath.Dir(d) {
-				cpCheckMode(t, step, d, os.ModeDir|0o700)
+				checkMode(t, step, d, os.ModeDir|0o700)
 			}
 			entries, _ := os.ReadDir(filepath.Dir(p))
 			for _, e := range entries {
@@ -127,7 +127,7 @@ func TestCreatedModes(t *testing.T) {
 	}
 }
 
-func cpCheckMode(t *testing.T, step, path string, want os.FileMode) {
+func checkMode(t *testing.T, step, path string, want os.FileMode) {
 	t.Helper()
 	fi, err := os.Stat(path)
 	if err != nil {

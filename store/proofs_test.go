@@ -27,13 +27,13 @@ import (
 // (the one .ci/run installs).
 const ageVersion = "v1.3.2"
 
-// cpPath returns a store path inside a fresh temporary directory.
-func cpPath(t testing.TB) string { return filepath.Join(t.TempDir(), "store.age") }
+// tempStorePath returns a store path inside a fresh temporary directory.
+func tempStorePath(t testing.TB) string { return filepath.Join(t.TempDir(), "store.age") }
 
-// cpCreate creates a store at a fresh path, encrypted to recipients.
-func cpCreate(t testing.TB, recipients []string, opts Options) (*File, string) {
+// mustCreate creates a store at a fresh path, encrypted to recipients.
+func mustCreate(t testing.TB, recipients []string, opts Options) (*File, string) {
 	t.Helper()
-	p := cpPath(t)
+	p := tempStorePath(t)
 	f, err := Create(context.Background(), p, recipients, opts)
 	if err != nil {
 		t.Fatalf("create: %v", err)
@@ -41,8 +41,8 @@ func cpCreate(t testing.TB, recipients []string, opts Options) (*File, string) {
 	return f, p
 }
 
-// cpOpen opens path as a fresh File: no cache shared with any other.
-func cpOpen(t testing.TB, path string, opts Options) *File {
+// mustOpen opens path as a fresh File: no cache shared with any other.
+func mustOpen(t testing.TB, path string, opts Options) *File {
 	t.Helper()
 	f, err := Open(path, opts)
 	if err != nil {
@@ -51,7 +51,7 @@ func cpOpen(t testing.TB, path string, opts Options) *File {
 	return f
 }
 
-func cpX25519(t testing.TB) *age.X25519Identity {
+func newX25519(t testing.TB) *age.X25519Identity {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -60,7 +60,7 @@ func cpX25519(t testing.TB) *age.X25519Identity {
 	return id
 }
 
-func cpHybrid(t testing.TB) *age.HybridIdentity {
+func newHybrid(t testing.TB) *age.HybridIdentity {
 	t.Helper()
 	id, err := age.GenerateHybridIdentity()
 	if err != nil {
@@ -69,8 +69,8 @@ func cpHybrid(t testing.TB) *age.HybridIdentity {
 	return id
 }
 
-// cpParse parses identity material as hush reads identity files.
-func cpParse(t testing.TB, name string, data []byte, o IdentityOptions) []age.Identity {
+// mustParseIdentities parses identity material as hush reads identity files.
+func mustParseIdentities(t testing.TB, name string, data []byte, o IdentityOptions) []age.Identity {
 	t.Helper()
 	ids, err := ParseIdentities(name, data, o)
 	if err != nil {
@@ -79,7 +79,7 @@ func cpParse(t testing.TB, name string, data []byte, o IdentityOptions) []age.Id
 	return ids
 }
 
-func cpReadFile(t testing.TB, p string) []byte {
+func mustReadFile(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -88,7 +88,7 @@ func cpReadFile(t testing.TB, p string) []byte {
 	return b
 }
 
-func cpWriteFile(t testing.TB, p string, data []byte, mode os.FileMode) {
+func mustWriteFile(t testing.TB, p string, data []byte, mode os.FileMode) {
 	t.Helper()
 	if err := os.WriteFile(p, data, mode); err != nil {
 		t.Fatal(err)
@@ -98,15 +98,15 @@ func cpWriteFile(t testing.TB, p string, data []byte, mode os.FileMode) {
 	}
 }
 
-// cpJSONDoc is the plaintext document as any JSON tool sees it, decoded
+// jsonDoc is the plaintext document as any JSON tool sees it, decoded
 // with encoding/json and not with the store's own codec.
-type cpJSONDoc struct {
-	Version    int                    `json:"version"`
-	Recipients []string               `json:"recipients"`
-	Entries    map[string]cpJSONEntry `json:"entries"`
+type jsonDoc struct {
+	Version    int                  `json:"version"`
+	Recipients []string             `json:"recipients"`
+	Entries    map[string]jsonEntry `json:"entries"`
 }
 
-type cpJSONEntry struct {
+type jsonEntry struct {
 	Value       string    `json:"value"`
 	Encoding    string    `json:"encoding"`
 	Description string    `json:"description"`
@@ -114,9 +114,9 @@ type cpJSONEntry struct {
 	Updated     time.Time `json:"updated"`
 }
 
-func cpDecodeJSON(t testing.TB, plain []byte) cpJSONDoc {
+func decodeJSONDoc(t testing.TB, plain []byte) jsonDoc {
 	t.Helper()
-	var d cpJSONDoc
+	var d jsonDoc
 	dec := json.NewDecoder(bytes.NewReader(plain))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
@@ -125,11 +125,11 @@ func cpDecodeJSON(t testing.TB, plain []byte) cpJSONDoc {
 	return d
 }
 
-// cpAgeDecrypt decrypts a store file with the age library alone (no hush
+// ageDecryptFile decrypts a store file with the age library alone (no hush
 // code) and returns the plaintext.
-func cpAgeDecrypt(t testing.TB, path string, ids ...age.Identity) ([]byte, error) {
+func ageDecryptFile(t testing.TB, path string, ids ...age.Identity) ([]byte, error) {
 	t.Helper()
-	b := cpReadFile(t, path)
+	b := mustReadFile(t, path)
 	var r io.Reader = bytes.NewReader(b)
 	if bytes.HasPrefix(b, []byte(armor.Header)) {
 		r = armor.NewReader(r)
@@ -141,65 +141,65 @@ func cpAgeDecrypt(t testing.TB, path string, ids ...age.Identity) ([]byte, error
 	return io.ReadAll(pr)
 }
 
-// cpMustAgeDecrypt is cpAgeDecrypt that fails the test on error and decodes
+// mustAgeDecryptFile is ageDecryptFile that fails the test on error and decodes
 // the document.
-func cpMustAgeDecrypt(t testing.TB, path string, ids ...age.Identity) cpJSONDoc {
+func mustAgeDecryptFile(t testing.TB, path string, ids ...age.Identity) jsonDoc {
 	t.Helper()
-	plain, err := cpAgeDecrypt(t, path, ids...)
+	plain, err := ageDecryptFile(t, path, ids...)
 	if err != nil {
 		t.Fatalf("age cannot decrypt %s: %v", filepath.Base(path), err)
 	}
-	return cpDecodeJSON(t, plain)
+	return decodeJSONDoc(t, plain)
 }
 
 var (
-	cpToolMu   sync.Mutex
-	cpToolDirs = map[string]string{}
+	toolMu   sync.Mutex
+	toolDirs = map[string]string{}
 )
 
-// cpTool returns the path of an age v1.3.2 command (age, age-keygen,
+// toolPath returns the path of an age v1.3.2 command (age, age-keygen,
 // age-plugin-batchpass): from PATH, else from $(go env GOPATH)/bin where
 // .ci/run installs them, else built with `go install` into a temporary
 // GOBIN of t. It skips t, saying why, only if that install fails.
-func cpTool(t *testing.T, name string) string {
+func toolPath(t *testing.T, name string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	gobin := filepath.Join(cpGoEnv(t, "GOPATH"), "bin")
-	if p := filepath.Join(gobin, name); cpIsFile(p) {
+	gobin := filepath.Join(goEnv(t, "GOPATH"), "bin")
+	if p := filepath.Join(gobin, name); isRegularFile(p) {
 		return p
 	}
-	cpToolMu.Lock()
-	defer cpToolMu.Unlock()
-	if dir, ok := cpToolDirs[name]; ok && cpIsFile(filepath.Join(dir, name)) {
+	toolMu.Lock()
+	defer toolMu.Unlock()
+	if dir, ok := toolDirs[name]; ok && isRegularFile(filepath.Join(dir, name)) {
 		return filepath.Join(dir, name)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(cpGo(), "install", "filippo.io/age/cmd/...@"+ageVersion)
+	cmd := exec.Command(goCommand(), "install", "filippo.io/age/cmd/...@"+ageVersion)
 	cmd.Env = append(os.Environ(), "GOBIN="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Skipf("%s is not on PATH and `go install filippo.io/age/cmd/...@%s` failed (%v); .ci/run installs it:\n%s", name, ageVersion, err, out)
 	}
-	cpToolDirs[name] = dir
+	toolDirs[name] = dir
 	return filepath.Join(dir, name)
 }
 
-func cpIsFile(p string) bool {
+func isRegularFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// cpGo is the go command: go test puts its own GOROOT/bin first on PATH.
-func cpGo() string {
+// goCommand is the go command: go test puts its own GOROOT/bin first on PATH.
+func goCommand() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
 	return "go"
 }
 
-func cpGoEnv(t *testing.T, key string) string {
-	out, err := exec.Command(cpGo(), "env", key).Output()
+func goEnv(t *testing.T, key string) string {
+	out, err := exec.Command(goCommand(), "env", key).Output()
 	if err != nil {
 		t.Logf("go env %s: %v", key, err)
 		return ""
@@ -207,10 +207,10 @@ func cpGoEnv(t *testing.T, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// cpSSHKeygen runs ssh-keygen to make a key in a temporary directory and
+// sshKeygen runs ssh-keygen to make a key in a temporary directory and
 // returns the private key's path and the public key line. It skips t only
 // if ssh-keygen is missing (.ci/run installs openssh-client).
-func cpSSHKeygen(t *testing.T, args ...string) (keyPath, pub string) {
+func sshKeygen(t *testing.T, args ...string) (keyPath, pub string) {
 	t.Helper()
 	bin, err := exec.LookPath("ssh-keygen")
 	if err != nil {
@@ -221,29 +221,29 @@ func cpSSHKeygen(t *testing.T, args ...string) (keyPath, pub string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen %v: %v\n%s", args, err, out)
 	}
-	return keyPath, strings.TrimSpace(string(cpReadFile(t, keyPath+".pub")))
+	return keyPath, strings.TrimSpace(string(mustReadFile(t, keyPath+".pub")))
 }
 
-// cpRoundTrip proves that a store encrypted to recipient works end to end
+// checkRoundTrip proves that a store encrypted to recipient works end to end
 // with ids: create, write, read back through a fresh File, write again
 // from that File (the recipient comes from the document, the writer needs
 // only an identity), read again, and that another identity cannot read it.
-func cpRoundTrip(t *testing.T, recipient string, ids []age.Identity) {
+func checkRoundTrip(t *testing.T, recipient string, ids []age.Identity) {
 	t.Helper()
 	ctx := context.Background()
-	f, p := cpCreate(t, []string{recipient}, Options{Identities: ids})
+	f, p := mustCreate(t, []string{recipient}, Options{Identities: ids})
 	val := []byte("first\x00\xff\xfe value\n")
 	if err := f.Set(ctx, "TOKEN", val); err != nil {
 		t.Fatalf("set: %v", err)
 	}
-	g := cpOpen(t, p, Options{Identities: ids})
+	g := mustOpen(t, p, Options{Identities: ids})
 	if got, err := g.Get(ctx, "TOKEN"); err != nil || !bytes.Equal(got, val) {
 		t.Fatalf("get through a fresh File = %q, %v; want %q", got, err, val)
 	}
 	if err := g.Set(ctx, "SECOND", []byte("2")); err != nil {
 		t.Fatalf("set from a File opened with only an identity: %v", err)
 	}
-	h := cpOpen(t, p, Options{Identities: ids})
+	h := mustOpen(t, p, Options{Identities: ids})
 	for name, want := range map[string][]byte{"TOKEN": val, "SECOND": []byte("2")} {
 		if got, err := h.Get(ctx, name); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("get %s after the second write = %q, %v", name, got, err)
@@ -253,7 +253,7 @@ func cpRoundTrip(t *testing.T, recipient string, ids []age.Identity) {
 	if err != nil || len(rs) != 1 || rs[0] != recipient {
 		t.Fatalf("recipients = %q, %v; want [%q]", rs, err, recipient)
 	}
-	stranger := cpOpen(t, p, Options{Identities: []age.Identity{cpX25519(t)}})
+	stranger := mustOpen(t, p, Options{Identities: []age.Identity{newX25519(t)}})
 	if v, err := stranger.Get(ctx, "TOKEN"); !errors.Is(err, ErrDecrypt) || v != nil {
 		t.Fatalf("get with a stranger's identity = %q, %v; want ErrDecrypt and no data", v, err)
 	}

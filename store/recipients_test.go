@@ -15,39 +15,39 @@ import (
 	"filippo.io/age/plugin"
 )
 
-// cpMembers is a set of X25519 identities and their recipient strings.
-type cpMembers struct {
+// members is a set of X25519 identities and their recipient strings.
+type members struct {
 	ids  []*age.X25519Identity
 	recs []string
 }
 
-func cpNewMembers(t *testing.T, n int) cpMembers {
-	var m cpMembers
+func newMembers(t *testing.T, n int) members {
+	var m members
 	for range n {
-		id := cpX25519(t)
+		id := newX25519(t)
 		m.ids = append(m.ids, id)
 		m.recs = append(m.recs, id.Recipient().String())
 	}
 	return m
 }
 
-// cpCheckEncryptedTo proves with age alone that the file at path decrypts
+// checkEncryptedTo proves with age alone that the file at path decrypts
 // with each identity of want and with no identity of not, and that the
 // document inside lists exactly want.
-func cpCheckEncryptedTo(t *testing.T, path string, want, not []*age.X25519Identity) {
+func checkEncryptedTo(t *testing.T, path string, want, not []*age.X25519Identity) {
 	t.Helper()
 	var wantRecs []string
 	for _, id := range want {
 		wantRecs = append(wantRecs, id.Recipient().String())
 	}
 	for _, id := range want {
-		d := cpMustAgeDecrypt(t, path, id)
+		d := mustAgeDecryptFile(t, path, id)
 		if !slices.Equal(d.Recipients, wantRecs) {
 			t.Fatalf("document recipients = %q; want %q", d.Recipients, wantRecs)
 		}
 	}
 	for _, id := range not {
-		if _, err := cpAgeDecrypt(t, path, id); err == nil {
+		if _, err := ageDecryptFile(t, path, id); err == nil {
 			t.Fatalf("a removed recipient (%s) can still decrypt the store", id.Recipient())
 		}
 	}
@@ -55,10 +55,10 @@ func cpCheckEncryptedTo(t *testing.T, path string, want, not []*age.X25519Identi
 
 func TestRecipientsAddRemoveRekey(t *testing.T) {
 	ctx := context.Background()
-	m := cpNewMembers(t, 3)
+	m := newMembers(t, 3)
 	a, b, c := m.ids[0], m.ids[1], m.ids[2]
 	caller := Options{Identities: []age.Identity{a}}
-	f, p := cpCreate(t, m.recs[:1], caller)
+	f, p := mustCreate(t, m.recs[:1], caller)
 	if err := f.Set(ctx, "K", []byte("v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -69,44 +69,44 @@ func TestRecipientsAddRemoveRekey(t *testing.T) {
 	if rs, err := f.Recipients(ctx); err != nil || !slices.Equal(rs, m.recs) {
 		t.Fatalf("recipients = %q, %v; want %q (duplicates ignored)", rs, err, m.recs)
 	}
-	cpCheckEncryptedTo(t, p, m.ids, nil)
+	checkEncryptedTo(t, p, m.ids, nil)
 
 	// Every write, by any member, encrypts to the full list.
-	if err := cpOpen(t, p, Options{Identities: []age.Identity{c}}).Set(ctx, "K2", []byte("from c")); err != nil {
+	if err := mustOpen(t, p, Options{Identities: []age.Identity{c}}).Set(ctx, "K2", []byte("from c")); err != nil {
 		t.Fatal(err)
 	}
-	cpCheckEncryptedTo(t, p, m.ids, nil)
+	checkEncryptedTo(t, p, m.ids, nil)
 	if err := f.Delete(ctx, "K2"); err != nil {
 		t.Fatal(err)
 	}
-	cpCheckEncryptedTo(t, p, m.ids, nil)
+	checkEncryptedTo(t, p, m.ids, nil)
 
 	// Rekey: a fresh file key, same content and recipients.
-	before := cpReadFile(t, p)
+	before := mustReadFile(t, p)
 	if err := f.Rekey(ctx); err != nil {
 		t.Fatal(err)
 	}
-	after := cpReadFile(t, p)
-	if bytes.Equal(before, after) || bytes.Equal(cpHeader(before), cpHeader(after)) {
+	after := mustReadFile(t, p)
+	if bytes.Equal(before, after) || bytes.Equal(ageHeader(before), ageHeader(after)) {
 		t.Fatal("rekey did not re-encrypt")
 	}
-	cpCheckEncryptedTo(t, p, m.ids, nil)
+	checkEncryptedTo(t, p, m.ids, nil)
 
 	// Removing b: b can no longer decrypt, a and c still can.
 	if err := f.RemoveRecipients(ctx, m.recs[1:2], false); err != nil {
 		t.Fatalf("remove b: %v", err)
 	}
-	cpCheckEncryptedTo(t, p, []*age.X25519Identity{a, c}, []*age.X25519Identity{b})
+	checkEncryptedTo(t, p, []*age.X25519Identity{a, c}, []*age.X25519Identity{b})
 
 	// Refusals leave the file byte-identical.
 	refuse := func(name string, want error, fn func() error) {
 		t.Helper()
-		before := cpReadFile(t, p)
+		before := mustReadFile(t, p)
 		err := fn()
 		if !errors.Is(err, want) {
 			t.Fatalf("%s: err = %v; want %v", name, err, want)
 		}
-		if !bytes.Equal(before, cpReadFile(t, p)) {
+		if !bytes.Equal(before, mustReadFile(t, p)) {
 			t.Fatalf("%s: the store changed", name)
 		}
 	}
@@ -126,7 +126,7 @@ func TestRecipientsAddRemoveRekey(t *testing.T) {
 		return f.AddRecipients(ctx, []string{a.String()})
 	})
 	refuse("mix post-quantum and classic recipients", nil, func() error {
-		err := f.AddRecipients(ctx, []string{cpHybrid(t).Recipient().String()})
+		err := f.AddRecipients(ctx, []string{newHybrid(t).Recipient().String()})
 		if err == nil || !strings.Contains(err.Error(), "incompatible recipients") {
 			t.Fatalf("adding a hybrid recipient to a classic store: %v", err)
 		}
@@ -137,31 +137,31 @@ func TestRecipientsAddRemoveRekey(t *testing.T) {
 	}
 
 	// A caller holding a and c may drop a: c still opens it.
-	two := cpOpen(t, p, Options{Identities: []age.Identity{a, c}})
+	two := mustOpen(t, p, Options{Identities: []age.Identity{a, c}})
 	if err := two.RemoveRecipients(ctx, m.recs[:1], false); err != nil {
 		t.Fatalf("remove a while holding c: %v", err)
 	}
-	cpCheckEncryptedTo(t, p, []*age.X25519Identity{c}, []*age.X25519Identity{a, b})
+	checkEncryptedTo(t, p, []*age.X25519Identity{c}, []*age.X25519Identity{a, b})
 
 	// Forced removal of the caller's last recipient is allowed.
 	if err := f.AddRecipients(ctx, m.recs[1:2]); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("a can no longer decrypt, add = %v; want ErrDecrypt", err)
 	}
-	g := cpOpen(t, p, Options{Identities: []age.Identity{c}})
+	g := mustOpen(t, p, Options{Identities: []age.Identity{c}})
 	if err := g.AddRecipients(ctx, m.recs[1:2]); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.RemoveRecipients(ctx, m.recs[2:3], true); err != nil {
 		t.Fatalf("forced removal: %v", err)
 	}
-	cpCheckEncryptedTo(t, p, []*age.X25519Identity{b}, []*age.X25519Identity{a, c})
-	if v, err := cpOpen(t, p, Options{Identities: []age.Identity{b}}).Get(ctx, "K"); err != nil || string(v) != "v1" {
+	checkEncryptedTo(t, p, []*age.X25519Identity{b}, []*age.X25519Identity{a, c})
+	if v, err := mustOpen(t, p, Options{Identities: []age.Identity{b}}).Get(ctx, "K"); err != nil || string(v) != "v1" {
 		t.Fatalf("b reads K = %q, %v", v, err)
 	}
 }
 
-// cpHeader returns the age header of a binary store file.
-func cpHeader(b []byte) []byte {
+// ageHeader returns the age header of a binary store file.
+func ageHeader(b []byte) []byte {
 	i := bytes.Index(b, []byte("\n--- "))
 	if i < 0 {
 		return nil
@@ -172,15 +172,15 @@ func cpHeader(b []byte) []byte {
 // The recipient list lives inside the encrypted document: the file shows
 // none of it, and a writer needs only an identity.
 func TestRecipientsInsideDocument(t *testing.T) {
-	m := cpNewMembers(t, 2)
-	_, p := cpCreate(t, m.recs, Options{})
-	raw := cpReadFile(t, p)
+	m := newMembers(t, 2)
+	_, p := mustCreate(t, m.recs, Options{})
+	raw := mustReadFile(t, p)
 	for _, r := range m.recs {
 		if bytes.Contains(raw, []byte(r)) || bytes.Contains(raw, []byte(r[4:20])) {
 			t.Fatalf("the ciphertext shows recipient %s", r)
 		}
 	}
-	d := cpMustAgeDecrypt(t, p, m.ids[1])
+	d := mustAgeDecryptFile(t, p, m.ids[1])
 	if !slices.Equal(d.Recipients, m.recs) || d.Version != FormatVersion {
 		t.Fatalf("document = %+v; want version %d and recipients %q", d, FormatVersion, m.recs)
 	}
@@ -190,23 +190,23 @@ func TestRecipientsInsideDocument(t *testing.T) {
 // store prepared on a workstation) is allowed.
 func TestCreateForOthers(t *testing.T) {
 	ctx := context.Background()
-	server := cpX25519(t)
-	mine := cpX25519(t)
-	_, p := cpCreate(t, []string{server.Recipient().String()}, Options{Identities: []age.Identity{mine}})
-	f := cpOpen(t, p, Options{Identities: []age.Identity{mine}})
+	server := newX25519(t)
+	mine := newX25519(t)
+	_, p := mustCreate(t, []string{server.Recipient().String()}, Options{Identities: []age.Identity{mine}})
+	f := mustOpen(t, p, Options{Identities: []age.Identity{mine}})
 	if _, err := f.List(ctx); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("the creator lists a store it cannot decrypt: %v", err)
 	}
 	if err := f.Set(ctx, "K", []byte("v")); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("set without a matching identity = %v; want ErrDecrypt", err)
 	}
-	if es, err := cpOpen(t, p, Options{Identities: []age.Identity{server}}).List(ctx); err != nil || len(es) != 0 {
+	if es, err := mustOpen(t, p, Options{Identities: []age.Identity{server}}).List(ctx); err != nil || len(es) != 0 {
 		t.Fatalf("server lists %v, %v; want an empty store", es, err)
 	}
 	if _, err := Create(ctx, p, []string{mine.Recipient().String()}, Options{}); !errors.Is(err, ErrExists) {
 		t.Fatalf("create over an existing store = %v; want ErrExists", err)
 	}
-	if _, err := Create(ctx, cpPath(t), nil, Options{}); err == nil {
+	if _, err := Create(ctx, tempStorePath(t), nil, Options{}); err == nil {
 		t.Fatal("create with no recipients succeeded")
 	}
 }
@@ -215,25 +215,25 @@ func TestCreateForOthers(t *testing.T) {
 func TestPassphraseStore(t *testing.T) {
 	ctx := context.Background()
 	opts := Options{Passphrase: "correct horse battery", scryptWorkFactor: 10}
-	f, p := cpCreate(t, []string{PassphraseRecipient}, opts)
+	f, p := mustCreate(t, []string{PassphraseRecipient}, opts)
 	if err := f.Set(ctx, "K", []byte("v\x00")); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := cpOpen(t, p, opts).Get(ctx, "K"); err != nil || string(v) != "v\x00" {
+	if v, err := mustOpen(t, p, opts).Get(ctx, "K"); err != nil || string(v) != "v\x00" {
 		t.Fatalf("get = %q, %v", v, err)
 	}
-	if h := string(cpHeader(cpReadFile(t, p))); strings.Count(h, "\n-> ") != 1 || !strings.Contains(h, "\n-> scrypt ") {
+	if h := string(ageHeader(mustReadFile(t, p))); strings.Count(h, "\n-> ") != 1 || !strings.Contains(h, "\n-> scrypt ") {
 		t.Fatalf("header is not one scrypt stanza:\n%s", h)
 	}
 	sid, _ := age.NewScryptIdentity("correct horse battery")
-	if d := cpMustAgeDecrypt(t, p, sid); !slices.Equal(d.Recipients, []string{PassphraseRecipient}) {
+	if d := mustAgeDecryptFile(t, p, sid); !slices.Equal(d.Recipients, []string{PassphraseRecipient}) {
 		t.Fatalf("document recipients = %q", d.Recipients)
 	}
 	for name, o := range map[string]Options{
 		"wrong passphrase": {Passphrase: "wrong", scryptWorkFactor: 10},
-		"no passphrase":    {Identities: []age.Identity{cpX25519(t)}},
+		"no passphrase":    {Identities: []age.Identity{newX25519(t)}},
 	} {
-		v, err := cpOpen(t, p, o).Get(ctx, "K")
+		v, err := mustOpen(t, p, o).Get(ctx, "K")
 		if !errors.Is(err, ErrDecrypt) || v != nil {
 			t.Fatalf("%s: get = %q, %v; want ErrDecrypt", name, v, err)
 		}
@@ -241,15 +241,15 @@ func TestPassphraseStore(t *testing.T) {
 			t.Fatalf("error shows the passphrase: %v", err)
 		}
 	}
-	before := cpReadFile(t, p)
-	if err := f.AddRecipients(ctx, []string{cpX25519(t).Recipient().String()}); err == nil {
+	before := mustReadFile(t, p)
+	if err := f.AddRecipients(ctx, []string{newX25519(t).Recipient().String()}); err == nil {
 		t.Fatal("added a second recipient to a passphrase store")
 	}
-	if !bytes.Equal(before, cpReadFile(t, p)) {
+	if !bytes.Equal(before, mustReadFile(t, p)) {
 		t.Fatal("a refused recipient change rewrote the store")
 	}
-	q := cpPath(t)
-	if _, err := Create(ctx, q, []string{PassphraseRecipient, cpX25519(t).Recipient().String()}, opts); err == nil {
+	q := tempStorePath(t)
+	if _, err := Create(ctx, q, []string{PassphraseRecipient, newX25519(t).Recipient().String()}, opts); err == nil {
 		t.Fatal("created a passphrase store with a second recipient")
 	}
 	if _, err := os.Stat(q); !errors.Is(err, os.ErrNotExist) {
@@ -265,24 +265,24 @@ func TestPassphraseStore(t *testing.T) {
 // `age -j batchpass` does, and it reads the passphrase from AGE_PASSPHRASE.
 func TestPluginBatchpass(t *testing.T) {
 	ctx := context.Background()
-	bin := cpTool(t, "age-plugin-batchpass")
+	bin := toolPath(t, "age-plugin-batchpass")
 	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("AGE_PASSPHRASE", "plugin pass")
 	t.Setenv("AGE_PASSPHRASE_WORK_FACTOR", "10")
 	t.Setenv("AGE_PASSPHRASE_FD", "")
 
 	idLine := plugin.EncodeIdentity("batchpass", nil)
-	ids := cpParse(t, "batchpass.txt", []byte(idLine+"\n"), IdentityOptions{})
+	ids := mustParseIdentities(t, "batchpass.txt", []byte(idLine+"\n"), IdentityOptions{})
 	if _, ok := ids[0].(*plugin.Identity); !ok {
 		t.Fatalf("parsed %T; want a plugin identity", ids[0])
 	}
-	cpRoundTrip(t, idLine, ids)
+	checkRoundTrip(t, idLine, ids)
 
-	f, p := cpCreate(t, []string{idLine}, Options{Identities: ids})
+	f, p := mustCreate(t, []string{idLine}, Options{Identities: ids})
 	if err := f.Set(ctx, "K", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	if h := string(cpHeader(cpReadFile(t, p))); !strings.Contains(h, "\n-> scrypt ") {
+	if h := string(ageHeader(mustReadFile(t, p))); !strings.Contains(h, "\n-> scrypt ") {
 		t.Fatalf("the plugin did not wrap the file key:\n%s", h)
 	}
 	// The stock age CLI opens it with the same plugin.
@@ -293,7 +293,7 @@ func TestPluginBatchpass(t *testing.T) {
 		}
 	}
 	t.Setenv("AGE_PASSPHRASE", "wrong")
-	if v, err := cpOpen(t, p, Options{Identities: ids}).Get(ctx, "K"); !errors.Is(err, ErrDecrypt) || v != nil {
+	if v, err := mustOpen(t, p, Options{Identities: ids}).Get(ctx, "K"); !errors.Is(err, ErrDecrypt) || v != nil {
 		t.Fatalf("wrong plugin passphrase: get = %q, %v; want ErrDecrypt", v, err)
 	}
 
@@ -306,7 +306,7 @@ func TestPluginBatchpass(t *testing.T) {
 	}
 	// A plugin recipient string goes to the plugin, which here refuses it:
 	// a clear error and no store.
-	q := cpPath(t)
+	q := tempStorePath(t)
 	_, err = Create(ctx, q, []string{plugin.EncodeRecipient("batchpass", nil)}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "batchpass") {
 		t.Fatalf("create for a recipient the plugin refuses: %v", err)

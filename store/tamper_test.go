@@ -22,7 +22,7 @@ import (
 func TestTamperEveryByteAndLength(t *testing.T) {
 	for _, armored := range []bool{false, true} {
 		t.Run(fmt.Sprintf("armored=%v", armored), func(t *testing.T) {
-			orig, opts := cpSmallStore(t, armored)
+			orig, opts := smallStore(t, armored)
 			t.Logf("store is %d bytes", len(orig))
 			dir := t.TempDir()
 			path := filepath.Join(dir, "store.age")
@@ -36,12 +36,12 @@ func TestTamperEveryByteAndLength(t *testing.T) {
 					b := bytes.Clone(orig)
 					b[i] ^= x
 					// A write attempt costs a lock: try one on a sample.
-					cpCheckRefused(t, path, b, opts, fmt.Sprintf("byte %d ^ %#02x", i, x), orig, n%5 == 0)
+					checkRefused(t, path, b, opts, fmt.Sprintf("byte %d ^ %#02x", i, x), orig, n%5 == 0)
 					n++
 				}
 			}
 			for l := 0; l < len(orig); l++ {
-				cpCheckRefused(t, path, orig[:l], opts, fmt.Sprintf("truncated to %d bytes", l), orig, l%5 == 0)
+				checkRefused(t, path, orig[:l], opts, fmt.Sprintf("truncated to %d bytes", l), orig, l%5 == 0)
 				n++
 			}
 			t.Logf("%d damaged versions refused", n)
@@ -49,32 +49,32 @@ func TestTamperEveryByteAndLength(t *testing.T) {
 	}
 }
 
-// cpSmallStore returns the bytes of a small store (one entry) and options
+// smallStore returns the bytes of a small store (one entry) and options
 // with the identity that opens it.
-func cpSmallStore(t *testing.T, armored bool) ([]byte, Options) {
+func smallStore(t *testing.T, armored bool) ([]byte, Options) {
 	t.Helper()
-	id := cpX25519(t)
+	id := newX25519(t)
 	opts := Options{Identities: []age.Identity{id}, Armor: armored}
-	f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
 	if err := f.Set(context.Background(), "K", []byte("secret value")); err != nil {
 		t.Fatal(err)
 	}
-	b := cpReadFile(t, p)
+	b := mustReadFile(t, p)
 	if len(b) > 700 {
 		t.Fatalf("the sweep store is %d bytes; keep it small", len(b))
 	}
 	// The undamaged bytes open, so every refusal below is the damage's.
-	cpWriteFile(t, p, b, 0o600)
-	if v, err := cpOpen(t, p, opts).Get(context.Background(), "K"); err != nil || string(v) != "secret value" {
+	mustWriteFile(t, p, b, 0o600)
+	if v, err := mustOpen(t, p, opts).Get(context.Background(), "K"); err != nil || string(v) != "secret value" {
 		t.Fatalf("the intact store does not open: %q, %v", v, err)
 	}
 	return b, opts
 }
 
-func cpCheckRefused(t *testing.T, path string, data []byte, opts Options, what string, orig []byte, write bool) {
+func checkRefused(t *testing.T, path string, data []byte, opts Options, what string, orig []byte, write bool) {
 	t.Helper()
 	ctx := context.Background()
-	cpWriteFile(t, path, data, 0o600)
+	mustWriteFile(t, path, data, 0o600)
 	f, err := Open(path, opts)
 	if len(data) == 0 {
 		if !errors.Is(err, ErrNoStore) {
@@ -86,7 +86,7 @@ func cpCheckRefused(t *testing.T, path string, data []byte, opts Options, what s
 		t.Fatalf("%s: open: %v", what, err)
 	}
 	v, err := f.Get(ctx, "K")
-	if err == nil && cpSameAgeFile(orig, data) {
+	if err == nil && sameAgeFile(orig, data) {
 		// ASCII armor tolerates some whitespace changes (a missing final
 		// newline, say): the age file inside is the same, so is the data.
 		if string(v) != "secret value" {
@@ -112,9 +112,9 @@ func cpCheckRefused(t *testing.T, path string, data []byte, opts Options, what s
 	}
 }
 
-// cpSameAgeFile reports whether two armored files hold the same age file
+// sameAgeFile reports whether two armored files hold the same age file
 // byte for byte.
-func cpSameAgeFile(a, b []byte) bool {
+func sameAgeFile(a, b []byte) bool {
 	if !isArmored(a) || !isArmored(b) {
 		return false
 	}
@@ -130,7 +130,7 @@ func cpSameAgeFile(a, b []byte) bool {
 // keeps nothing on error.
 func TestTamperAfterValidChunk(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	doc := []byte(`{"version":1,"recipients":["` + id.Recipient().String() + `"],"entries":{"K":{"value":"old value"}}}`)
 	const chunk = 64 << 10
 	plain := append(doc, bytes.Repeat([]byte(" "), chunk-len(doc))...)
@@ -138,7 +138,7 @@ func TestTamperAfterValidChunk(t *testing.T) {
 	if _, err := decodeDocument(bytes.Clone(plain[:chunk])); err != nil {
 		t.Fatalf("the first chunk alone should be a valid document: %v", err)
 	}
-	file := cpEncrypt(t, plain, id.Recipient())
+	file := encryptTo(t, plain, id.Recipient())
 	hdr := bytes.Index(file, []byte("\n--- "))
 	hdr += bytes.IndexByte(file[hdr+1:], '\n') + 2 // end of the header
 	second := hdr + 16 + chunk + 16                // nonce, first sealed chunk
@@ -146,9 +146,9 @@ func TestTamperAfterValidChunk(t *testing.T) {
 		t.Fatalf("unexpected layout: %d bytes, second chunk at %d", len(file), second)
 	}
 	opts := Options{Identities: []age.Identity{id}}
-	p := cpPath(t)
-	cpWriteFile(t, p, file, 0o600)
-	if v, err := cpOpen(t, p, opts).Get(ctx, "K"); err != nil || string(v) != "old value" {
+	p := tempStorePath(t)
+	mustWriteFile(t, p, file, 0o600)
+	if v, err := mustOpen(t, p, opts).Get(ctx, "K"); err != nil || string(v) != "old value" {
 		t.Fatalf("intact store: %q, %v", v, err)
 	}
 	flipped := bytes.Clone(file)
@@ -159,8 +159,8 @@ func TestTamperAfterValidChunk(t *testing.T) {
 		"second chunk flipped":     flipped,
 		"second chunk tag flipped": append(bytes.Clone(file[:len(file)-1]), file[len(file)-1]^0xff),
 	} {
-		cpWriteFile(t, p, b, 0o600)
-		f := cpOpen(t, p, opts)
+		mustWriteFile(t, p, b, 0o600)
+		f := mustOpen(t, p, opts)
 		v, err := f.Get(ctx, "K")
 		if !errors.Is(err, ErrDecrypt) || v != nil {
 			t.Fatalf("%s: get = %q, %v; want ErrDecrypt and no data", what, v, err)

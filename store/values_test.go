@@ -14,8 +14,8 @@ import (
 	"filippo.io/age"
 )
 
-// cpValues are byte strings that must round-trip exactly.
-func cpValues() map[string][]byte {
+// awkwardValues are byte strings that must round-trip exactly.
+func awkwardValues() map[string][]byte {
 	all := make([]byte, 256)
 	for i := range all {
 		all[i] = byte(i)
@@ -45,10 +45,10 @@ func cpValues() map[string][]byte {
 
 func TestValuesRoundTripExactly(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	opts := Options{Identities: []age.Identity{id}}
-	f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
-	vals := cpValues()
+	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
+	vals := awkwardValues()
 	err := f.Update(ctx, func(tx Tx) error {
 		for n, v := range vals {
 			if err := tx.Set(n, v); err != nil {
@@ -64,7 +64,7 @@ func TestValuesRoundTripExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	vals["SET_ALONE"] = vals["ALL_BYTES"]
-	g := cpOpen(t, p, opts)
+	g := mustOpen(t, p, opts)
 	for n, want := range vals {
 		got, err := g.Get(ctx, n)
 		if err != nil || !bytes.Equal(got, want) {
@@ -78,7 +78,7 @@ func TestValuesRoundTripExactly(t *testing.T) {
 		t.Fatal("a caller's change to a returned value reached the store")
 	}
 	// In the file, text stays text and other bytes are marked base64.
-	d := cpMustAgeDecrypt(t, p, id)
+	d := mustAgeDecryptFile(t, p, id)
 	for n, want := range vals {
 		e := d.Entries[n]
 		if utf8.Valid(want) != (e.Encoding == "") || (e.Encoding != "" && e.Encoding != "base64") {
@@ -91,11 +91,11 @@ func TestValuesRoundTripExactly(t *testing.T) {
 // the store is untouched.
 func TestValueLimit(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	opts := Options{Identities: []age.Identity{id}}
 	for _, kind := range []string{"binary", "text"} {
 		t.Run(kind, func(t *testing.T) {
-			f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+			f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
 			big := make([]byte, MaxValueLen)
 			if kind == "binary" {
 				rand.Read(big)
@@ -105,10 +105,10 @@ func TestValueLimit(t *testing.T) {
 			if err := f.Set(ctx, "BIG", big); err != nil {
 				t.Fatalf("set %d bytes: %v", len(big), err)
 			}
-			if got, err := cpOpen(t, p, opts).Get(ctx, "BIG"); err != nil || !bytes.Equal(got, big) {
+			if got, err := mustOpen(t, p, opts).Get(ctx, "BIG"); err != nil || !bytes.Equal(got, big) {
 				t.Fatalf("4 MiB value did not round-trip (%d bytes, %v)", len(got), err)
 			}
-			before := cpReadFile(t, p)
+			before := mustReadFile(t, p)
 			over := append(big, 'x')
 			for name, set := range map[string]func() error{
 				"set":    func() error { return f.Set(ctx, "OVER", over) },
@@ -121,7 +121,7 @@ func TestValueLimit(t *testing.T) {
 				if !strings.Contains(err.Error(), "4194304") {
 					t.Errorf("%s: the error does not state the limit: %v", name, err)
 				}
-				if !bytes.Equal(before, cpReadFile(t, p)) {
+				if !bytes.Equal(before, mustReadFile(t, p)) {
 					t.Fatalf("%s over the limit changed the store", name)
 				}
 			}
@@ -146,9 +146,9 @@ func TestStoreLimit(t *testing.T) {
 		t.Skip("writing past the 256 MiB store limit: set HUSH_LONG=1")
 	}
 	ctx := context.Background()
-	id := cpX25519(t)
-	f, p := cpCreate(t, []string{id.Recipient().String()}, Options{Identities: []age.Identity{id}})
-	before := cpReadFile(t, p)
+	id := newX25519(t)
+	f, p := mustCreate(t, []string{id.Recipient().String()}, Options{Identities: []age.Identity{id}})
+	before := mustReadFile(t, p)
 	v := bytes.Repeat([]byte("v"), MaxValueLen)
 	err = f.Update(ctx, func(tx Tx) error {
 		for i := range MaxStoreSize/MaxValueLen + 1 {
@@ -161,16 +161,16 @@ func TestStoreLimit(t *testing.T) {
 	if !errors.Is(err, ErrLimit) {
 		t.Fatalf("a store over 256 MiB: %v; want ErrLimit", err)
 	}
-	if !bytes.Equal(before, cpReadFile(t, p)) {
+	if !bytes.Equal(before, mustReadFile(t, p)) {
 		t.Fatal("the refused batch changed the store")
 	}
 }
 
 func TestNames(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id := newX25519(t)
 	opts := Options{Identities: []age.Identity{id}}
-	f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
 	bad := map[string]string{ // name -> what the message must say
 		"":                        "empty",
 		"a b":                     "whitespace",
@@ -190,7 +190,7 @@ func TestNames(t *testing.T) {
 		strings.Repeat("é", 128):  "256 bytes, the limit is 255",
 		strings.Repeat("a", 4096): "4096 bytes",
 	}
-	before := cpReadFile(t, p)
+	before := mustReadFile(t, p)
 	for name, say := range bad {
 		err := f.Set(ctx, name, []byte("value-must-not-show"))
 		if !errors.Is(err, ErrInvalidName) {
@@ -212,7 +212,7 @@ func TestNames(t *testing.T) {
 			t.Errorf("tx set %q = %v; want ErrInvalidName", name, err)
 		}
 	}
-	if !bytes.Equal(before, cpReadFile(t, p)) {
+	if !bytes.Equal(before, mustReadFile(t, p)) {
 		t.Fatal("refused names changed the store")
 	}
 	if err := f.Set(ctx, "", nil); err == nil || !strings.HasPrefix(err.Error(), `set "": `) {
@@ -228,7 +228,7 @@ func TestNames(t *testing.T) {
 			t.Errorf("set %q: %v", name, err)
 		}
 	}
-	g := cpOpen(t, p, opts)
+	g := mustOpen(t, p, opts)
 	for _, name := range good {
 		if v, err := g.Get(ctx, name); err != nil || string(v) != name {
 			t.Errorf("get %q = %q, %v", name, v, err)
