@@ -61,7 +61,7 @@ func (g Getenv) get(key string) string {
 // neither the flag or variable that names the file, nor the XDG variable,
 // nor HOME is set. Package locate never guesses a path relative to the
 // working directory.
-var ErrNoHome = errors.New("no home directory: HOME is not set")
+var ErrNoHome = errors.New("HOME is not set to an absolute path")
 
 // StorePath returns the store path: flag when it is not empty (a program's
 // own --store), else HUSH_STORE, else $XDG_DATA_HOME/hush/store.age, else
@@ -84,7 +84,7 @@ func StorePath(flag string, getenv Getenv) (string, error) {
 	if h := getenv.abs("HOME"); h != "" {
 		return filepath.Join(h, ".local", "share", "hush", "store.age"), nil
 	}
-	return "", fmt.Errorf("cannot locate the store: %w, and neither --store, HUSH_STORE nor XDG_DATA_HOME is", ErrNoHome)
+	return "", fmt.Errorf("cannot locate the store: %w, nor XDG_DATA_HOME, HUSH_STORE or --store", ErrNoHome)
 }
 
 // IdentityPath returns the default identity file:
@@ -101,7 +101,7 @@ func IdentityPath(getenv Getenv) (string, error) {
 	if h := getenv.abs("HOME"); h != "" {
 		return filepath.Join(h, ".config", "hush", "identity.txt"), nil
 	}
-	return "", fmt.Errorf("cannot locate the default identity file: %w, and neither is XDG_CONFIG_HOME", ErrNoHome)
+	return "", fmt.Errorf("cannot locate the default identity file: %w, nor XDG_CONFIG_HOME", ErrNoHome)
 }
 
 // abs returns the variable key if it holds an absolute path, else "".
@@ -146,8 +146,8 @@ type Found struct {
 // further; only a missing default file is.
 //
 // It returns an error wrapping [store.ErrNoIdentity] when no source is
-// set and there is no default file, [ErrNoHome] when no source is set and
-// nothing names the default file, [store.ErrInsecurePermissions] (a
+// set and there is no default file (and [ErrNoHome] too when nothing
+// names the default file), [store.ErrInsecurePermissions] (a
 // [*store.PermissionError] naming the file) for an identity file that
 // group or others can access or another user owns unless
 // o.AllowInsecurePermissions, and
@@ -181,7 +181,7 @@ func Identities(o Options) (*Found, error) {
 	}
 	p, err := IdentityPath(o.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (looked at --identity, HUSH_IDENTITY and HUSH_IDENTITY_FILE; %w)", store.ErrNoIdentity, err)
 	}
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w (looked at --identity, HUSH_IDENTITY, HUSH_IDENTITY_FILE and %s)", store.ErrNoIdentity, p)
