@@ -375,3 +375,29 @@ func cpCheckMode(t *testing.T, step, path string, want os.FileMode) {
 		t.Errorf("after %s, %s has mode %v; want %v", step, path, fi.Mode(), want)
 	}
 }
+
+// A cached read checks the file's own mode, owner and links too: the cache
+// key holds ctime, which a chmod or link changes, but only as finely as
+// the kernel's clock tick, so a change right after a read can keep it.
+// The test makes the cache match the loosened file, as such a tick would.
+func TestStorePermissionsOnCacheHit(t *testing.T) {
+	ctx := context.Background()
+	id := cpX25519(t)
+	f, p := cpCreate(t, []string{id.Recipient().String()}, Options{Identities: []age.Identity{id}})
+	if err := f.Set(ctx, "K", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Get(ctx, "K"); err != nil {
+		t.Fatal(err)
+	}
+	cpChmod(t, p, 0o666)
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.cacheID = idOf(fi)
+	f.mu.Unlock()
+	_, err = f.Get(ctx, "K")
+	cpCheckPermError(t, "a cached get", err, p, ReasonMode)
+}
