@@ -16,6 +16,7 @@
 //
 // The store is [StorePath]: the --store flag, else HUSH_STORE, else
 // $XDG_DATA_HOME/hush/store.age, else $HOME/.local/share/hush/store.age.
+// With none of them set, locate refuses to guess ([ErrNoHome]).
 //
 // The identities are [Identities], and the first source found wins: every
 // file named by the --identity flags, else HUSH_IDENTITY (the key text
@@ -25,8 +26,9 @@
 // [store.ParseIdentities], so every identity kind hush accepts is accepted
 // here, and passphrase-protected ones ask only when first used.
 //
-// An identity file that group or others can read is refused with an error
-// wrapping [store.ErrInsecurePermissions], unless the caller sets
+// An identity file that group or others can read or write, or that another
+// user than the caller or root owns, is refused with an error wrapping
+// [store.ErrInsecurePermissions] ([store.CheckPermissions]), unless the caller sets
 // [Options].AllowInsecurePermissions. Package locate never reads
 // HUSH_ALLOW_INSECURE_PERMS: accepting loose files is the caller's choice,
 // and the hush command makes it from that variable.
@@ -55,14 +57,20 @@ func (g Getenv) get(key string) string {
 	return g(key)
 }
 
+// ErrNoHome means a default path was needed but nothing names one:
+// neither the flag or variable that names the file, nor the XDG variable,
+// nor HOME is set. Package locate never guesses a path relative to the
+// working directory.
+var ErrNoHome = errors.New("HOME is not set to an absolute path")
+
 // StorePath returns the store path: flag when it is not empty (a program's
 // own --store), else HUSH_STORE, else $XDG_DATA_HOME/hush/store.age, else
 // $HOME/.local/share/hush/store.age. The file need not exist.
 //
-// It returns an error when it cannot name a path, and callers must handle
-// it. With neither the variables nor HOME set it currently answers
-// .local/share/hush/store.age, relative to the working directory, as the
-// hush command always has; a later version may refuse to guess instead.
+// It returns an error wrapping [ErrNoHome] when none of these is set. A
+// relative XDG_DATA_HOME or HOME is ignored, as the XDG base directory
+// specification asks, so the answer never depends on the working
+// directory unless flag or HUSH_STORE says so.
 func StorePath(flag string, getenv Getenv) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -70,10 +78,13 @@ func StorePath(flag string, getenv Getenv) (string, error) {
 	if p := getenv.get("HUSH_STORE"); p != "" {
 		return p, nil
 	}
-	if d := getenv.get("XDG_DATA_HOME"); d != "" {
+	if d := getenv.abs("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "hush", "store.age"), nil
 	}
-	return filepath.Join(getenv.get("HOME"), ".local", "share", "hush", "store.age"), nil
+	if h := getenv.abs("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "hush", "store.age"), nil
+	}
+	return "", fmt.Errorf("cannot locate the store: %w, nor XDG_DATA_HOME, HUSH_STORE or --store", ErrNoHome)
 }
 
 // IdentityPath returns the default identity file:
@@ -81,15 +92,24 @@ func StorePath(flag string, getenv Getenv) (string, error) {
 // It is the last place [Identities] looks, and where `hush keygen` and
 // `hush init` write a new identity. The file need not exist.
 //
-// It returns an error when it cannot name a path, and callers must handle
-// it. With neither XDG_CONFIG_HOME nor HOME set it currently answers
-// .config/hush/identity.txt, relative to the working directory, as the
-// hush command always has; a later version may refuse to guess instead.
+// It returns an error wrapping [ErrNoHome] when neither is set; a relative
+// XDG_CONFIG_HOME or HOME is ignored, as for [StorePath].
 func IdentityPath(getenv Getenv) (string, error) {
-	if d := getenv.get("XDG_CONFIG_HOME"); d != "" {
+	if d := getenv.abs("XDG_CONFIG_HOME"); d != "" {
 		return filepath.Join(d, "hush", "identity.txt"), nil
 	}
-	return filepath.Join(getenv.get("HOME"), ".config", "hush", "identity.txt"), nil
+	if h := getenv.abs("HOME"); h != "" {
+		return filepath.Join(h, ".config", "hush", "identity.txt"), nil
+	}
+	return "", fmt.Errorf("cannot locate the default identity file: %w, nor XDG_CONFIG_HOME", ErrNoHome)
+}
+
+// abs returns the variable key if it holds an absolute path, else "".
+func (g Getenv) abs(key string) string {
+	if p := g.get(key); filepath.IsAbs(p) {
+		return p
+	}
+	return ""
 }
 
 // Options say where [Identities] looks and how it reads what it finds.
@@ -101,7 +121,8 @@ type Options struct {
 	// and HOME; nil means os.Getenv.
 	Getenv Getenv
 	// AllowInsecurePermissions accepts identity files that group or
-	// others can read. Nothing in the environment sets it.
+	// others can access or another user owns. Nothing in the environment
+	// sets it.
 	AllowInsecurePermissions bool
 	// IdentityOptions say how the identities are parsed: the passphrase
 	// source for encrypted identities, the UI for plugins.
@@ -125,9 +146,11 @@ type Found struct {
 // further; only a missing default file is.
 //
 // It returns an error wrapping [store.ErrNoIdentity] when no source is
-// set and there is no default file, [store.ErrInsecurePermissions] (a
+// set and there is no default file (and [ErrNoHome] too when nothing
+// names the default file), [store.ErrInsecurePermissions] (a
 // [*store.PermissionError] naming the file) for an identity file that
-// group or others can read unless o.AllowInsecurePermissions, and
+// group or others can access or another user owns unless
+// o.AllowInsecurePermissions, and
 // [store.ErrInvalidIdentity] for one that does not parse. Errors name files
 // and lines, never key material.
 func Identities(o Options) (*Found, error) {
@@ -158,7 +181,7 @@ func Identities(o Options) (*Found, error) {
 	}
 	p, err := IdentityPath(o.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (looked at --identity, HUSH_IDENTITY and HUSH_IDENTITY_FILE; %w)", store.ErrNoIdentity, err)
 	}
 	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w (looked at --identity, HUSH_IDENTITY, HUSH_IDENTITY_FILE and %s)", store.ErrNoIdentity, p)
@@ -171,7 +194,7 @@ func Identities(o Options) (*Found, error) {
 }
 
 // readFile reads and parses the identity file at p, refusing it if group
-// or others can read it, unless o allows that.
+// or others can access it or another user owns it, unless o allows that.
 func (o Options) readFile(p string) ([]age.Identity, error) {
 	f, err := os.Open(p)
 	if err != nil {

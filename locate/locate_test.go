@@ -235,6 +235,36 @@ func TestIdentitiesPermissions(t *testing.T) {
 	})
 }
 
+// An identity file owned by another user is refused, even 0600 (someone
+// else chose that key); one owned by root is accepted. The owner is
+// changed with chown, so this needs root.
+func TestIdentityOwnedByAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file to another uid (chown)")
+	}
+	p, rec := identityFile(t, t.TempDir(), 0o600)
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	o := locate.Options{Files: []string{p}, Getenv: env(nil)}
+	_, err := locate.Identities(o)
+	checkPermError(t, "owned by uid 65534", err, p)
+	var pe *store.PermissionError
+	if !errors.As(err, &pe) || pe.Reason != store.ReasonOwner || pe.UID != 65534 {
+		t.Fatalf("PermissionError %+v; want ReasonOwner, UID 65534", pe)
+	}
+	o.AllowInsecurePermissions = true
+	if found, err := locate.Identities(o); err != nil || !slices.Equal(recipients(t, found.Identities), []string{rec}) {
+		t.Fatalf("with AllowInsecurePermissions: %v", err)
+	}
+	if err := os.Chown(p, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := locate.Identities(locate.Options{Files: []string{p}, Getenv: env(nil)}); err != nil {
+		t.Fatalf("owned by root: %v", err)
+	}
+}
+
 func checkPermError(t *testing.T, what string, err error, path string) {
 	t.Helper()
 	if !errors.Is(err, store.ErrInsecurePermissions) {
@@ -308,8 +338,8 @@ func TestStorePath(t *testing.T) {
 		{"HUSH_STORE next", "", map[string]string{"HUSH_STORE": "/a.age", "XDG_DATA_HOME": "/d", "HOME": "/h"}, "/a.age"},
 		{"XDG_DATA_HOME next", "", map[string]string{"XDG_DATA_HOME": "/d", "HOME": "/h"}, "/d/hush/store.age"},
 		{"HOME last", "", map[string]string{"HOME": "/h"}, "/h/.local/share/hush/store.age"},
-		// Today's answer with nothing to go on; a later version may refuse.
-		{"nothing set", "", map[string]string{"HOME": ""}, ".local/share/hush/store.age"},
+		{"relative XDG_DATA_HOME ignored", "", map[string]string{"XDG_DATA_HOME": "d", "HOME": "/h"}, "/h/.local/share/hush/store.age"},
+		{"relative HUSH_STORE kept", "", map[string]string{"HUSH_STORE": "s.age", "HOME": ""}, "s.age"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,12 +358,33 @@ func TestIdentityPath(t *testing.T) {
 	}{
 		{"XDG_CONFIG_HOME first", map[string]string{"XDG_CONFIG_HOME": "/c", "HOME": "/h", "HUSH_IDENTITY_FILE": "/f"}, "/c/hush/identity.txt"},
 		{"HOME next", map[string]string{"HOME": "/h"}, "/h/.config/hush/identity.txt"},
-		{"nothing set", map[string]string{"HOME": ""}, ".config/hush/identity.txt"},
+		{"relative XDG_CONFIG_HOME ignored", map[string]string{"XDG_CONFIG_HOME": "c", "HOME": "/h"}, "/h/.config/hush/identity.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got, err := locate.IdentityPath(env(tt.env)); err != nil || got != tt.want {
 				t.Errorf("IdentityPath = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// With nothing to go on (HOME unset, as under systemd, cron or env -i, or
+// relative, and no XDG variable or HUSH_STORE), locate refuses to guess:
+// never a path relative to the working directory.
+func TestNoHomeRefused(t *testing.T) {
+	for _, home := range []string{"", "home", "./home"} {
+		t.Run(fmt.Sprintf("HOME=%q", home), func(t *testing.T) {
+			e := env(map[string]string{"HOME": home, "XDG_DATA_HOME": "rel/data", "XDG_CONFIG_HOME": "rel/config"})
+			if p, err := locate.StorePath("", e); !errors.Is(err, locate.ErrNoHome) || p != "" {
+				t.Errorf("StorePath = %q, %v; want ErrNoHome", p, err)
+			}
+			if p, err := locate.IdentityPath(e); !errors.Is(err, locate.ErrNoHome) || p != "" {
+				t.Errorf("IdentityPath = %q, %v; want ErrNoHome", p, err)
+			}
+			_, err := locate.Identities(locate.Options{Getenv: e})
+			if !errors.Is(err, locate.ErrNoHome) || !errors.Is(err, store.ErrNoIdentity) {
+				t.Errorf("Identities: %v; want ErrNoIdentity and ErrNoHome", err)
 			}
 		})
 	}

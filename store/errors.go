@@ -2,8 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
 	"strconv"
 )
 
@@ -18,8 +16,12 @@ var (
 	// ErrDecrypt means the store could not be decrypted: no identity
 	// matched, a passphrase was wrong, or the file is corrupt or tampered.
 	ErrDecrypt = errors.New("cannot decrypt the store")
-	// ErrInsecurePermissions means a store or identity file is readable by
-	// group or others.
+	// ErrInsecurePermissions means a file was refused because someone else
+	// could read a key or replace a store: an identity file that group or
+	// others can access; a store, or its directory, that they can write; a
+	// store, lock or identity file owned by another user (root aside); a
+	// hard-linked store; something other than a regular file at the lock
+	// path. The error is a *PermissionError saying which.
 	ErrInsecurePermissions = errors.New("insecure file permissions")
 	// ErrLimit means a name, value or the whole store is over its limit.
 	ErrLimit = errors.New("limit exceeded")
@@ -83,17 +85,6 @@ type StoreError struct {
 
 func (e *StoreError) Error() string { return "store " + e.Path + ": " + e.Err.Error() }
 func (e *StoreError) Unwrap() error { return e.Err }
-
-// PermissionError reports a file that group or others may read.
-type PermissionError struct {
-	Path string
-	Mode fs.FileMode
-}
-
-func (e *PermissionError) Error() string {
-	return fmt.Sprintf("%s is accessible by group or others (mode %04o)", e.Path, e.Mode.Perm())
-}
-func (e *PermissionError) Unwrap() error { return ErrInsecurePermissions }
 
 // DecryptError reports a store that could not be decrypted. It unwraps to
 // both ErrDecrypt and Reason, age's own error (such as an

@@ -27,9 +27,12 @@ type Options struct {
 	// LockTimeout bounds the wait for the write lock; zero means
 	// DefaultLockTimeout. The context's deadline also applies.
 	LockTimeout time.Duration
-	// AllowInsecurePermissions opens a store that group or others can
-	// read. The library never reads the environment for it: the hush CLI
-	// sets it from HUSH_ALLOW_INSECURE_PERMS=1.
+	// AllowInsecurePermissions opens a store that someone else could
+	// replace (see [CheckStorePermissions]) and accepts a lock file owned
+	// by another user. A lock path holding something other than a regular
+	// file is refused all the same. The library never reads the
+	// environment for it: the hush CLI sets it from
+	// HUSH_ALLOW_INSECURE_PERMS=1.
 	AllowInsecurePermissions bool
 	// Armor makes Create write an ASCII-armored store. An existing store
 	// keeps the encoding it has.
@@ -81,8 +84,10 @@ func idOf(fi fs.FileInfo) fileID {
 }
 
 // Open opens the store at path. It returns an error wrapping ErrNoStore if
-// the file is missing or empty, and ErrInsecurePermissions if group or
-// others can read it. The file is decrypted on first use.
+// the file is missing or empty, and a *PermissionError
+// (ErrInsecurePermissions) if someone else could replace it (see
+// [CheckStorePermissions]) or its lock file is owned by another user or is
+// not a regular file. The file is decrypted on first use.
 func Open(path string, opts Options) (*File, error) {
 	f := newFile(path, opts)
 	fi, err := os.Stat(path)
@@ -100,8 +105,10 @@ func Open(path string, opts Options) (*File, error) {
 
 // Create makes a new, empty store at path encrypted to recipients, creating
 // its directory 0700 and the file 0600. It refuses (ErrExists) to replace a
-// store that exists and is not empty. The caller need not be able to
-// decrypt the new store.
+// store that exists and is not empty, and returns a *PermissionError
+// (ErrInsecurePermissions) where [Open] would refuse the new store for its
+// directory or its lock file. The caller need not be able to decrypt the
+// new store.
 func Create(ctx context.Context, path string, recipients []string, opts Options) (*File, error) {
 	f := newFile(path, opts)
 	f.armored = opts.Armor
@@ -114,6 +121,9 @@ func Create(ctx context.Context, path string, recipients []string, opts Options)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, &StoreError{Path: path, Err: err}
+	}
+	if err := f.checkCreate(); err != nil {
+		return nil, err
 	}
 	err = f.locked(ctx, func() error {
 		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
@@ -171,7 +181,7 @@ func (f *File) load(ctx context.Context) (*document, error) {
 	if err != nil {
 		return nil, &StoreError{Path: f.path, Err: err}
 	}
-	if err := f.checkPerm(fi); err != nil {
+	if err := f.checkFile(fi); err != nil {
 		return nil, err
 	}
 	id := idOf(fi)

@@ -234,11 +234,13 @@ func TestLockTimeoutAndCancel(t *testing.T) {
 // default umask); the temp file of every write is 0600 from its creation.
 // The lock file is never deleted or replaced by hush.
 func TestModesUnderPermissiveUmask(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
 	ctx := context.Background()
 	_, ident := newStore(t)
+	// The test's own directory is made before the umask changes: one
+	// that others can write would be refused.
 	path := filepath.Join(t.TempDir(), "a", "b", "store.age")
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
 	var tempModes []os.FileMode
 	atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
 		if target == path && s == atomicfile.StepSync {

@@ -78,6 +78,10 @@ func runChild(role string) error {
 		return childTicker(ctx, f, n)
 	case "handover":
 		return childHandover(f)
+	case "get":
+		v, err := f.Get(ctx, "K")
+		fmt.Printf("%s\n", v)
+		return err
 	}
 	return fmt.Errorf("unknown role %q", role)
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/hush-secrets/hush/formats"
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
@@ -106,7 +108,9 @@ func hints(err error, a *app) []string {
 	case a.promptFailed:
 		out = append(out, "a passphrase-protected identity needs a terminal; in automation use an unencrypted identity from a secret store (HUSH_IDENTITY or HUSH_IDENTITY_FILE)")
 	case errors.As(err, &perm):
-		out = append(out, fmt.Sprintf("run 'chmod 600 %s' (or set HUSH_ALLOW_INSECURE_PERMS=1 to accept it)", perm.Path))
+		out = append(out, permHint(perm))
+	case errors.Is(err, locate.ErrNoHome):
+		out = append(out, "set HOME (or XDG_DATA_HOME and XDG_CONFIG_HOME), or name the files: --store or HUSH_STORE, and -i, HUSH_IDENTITY or HUSH_IDENTITY_FILE")
 	case errors.Is(err, store.ErrNoStore):
 		p, _ := a.storePath() // resolved already: the store it names is missing
 		out = append(out, fmt.Sprintf("run 'hush init' to create a store at %s, or point --store or HUSH_STORE at an existing one", p))
@@ -126,4 +130,20 @@ func hints(err error, a *app) []string {
 		out = append(out, "run 'hush --help' or 'hush COMMAND --help' for usage")
 	}
 	return out
+}
+
+// permHint says how to fix what a *store.PermissionError found.
+func permHint(e *store.PermissionError) string {
+	const accept = " (or set HUSH_ALLOW_INSECURE_PERMS=1 to accept it)"
+	switch e.Reason {
+	case store.ReasonOwner:
+		return fmt.Sprintf("check who put %s there; if you trust it, make it yours with 'sudo chown %d %s'", e.Path, os.Geteuid(), e.Path) + accept
+	case store.ReasonLinks:
+		return fmt.Sprintf("give it a name of its own: 'cp %s %s.new && mv %s.new %s'", e.Path, e.Path, e.Path, e.Path) + accept
+	case store.ReasonDirectory:
+		return fmt.Sprintf("run 'chmod go-w %s', or keep the store in a directory only you can write", e.Dir) + accept
+	case store.ReasonNotRegular:
+		return fmt.Sprintf("remove %s if you did not put it there; hush creates its lock file itself", e.Path)
+	}
+	return fmt.Sprintf("run 'chmod 600 %s'", e.Path) + accept
 }

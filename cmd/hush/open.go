@@ -25,9 +25,16 @@ func (a *app) identitySource() locate.Options {
 	}
 }
 
-// findIdentities runs the identity search of identitySource.
+// findIdentities runs the identity search of identitySource. With
+// HUSH_ALLOW_INSECURE_PERMS=1 it warns about an identity file it would
+// otherwise refuse.
 func (a *app) findIdentities() (*locate.Found, error) {
-	found, err := locate.Identities(a.identitySource())
+	src := a.identitySource()
+	src.AllowInsecurePermissions = false
+	found, err := locate.Identities(src)
+	if err != nil && a.acceptInsecure(err) {
+		found, err = locate.Identities(a.identitySource())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +54,13 @@ func (a *app) openFile() (*store.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := store.Options{LockTimeout: wait, AllowInsecurePermissions: a.allowInsecure()}
-	if _, err := store.Open(p, opts); err != nil {
+	opts := store.Options{LockTimeout: wait}
+	_, err = store.Open(p, opts)
+	if err != nil && a.acceptInsecure(err) {
+		opts.AllowInsecurePermissions = true
+		_, err = store.Open(p, opts)
+	}
+	if err != nil {
 		return nil, err
 	}
 	found, err := a.findIdentities()
@@ -58,6 +70,17 @@ func (a *app) openFile() (*store.File, error) {
 	opts.Identities = found.Identities
 	a.infof("store %s", p)
 	return store.Open(p, opts)
+}
+
+// acceptInsecure reports whether err is a permission refusal that
+// HUSH_ALLOW_INSECURE_PERMS=1 overrides, and if so warns about it.
+func (a *app) acceptInsecure(err error) bool {
+	var pe *store.PermissionError
+	if !a.allowInsecure() || !errors.As(err, &pe) || pe.Reason == store.ReasonNotRegular {
+		return false
+	}
+	a.warnf("warning: %v (accepted: HUSH_ALLOW_INSECURE_PERMS=1)", pe)
+	return true
 }
 
 // openView opens the store and returns the view the command addresses:

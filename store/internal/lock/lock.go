@@ -14,12 +14,18 @@
 // replaced by a file, so that second lock always excludes: two writers can
 // never both hold it, whatever happens to the lock file. Locks are always
 // taken in the same order (file, then directory), so they cannot deadlock.
+//
+// The lock path is never followed through a symbolic link and must hold a
+// regular file: a link, FIFO, device or directory planted there is refused
+// with an error wrapping ErrNotRegular, and nothing is created where a
+// link points.
 package lock
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -30,6 +36,47 @@ import (
 // ErrTimeout is returned when the context ends before the lock is held.
 var ErrTimeout = errors.New("timed out waiting for the lock")
 
+// ErrNotRegular is returned when something other than a regular file (a
+// symbolic link, a FIFO, a device, a directory, a socket) is at the lock
+// path. The error is a *FileError naming the path and what is there.
+var ErrNotRegular = errors.New("not a regular file")
+
+// FileError reports a lock path that holds something other than a regular
+// file. It unwraps to ErrNotRegular.
+type FileError struct {
+	Path string
+	Mode fs.FileMode // the type bits of what is there
+}
+
+func (e *FileError) Error() string {
+	return fmt.Sprintf("lock file %s is %s, not a regular file; hush never follows or replaces it", e.Path, Describe(e.Mode))
+}
+
+func (e *FileError) Unwrap() error { return ErrNotRegular }
+
+// Describe names the type of a file in a few words ("a symbolic link").
+func Describe(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "an irregular file"
+}
+
+// openFlags open the lock file without following a symbolic link (open
+// fails with ELOOP) and without blocking on a FIFO or device.
+const openFlags = os.O_CREATE | os.O_RDWR | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
 // Lock is a held lock. Release it with Unlock.
 type Lock struct {
 	fl  *flock.Flock // <store>.lock
@@ -38,18 +85,32 @@ type Lock struct {
 
 // Acquire blocks until it holds an exclusive lock on path, creating the
 // file 0600 if needed, or until ctx ends (ErrTimeout wrapping ctx.Err()).
+// It returns a *FileError (ErrNotRegular) if something other than a
+// regular file is at path, without opening or creating anything through it.
 func Acquire(ctx context.Context, path string) (*Lock, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
-		fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+		// Refuse an odd file before opening it: opening a device can have
+		// effects of its own.
+		if err := Check(path); err != nil {
+			return nil, err
+		}
+		fl := flock.New(path, flock.SetFlag(openFlags), flock.SetPermissions(0o600))
 		if err := lockCtx(ctx, fl); err != nil {
+			if errors.Is(err, syscall.ELOOP) { // a link planted since Check
+				return nil, &FileError{Path: path, Mode: fs.ModeSymlink}
+			}
 			return nil, err
 		}
 		same, err := stillAtPath(fl, path)
 		if err != nil {
 			fl.Close()
+			var fe *FileError
+			if errors.As(err, &fe) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if same {
@@ -106,12 +167,34 @@ func lockCtx(ctx context.Context, fl *flock.Flock) error {
 	}
 }
 
+// Check returns a *FileError (ErrNotRegular) if something other than a
+// regular file is at path, and nil if nothing is there (Acquire will
+// create it) or a regular file is. It never follows a symbolic link.
+func Check(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return &FileError{Path: path, Mode: fi.Mode().Type()}
+	}
+	return nil
+}
+
+// stillAtPath reports whether the locked file is the regular file at path
+// now. It returns a *FileError if the locked file is not a regular file.
 func stillAtPath(fl *flock.Flock, path string) (bool, error) {
 	held, err := fl.Stat() // the locked descriptor's file while held
 	if err != nil {
 		return false, err
 	}
-	cur, err := os.Stat(path)
+	if !held.Mode().IsRegular() {
+		return false, &FileError{Path: path, Mode: held.Mode().Type()}
+	}
+	cur, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 func lockPath(t *testing.T) string { return filepath.Join(t.TempDir(), "store.age.lock") }
@@ -274,5 +276,73 @@ func TestPromptHandOver(t *testing.T) {
 	t.Logf("hand-over latency: median %v, max %v", med, lat[len(lat)-1])
 	if med > 20*time.Millisecond {
 		t.Fatalf("median hand-over %v: the waiter is polling", med)
+	}
+}
+
+// Something other than a regular file planted at the lock path is refused
+// with ErrNotRegular, without blocking and without creating anything where
+// a symbolic link points (dangling or not).
+func TestPlantedLockPathRefused(t *testing.T) {
+	plants := map[string]func(t *testing.T, at, target string){
+		"dangling symlink": func(t *testing.T, at, target string) { mustOK(t, os.Symlink(target, at)) },
+		"symlink to a file": func(t *testing.T, at, target string) {
+			mustOK(t, os.WriteFile(target, []byte("x"), 0o600))
+			mustOK(t, os.Symlink(target, at))
+		},
+		"fifo":      func(t *testing.T, at, _ string) { mustOK(t, syscall.Mkfifo(at, 0o600)) },
+		"directory": func(t *testing.T, at, _ string) { mustOK(t, os.Mkdir(at, 0o700)) },
+	}
+	for name, plant := range plants {
+		t.Run(name, func(t *testing.T) {
+			path := lockPath(t)
+			target := filepath.Join(t.TempDir(), "target")
+			plant(t, path, target)
+			before, _ := os.ReadFile(target)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			l, err := Acquire(ctx, path)
+			if err == nil {
+				l.Unlock()
+				t.Fatal("Acquire took a lock on a planted path")
+			}
+			var fe *FileError
+			if !errors.Is(err, ErrNotRegular) || !errors.As(err, &fe) || fe.Path != path {
+				t.Fatalf("Acquire: %v; want a *FileError (ErrNotRegular) naming %s", err, path)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("the error %q does not name %s", err, path)
+			}
+			after, _ := os.ReadFile(target)
+			if name == "dangling symlink" {
+				if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("created the link's target: %v", err)
+				}
+			} else if string(after) != string(before) {
+				t.Fatal("the link's target changed")
+			}
+		})
+	}
+}
+
+// The open itself never follows a symbolic link, so a link planted after
+// Check (a race) is refused too, and nothing is created where it points.
+func TestOpenFlagsNeverFollow(t *testing.T) {
+	path := lockPath(t)
+	target := filepath.Join(t.TempDir(), "target")
+	mustOK(t, os.Symlink(target, path))
+	fl := flock.New(path, flock.SetFlag(openFlags), flock.SetPermissions(0o600))
+	if err := lockCtx(context.Background(), fl); !errors.Is(err, syscall.ELOOP) {
+		fl.Close()
+		t.Fatalf("locking through a symlink: %v; want ELOOP", err)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("created the link's target: %v", err)
+	}
+}
+
+func mustOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
