@@ -102,13 +102,13 @@ func (a *app) doctorChecks(ctx context.Context) []check {
 	if storeOK {
 		err = nil
 		if !a.allowInsecure() {
-			err = store.CheckPermissions(path, fi)
+			err = store.CheckStorePermissions(path, fi)
 		}
 		add("store permissions", err, fmt.Sprintf("%s mode %04o", path, fi.Mode().Perm()))
 	}
 	dir := filepath.Dir(path)
 	if di, err := os.Stat(dir); path != "" && err == nil {
-		if di.Mode().Perm()&0o022 != 0 && !a.allowInsecure() {
+		if di.Mode().Perm()&0o022 != 0 && di.Mode()&fs.ModeSticky == 0 && !a.allowInsecure() {
 			err = fmt.Errorf("%w: directory %s is writable by group or others (mode %04o); anyone there could replace the store",
 				store.ErrInsecurePermissions, dir, di.Mode().Perm())
 		}
