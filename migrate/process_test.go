@@ -222,6 +222,12 @@ func TestKillAnyMoment(t *testing.T) {
 			} else {
 				landed[phase]++
 			}
+			// On a loaded machine one calibration run says little: while
+			// kills keep landing before the first write, spread them
+			// over a longer time.
+			if phase == "before" && landed["copying"]+landed["deleting"] == 0 && landed["before"]%5 == 0 {
+				span = min(2*span, 2*time.Second)
+			}
 			if phase == "done" {
 				sc.checkFinal(t, disk)
 				snap.restore(t, path)
@@ -233,7 +239,7 @@ func TestKillAnyMoment(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc.checkFinal(t, disk)
-		t.Logf("%d keys, unbatched=%v, clashes=%v: a whole run took %v; %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
+		t.Logf("%d keys, unbatched=%v, clashes=%v: kills spread over %v; %d kills and %d unkilled runs left the store %v; %d full migrations; %v",
 			ph.keys, ph.unbatched, ph.clashes, span.Round(time.Millisecond), kills, completed, landed, restarts, time.Since(start).Round(time.Millisecond))
 		// The kills must have hit the migration mid-way, or the test proved
 		// nothing. Where else they landed depends on timing (on a loaded
