@@ -126,6 +126,9 @@ func checkStoreDirs(path string) error {
 // checkStoreFile is the part of CheckStorePermissions that needs nothing
 // but fi.
 func checkStoreFile(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return &PermissionError{Path: path, Reason: ReasonNotRegular, Mode: fi.Mode()}
+	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return &PermissionError{Path: path, Reason: ReasonMode, Mode: fi.Mode()}
 	}

@@ -98,9 +98,9 @@ func badCorpus() []badCase {
 		{name: "no identity anywhere", args: []string{"set", "new"}, stdin: "v", env: []string{"HUSH_IDENTITY_FILE="}, code: 5},
 
 		// The store itself.
-		{name: "store readable by others", args: []string{"get", "exists"}, code: 4, setup: chmodStore(0o644)},
+		{name: "store writable by others", args: []string{"get", "exists"}, code: 4, setup: chmodStore(0o664)},
 		{name: "no store at the path", args: []string{"--store", "{in}/nostore/store.age", "get", "exists"}, code: 1},
-		{name: "HUSH_STORE is a directory", args: []string{"get", "exists"}, env: []string{"HUSH_STORE={in}"}, code: 1},
+		{name: "HUSH_STORE is a directory", args: []string{"get", "exists"}, env: []string{"HUSH_STORE={in}"}, code: 4},
 
 		// Import files.
 		{name: "dotenv line without =", args: []string{"import", "{in}/bad-noeq.env"}, code: 1},
