@@ -1,7 +1,7 @@
 package agent
 
 import (
-		"context"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,7 +75,8 @@ func Listen(path string) (*net.UnixListener, error) {
 
 // Serve answers clients on ln until ctx ends, a client asks the agent to
 // stop, the idle timeout passes without an unwrap, or the maximum lifetime
-// passes. Then it closes ln (removing the socket), waits for the requests
+// passes, or the socket is removed or replaced (checked every two
+// seconds). Then it closes ln (removing the socket), waits for the requests
 // in progress, forgets every identity and returns why it stopped: "stop
 // requested", "idle timeout", "maximum lifetime" or "interrupted".
 func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) string {
@@ -106,11 +107,20 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) string {
 
 	idle := time.NewTimer(idleTimeout)
 	life := time.NewTimer(maxLifetime)
+	watch := time.NewTicker(2 * time.Second)
 	defer idle.Stop()
 	defer life.Stop()
+	defer watch.Stop()
+	path := ln.Addr().String()
+	sock, _ := os.Lstat(path)
+	ln.SetUnlinkOnClose(false) // removed below, only if still ours
 	var reason string
 	for reason == "" {
 		select {
+		case <-watch.C:
+			if fi, err := os.Lstat(path); err != nil || sock == nil || !os.SameFile(fi, sock) {
+				reason = "socket removed"
+			}
 		case <-ctx.Done():
 			reason = "interrupted"
 		case <-s.stop:
@@ -124,6 +134,9 @@ func (s *Server) Serve(ctx context.Context, ln *net.UnixListener) string {
 		}
 	}
 	ln.Close()
+	if fi, err := os.Lstat(path); err == nil && sock != nil && os.SameFile(fi, sock) {
+		os.Remove(path)
+	}
 	wg.Wait()
 	s.forget()
 	return reason
