@@ -152,5 +152,9 @@ func TestAgentUntrustedSocket(t *testing.T) {
 	}
 
 	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, func() bool {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		return err != nil || bytes.Contains(stat, []byte(") Z ")) // gone, or a zombie nobody reaped yet
+	}, "the agent to die", &syncBuffer{})
 	expect("a dead agent's socket", 5, "connection refused")
 }
