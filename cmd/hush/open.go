@@ -38,6 +38,7 @@ func (a *app) findIdentities() (*locate.Found, error) {
 	if err != nil {
 		return nil, err
 	}
+	found = a.withAgent(found)
 	a.infof("identities from %s", found.From)
 	return found, nil
 }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+
+	"github.com/hush-secrets/hush/internal/agent"
+	"github.com/hush-secrets/hush/locate"
+	"github.com/hush-secrets/hush/store"
+)
+
+// withAgent returns found with the identities that a running agent holds
+// replaced by the agent: an identity source (a file, or HUSH_IDENTITY)
+// whose name and content match what the agent unlocked is not asked for
+// its passphrase again. When the agent holds every source, found's own
+// identities are used only if the agent goes away mid-command; when it
+// holds some, they follow the agent's.
+//
+// No agent (no XDG_RUNTIME_DIR, no socket) leaves found as it is. A
+// socket that is not safe (another owner, loose permissions) or does not
+// answer is ignored with a one-line warning.
+func (a *app) withAgent(found *locate.Found) *locate.Found {
+	sock, err := agent.SocketPath(a.getenv)
+	if err != nil {
+		return found
+	}
+	c, err := agent.Open(sock)
+	if errors.Is(err, agent.ErrNotRunning) {
+		return found
+	}
+	var st *agent.Status
+	if err == nil {
+		st, err = c.Status()
+	}
+	if err != nil {
+		a.warnf("warning: ignoring the agent: %v", err)
+		return found
+	}
+	refs, err := a.sourceRefs(found)
+	if err != nil {
+		return found // the files were read a moment ago; let the local identities report
+	}
+	var held []agent.Ref
+	for _, r := range refs {
+		if st.Holds(r) {
+			held = append(held, r)
+		}
+	}
+	if len(held) == 0 {
+		return found
+	}
+	a.infof("identities from the agent (pid %d) for %d of %d source(s)", st.PID, len(held), len(refs))
+	id := &agentIdentity{a: a, remote: c.Identity(held)}
+	ids := []age.Identity{id}
+	if len(held) == len(refs) {
+		id.local = found.Identities
+	} else {
+		ids = append(ids, found.Identities...)
+	}
+	return &locate.Found{Identities: ids, From: found.From, Paths: found.Paths}
+}
+
+// agentIdentity unwraps with the agent, and with local (which may prompt)
+// only if the agent cannot be reached any more.
+type agentIdentity struct {
+	a      *app
+	remote age.Identity
+	local  []age.Identity
+	warned bool
+}
+
+func (i *agentIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	key, err := i.remote.Unwrap(stanzas)
+	if !errors.Is(err, agent.ErrUnavailable) {
+		return key, err
+	}
+	if !i.warned {
+		i.warned = true
+		i.a.warnf("warning: ignoring the agent: %v", err)
+	}
+	for _, id := range i.local {
+		key, err := id.Unwrap(stanzas)
+		if !errors.Is(err, age.ErrIncorrectIdentity) {
+			return key, err
+		}
+	}
+	return nil, age.ErrIncorrectIdentity
+}
+
+// sourceRefs names the identity sources of found as the agent knows them:
+// HUSH_IDENTITY by its text, files by absolute path and content.
+func (a *app) sourceRefs(found *locate.Found) ([]agent.Ref, error) {
+	if found.From == "HUSH_IDENTITY" {
+		return []agent.Ref{agent.RefOf("HUSH_IDENTITY", []byte(a.getenv("HUSH_IDENTITY")))}, nil
+	}
+	var refs []agent.Ref
+	for _, p := range found.Paths {
+		abs, data, err := a.readIdentitySource(p)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, agent.RefOf(abs, data))
+		clear(data)
+	}
+	return refs, nil
+}
+
+// readIdentitySource reads the identity file p as package locate does
+// (refused if group or others can read it, unless HUSH_ALLOW_INSECURE_PERMS
+// is 1) and returns its absolute path and content. The caller clears it.
+func (a *app) readIdentitySource(p string) (string, []byte, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", nil, fmt.Errorf("identity file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", nil, fmt.Errorf("identity file: %w", err)
+	}
+	if !a.allowInsecure() {
+		if err := store.CheckPermissions(p, fi); err != nil {
+			return "", nil, err
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<24))
+	if err != nil {
+		return "", nil, fmt.Errorf("identity file %s: %w", p, err)
+	}
+	return abs, data, nil
+}
