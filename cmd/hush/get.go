@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -87,7 +88,7 @@ type binaryValue struct {
 }
 
 // getJSON writes {"NAME": value, ...} for names, in the order given (a
-// name given twice once), with a newline. Nothing is written unless every
+// name given twice once), indented as every --json output is. Nothing is written unless every
 // name exists.
 func getJSON(ctx context.Context, p store.Provider, names []string, w io.Writer) error {
 	var vals [][]byte
@@ -124,7 +125,13 @@ func getJSON(ctx context.Context, p store.Provider, names []string, w io.Writer)
 		out = append(append(append(out, k...), ':'), f...)
 		clear(f)
 	}
-	out = append(out, '}', '\n')
-	_, err := w.Write(out)
+	out = append(out, '}')
+	var b bytes.Buffer
+	defer func() { clear(b.Bytes()) }()
+	if err := json.Indent(&b, out, "", "  "); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
 	return err
 }
