@@ -11,9 +11,12 @@ STATICCHECK_VERSION ?= v0.8.2
 build:
 	$(GO) build -o $(BIN) ./cmd/hush
 
+# The second module runs real dotenv parsers on hush's dotenv export
+# (internal/dotenvcheck: its own go.mod keeps them out of hush's).
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race $(PKGS)
+	cd internal/dotenvcheck && $(GO) vet ./... && $(GO) test ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

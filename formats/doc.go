@@ -4,14 +4,15 @@
 // of [Secret] values in file order and writers take one; [Import] puts a
 // list into a store.
 //
-// [ParseDotenv] and [WriteDotenv] speak one strict dialect: single quotes
-// are literal, double quotes take a few escapes (\n, \t, \xHH for any
-// byte), and nothing is ever expanded, so "$HOME" stays "$HOME". What
-// WriteDotenv writes, ParseDotenv reads back byte for byte, including
-// values that are not UTF-8; it single-quotes every value it can, which
-// docker compose, npm [dotenv] and godotenv read the same way. A name must
-// look like a variable (letters, digits, "_", "." and "-"); a secret whose
-// name does not is left out of the output.
+// [ParseDotenv] reads one strict dialect: single quotes are literal,
+// double quotes take a few escapes (\n, \t, \xHH for any byte), and
+// nothing is ever expanded, so "$HOME" stays "$HOME". [WriteDotenv] writes
+// each value in the encoding that the most of the readers people feed a
+// .env file to read exactly (docker compose, godotenv, npm [dotenv],
+// python-dotenv, systemd, bash), and ParseDotenv reads all of it back byte
+// for byte. A value with a NUL byte or bytes that are not UTF-8, which
+// none of those readers holds, is left out, and so is a secret whose
+// name does not look like a variable (letters, digits, "_", "." and "-").
 //
 // [ParseJSON] reads one flat object of names to strings and refuses
 // anything nested; [WriteJSON] writes one. A JSON string holds text only,

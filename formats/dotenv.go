@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"unicode/utf8"
 )
 
 // ParseDotenv reads a dotenv file. The dialect, which the exporter
@@ -18,9 +17,9 @@ import (
 //   - 'single quotes' are literal: no escapes at all, and the value may span
 //     lines. A single-quoted value cannot contain a single quote.
 //   - "double quotes" may span lines (real newlines are kept) and take the
-//     escapes \n \r \t \" \\ \$ \' and \xHH (any byte, as two hex digits:
-//     this is how a value that is not valid UTF-8 is written). Any other
-//     backslash sequence is an error. "$" is literal: nothing is expanded.
+//     escapes \n \r \t \" \\ \$ \' \` and \xHH (any byte, as two hex
+//     digits). Any other backslash sequence is an error. "$" is literal:
+//     nothing is expanded.
 //   - Unquoted values run to the end of the line and are trimmed. A "#"
 //     that follows a blank starts a comment; a "#" inside a word is part of
 //     the value (KEY=a#b is "a#b", KEY=a #b is "a").
@@ -218,7 +217,7 @@ func (p *dotenvParser) doubleQuoted() ([]byte, error) {
 // escape decodes the escape sequence after a backslash.
 func (p *dotenvParser) escape() (byte, error) {
 	bad := func() (byte, error) {
-		return 0, p.errorf(p.line, `unsupported escape sequence in a double-quoted value (supported: \n \r \t \" \\ \$ \' \xHH); use single quotes for a literal backslash`)
+		return 0, p.errorf(p.line, "unsupported escape sequence in a double-quoted value (supported: \\n \\r \\t \\\" \\\\ \\$ \\' \\` \\xHH); use single quotes for a literal backslash")
 	}
 	if p.eof() {
 		return bad()
@@ -232,7 +231,7 @@ func (p *dotenvParser) escape() (byte, error) {
 		return '\r', nil
 	case 't':
 		return '\t', nil
-	case '"', '\\', '$', '\'':
+	case '"', '\\', '$', '\'', '`':
 		return c, nil
 	case 'x':
 		if p.pos+2 > len(p.data) {
@@ -273,74 +272,4 @@ func (p *dotenvParser) afterQuote() error {
 		return nil
 	}
 	return p.errorf(p.line, "unexpected text after a closing quote")
-}
-
-// WriteDotenv writes secrets in the dialect [ParseDotenv] reads, one per
-// line in the order given. A value is written in single quotes when it is
-// valid UTF-8 without a single quote (literal in every common dotenv
-// dialect: docker compose, npm dotenv, godotenv); otherwise in double
-// quotes, escaping \ " $ newline, carriage return, tab and the other
-// control bytes, and writing each byte of an invalid UTF-8 sequence as
-// \xHH.
-//
-// A secret whose name is not a dotenv name (see ParseDotenv) is left out;
-// the others are written and a *SkipError lists what was left out. The
-// same name given twice is an error, and nothing is written.
-func WriteDotenv(w io.Writer, secrets []Secret) error {
-	if err := checkDuplicates("export", secrets); err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	skip := &SkipError{Format: "dotenv"}
-	for _, s := range secrets {
-		if !validDotenvName(s.Name) {
-			skip.Skipped = append(skip.Skipped, Skip{s.Name, "not a dotenv name"})
-			continue
-		}
-		b.WriteString(s.Name)
-		b.WriteByte('=')
-		if utf8.Valid(s.Value) && bytes.IndexByte(s.Value, '\'') < 0 {
-			b.WriteByte('\'')
-			b.Write(s.Value)
-			b.WriteByte('\'')
-		} else {
-			writeDoubleQuoted(&b, s.Value)
-		}
-		b.WriteByte('\n')
-	}
-	return finishExport(w, &b, skip)
-}
-
-func writeDoubleQuoted(b *bytes.Buffer, v []byte) {
-	const hex = "0123456789abcdef"
-	b.WriteByte('"')
-	for len(v) > 0 {
-		r, n := utf8.DecodeRune(v)
-		if r == utf8.RuneError && n <= 1 {
-			b.WriteString(`\x`)
-			b.WriteByte(hex[v[0]>>4])
-			b.WriteByte(hex[v[0]&15])
-			v = v[1:]
-			continue
-		}
-		switch c := v[0]; {
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c == '"' || c == '\\' || c == '$':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		default:
-			b.Write(v[:n])
-		}
-		v = v[n:]
-	}
-	b.WriteByte('"')
 }

@@ -59,6 +59,7 @@ func TestParseDotenv(t *testing.T) {
 		{"single then comment", "A='x' # c", sec("A", "x")},
 		{"single then comment without blank", "A='x'#c", sec("A", "x")},
 		{"double escapes", `A="\n\r\t\"\\\$\'"`, sec("A", "\n\r\t\"\\$'")},
+		{"double backtick escape", "A=\"\\`x\\`\"", sec("A", "`x`")},
 		{"double hex escapes", `A="\x00\xff\xFe\x41"`, sec("A", "\x00\xff\xfeA")},
 		{"double dollar is literal", `A="$HOME ${X}"`, sec("A", "$HOME ${X}")},
 		{"double spans lines", "A=\"a\n  b # no comment\n\"", sec("A", "a\n  b # no comment\n")},
@@ -130,10 +131,16 @@ func TestWriteDotenv(t *testing.T) {
 		"EMPTY", "",
 		"SPACES", "  a b  ",
 		"MULTI", "line1\nline2\n",
-		"DOLLAR", "$HOME `x` \\ \"dq\" #h",
+		"TAB", "a\tb",
+		"DOLLAR", "$HOME `x` \\ \"dq\" #h ${Y}",
 		"QUOTE", "it's",
-		"QUOTE_ALL", "'\"\\$\n\r\t\x00\x7f",
-		"BINARY", "ok\xff\xfe\xc3",
+		"QUOTE_ALL", "'\"\\$\n\t\x7f",
+		"QUOTE_TICK", "it's `x`",
+		"CR", "a\rb",
+		"CRLF", "a\r\nb",
+		"QUOTE_CRLF", "it's\r\n",
+		"TRAILING_BACKSLASH", `C:\dir\`,
+		"TRAILING_BACKSLASH_SPACE", `a b\`,
 		"UNICODE", "h\u00e9 \u2713",
 	)
 	var b bytes.Buffer
@@ -146,10 +153,21 @@ SPACES='  a b  '
 MULTI='line1
 line2
 '
-DOLLAR='$HOME ` + "`x`" + ` \ "dq" #h'
+TAB='a` + "\t" + `b'
+DOLLAR='$HOME ` + "`x`" + ` \ "dq" #h ${Y}'
 QUOTE="it's"
-QUOTE_ALL="'\"\\\$\n\r\t\x00\x7f"
-BINARY="ok\xff\xfe\xc3"
+QUOTE_ALL="'\"\\\$
+` + "\t\x7f" + `"
+QUOTE_TICK="it's \` + "`x\\`" + `"
+CR='a` + "\r" + `b'
+CRLF="a\r
+b"
+QUOTE_CRLF="it's\r
+"
+TRAILING_BACKSLASH=C:\dir\
+
+TRAILING_BACKSLASH_SPACE="a b\\"
+# the value above ends in a backslash "
 UNICODE='h` + "\u00e9 \u2713" + `'
 `
 	if b.String() != want {
@@ -158,6 +176,21 @@ UNICODE='h` + "\u00e9 \u2713" + `'
 	back, err := ParseDotenv(&b)
 	if err != nil || !equalSecrets(back, in) {
 		t.Errorf("round trip = %q, %v; want %q", back, err, in)
+	}
+}
+
+// A NUL byte or bytes that are not UTF-8 are left out: no common reader
+// holds them.
+func TestWriteDotenvLeavesOutWhatNoReaderHolds(t *testing.T) {
+	var b bytes.Buffer
+	err := WriteDotenv(&b, sec("OK", "1", "NUL", "a\x00b", "BINARY", "ok\xff\xfe", "LAST", "2"))
+	var se *SkipError
+	if !errors.As(err, &se) || len(se.Skipped) != 2 || se.Skipped[0].Name != "NUL" || se.Skipped[1].Name != "BINARY" ||
+		!strings.Contains(se.Skipped[0].Reason, "NUL") || !strings.Contains(se.Skipped[1].Reason, "UTF-8") {
+		t.Fatalf("WriteDotenv = %v; want a SkipError for NUL and BINARY", err)
+	}
+	if b.String() != "OK='1'\nLAST='2'\n" {
+		t.Errorf("wrote %q", b.String())
 	}
 }
 

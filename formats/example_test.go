@@ -37,16 +37,21 @@ GREETING="double quotes: line one\nline two"
 	// line two'
 }
 
-// A value that is not valid UTF-8 is written in double quotes, each stray
-// byte as \xHH, so that it reads back byte for byte.
+// Each value is written in the encoding the most dotenv readers read
+// exactly: single quotes unless the value has a single quote in it. What
+// no common reader holds (a NUL byte, bytes that are not UTF-8) is left
+// out, and the error says which secrets and why.
 func ExampleWriteDotenv() {
-	formats.WriteDotenv(os.Stdout, []formats.Secret{
-		{Name: "TOKEN", Value: []byte("it's $5")},
+	err := formats.WriteDotenv(os.Stdout, []formats.Secret{
+		{Name: "TOKEN", Value: []byte("$5 `off`")},
+		{Name: "QUOTE", Value: []byte("it's $5")},
 		{Name: "BLOB", Value: []byte("\xff\x00ok")},
 	})
+	fmt.Println(err)
 	// Output:
-	// TOKEN="it's \$5"
-	// BLOB="\xff\x00ok"
+	// TOKEN='$5 `off`'
+	// QUOTE="it's \$5"
+	// formats: dotenv export: left out 1 secret(s): BLOB (value contains a NUL byte, which no common dotenv reader holds)
 }
 
 // What a shell variable cannot hold is left out, and the error says which

@@ -107,12 +107,15 @@ func TestFixtureDotenv(t *testing.T) {
 		}
 	}
 	// What the exporter writes for them reads back exactly.
+	// What the exporter writes for them reads back exactly; it leaves out
+	// the value with a NUL byte and bytes that are not UTF-8.
 	var b bytes.Buffer
-	if err := WriteDotenv(&b, got); err != nil {
-		t.Fatal(err)
+	written := checkDotenvWrite(t, &b, got)
+	if len(written) != len(got)-1 {
+		t.Errorf("wrote %d of %d secrets; want all but DOUBLE_BYTES", len(written), len(got))
 	}
 	back, err := ParseDotenv(&b)
-	if err != nil || !equalSecrets(back, got) {
+	if err != nil || !equalSecrets(back, written) {
 		t.Fatalf("export and re-import of the fixture differ: %v", err)
 	}
 }

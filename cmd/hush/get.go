@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -12,19 +16,36 @@ import (
 
 // getOptions are the flags of hush get.
 type getOptions struct {
-	Name   string
+	Names  []string // one, or several with JSON
 	Raw    bool
 	Output string
+	JSON   bool
 }
 
 func (a *app) getCmd() *cobra.Command {
 	var o getOptions
 	cmd := &cobra.Command{
-		Use:   "get NAME",
-		Short: "print a secret's value (and a newline; --raw for the exact bytes)",
-		Args:  exactArgs(1, "one NAME"),
+		Use:   "get NAME | get --json NAME...",
+		Short: "print a secret's value (and a newline; --raw for the exact bytes), or several as JSON",
+		Long: `Print a secret's value and a newline; --raw prints the exact bytes only, and
+-o FILE writes them to a file created 0600.
+
+With --json, print several secrets as one JSON object of names to values, in
+the order given. A value that is not valid UTF-8 is an object,
+{"value": "<base64>", "encoding": "base64"}, as in the store's own document.
+A name that does not exist prints nothing and exits 3.`,
+		Args: minArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
+			o.Names = args
+			switch {
+			case o.JSON && (o.Raw || o.Output != ""):
+				return usageErrorf("--json does not go with --raw or -o")
+			case !o.JSON && len(args) != 1:
+				return usageErrorf("%s takes one NAME (got %d arguments); --json takes several", cmd.CommandPath(), len(args))
+			}
+			if err := checkNames("get", o.Names...); err != nil {
+				return err
+			}
 			p, _, err := a.openView()
 			if err != nil {
 				return err
@@ -34,15 +55,18 @@ func (a *app) getCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&o.Raw, "raw", false, "print the exact bytes, without the newline")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the exact bytes to `FILE` (created 0600) instead of stdout")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the named secrets as one JSON object (see docs/CLI.md)")
 	return cmd
 }
 
-// runGet writes the value of o.Name to stdout, or to the file o.Output.
+// runGet writes the value of o.Names[0] to stdout, or to the file
+// o.Output; with o.JSON, every named secret as one JSON object. Every
+// value is read before anything is written: a missing name writes nothing.
 func runGet(ctx context.Context, p store.Provider, o getOptions, stdout io.Writer) error {
-	if err := checkNames("get", o.Name); err != nil {
-		return err
+	if o.JSON {
+		return getJSON(ctx, p, o.Names, stdout)
 	}
-	v, err := p.Get(ctx, o.Name)
+	v, err := p.Get(ctx, o.Names[0])
 	if err != nil {
 		return err
 	}
@@ -54,5 +78,60 @@ func runGet(ctx context.Context, p store.Provider, o getOptions, stdout io.Write
 		v = append(v, '\n')
 	}
 	_, err = stdout.Write(v)
+	return err
+}
+
+// binaryValue is how --json shows a value that is not valid UTF-8.
+type binaryValue struct {
+	Value    string `json:"value"`
+	Encoding string `json:"encoding"` // always "base64"
+}
+
+// getJSON writes {"NAME": value, ...} for names, in the order given (a
+// name given twice once), indented as every --json output is. Nothing is written unless every
+// name exists.
+func getJSON(ctx context.Context, p store.Provider, names []string, w io.Writer) error {
+	var vals [][]byte
+	defer func() {
+		for _, v := range vals {
+			clear(v)
+		}
+	}()
+	out := []byte{'{'}
+	defer func() { clear(out) }()
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		v, err := p.Get(ctx, n)
+		if err != nil {
+			return err
+		}
+		vals = append(vals, v)
+		var field any = string(v)
+		if !utf8.Valid(v) {
+			field = binaryValue{Value: base64.StdEncoding.EncodeToString(v), Encoding: "base64"}
+		}
+		k, _ := json.Marshal(n)
+		f, err := json.Marshal(field)
+		if err != nil {
+			return err
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, k...), ':'), f...)
+		clear(f)
+	}
+	out = append(out, '}')
+	var b bytes.Buffer
+	defer func() { clear(b.Bytes()) }()
+	if err := json.Indent(&b, out, "", "  "); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
 	return err
 }
