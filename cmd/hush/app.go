@@ -148,6 +148,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		a.recipientsCmd(), a.migrateCmd(), a.doctorCmd(),
 		readOnlyCmd(a.versionCmd()), readOnlyCmd(a.completionCmd()),
 		a.gitCmd(),
+		a.restoreCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
