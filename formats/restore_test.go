@@ -50,7 +50,7 @@ func contentsOf(t testing.TB, p store.Provider) contents {
 
 // openFixture copies a store of fixtures/store-v1 into a private 0600 file
 // and opens it; it also returns its plaintext, decrypted by age itself.
-func openFixture(t *testing.T, name string) (*store.File, []byte) {
+func openFixture(t testing.TB, name string) (*store.File, []byte) {
 	t.Helper()
 	idText, err := os.ReadFile("../fixtures/store-v1/identity.txt")
 	if err != nil {
@@ -229,4 +229,46 @@ func TestParseStoreDocumentLenient(t *testing.T) {
 	if _, err := ParseStoreDocument(strings.NewReader(`{"version":1,"entries":null}`)); err != nil {
 		t.Errorf("null entries: %v", err)
 	}
+}
+
+// FuzzParseStoreDocument: any input either fails with a *ParseError (or
+// ErrLimit) or gives sorted, unique, valid entries that a store takes as
+// they are. Seeds: the plaintext of every fixture store.
+func FuzzParseStoreDocument(f *testing.F) {
+	names, _ := filepath.Glob("../fixtures/store-v1/*.age")
+	if len(names) == 0 {
+		f.Fatal("no fixture stores to seed from")
+	}
+	for _, name := range names {
+		_, plain := openFixture(f, filepath.Base(name))
+		f.Add(plain)
+	}
+	f.Add([]byte(`{"version":1,"entries":null}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		doc, err := ParseStoreDocument(bytes.NewReader(in))
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) && !errors.Is(err, store.ErrLimit) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		for i, e := range doc.Entries {
+			if err := store.ValidateName(e.Name); err != nil {
+				t.Fatalf("entry %q: %v", e.Name, err)
+			}
+			if i > 0 && doc.Entries[i-1].Name >= e.Name {
+				t.Fatalf("entries not sorted and unique: %q then %q", doc.Entries[i-1].Name, e.Name)
+			}
+		}
+		m := store.NewMemory()
+		if err := Restore(ctx, m, doc); err != nil {
+			t.Fatalf("restore of a parsed document: %v", err)
+		}
+		for _, e := range doc.Entries {
+			if v, err := m.Get(ctx, e.Name); err != nil || !bytes.Equal(v, e.Value) {
+				t.Fatalf("entry %q: got %q, %v", e.Name, v, err)
+			}
+		}
+	})
 }
