@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,13 +14,20 @@ import (
 // fresh read of the file, to the nanosecond and in UTC.
 func TestSetTimes(t *testing.T) {
 	ctx := context.Background()
-	id := cpX25519(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := Options{Identities: []age.Identity{id}}
-	f, p := cpCreate(t, []string{id.Recipient().String()}, opts)
+	p := filepath.Join(t.TempDir(), "store.age")
+	f, err := Create(ctx, p, []string{id.Recipient().String()}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	zone := time.FixedZone("x", -7*3600)
 	created := time.Date(2021, 2, 3, 4, 5, 6, 7, zone)
 	updated := time.Date(2022, 3, 4, 5, 6, 7, 123456789, time.UTC)
-	err := f.Update(ctx, func(tx Tx) error {
+	err = f.Update(ctx, func(tx Tx) error {
 		if err := tx.Set("K", []byte("v")); err != nil {
 			return err
 		}
@@ -28,7 +36,11 @@ func TestSetTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	es, err := cpOpen(t, p, opts).List(ctx)
+	fresh, err := Open(p, opts) // a new File: nothing cached
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := fresh.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
