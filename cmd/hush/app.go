@@ -149,6 +149,10 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		readOnlyCmd(a.versionCmd()), readOnlyCmd(a.completionCmd()),
 		a.gitCmd(),
 		a.agentCmd(),
+		a.restoreCmd(),
+		a.generateCmd(),
+		a.rekeyCmd(),
+		a.editCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+)
+
+// TestRekey checks that rekey changes the file's bytes (a fresh file key)
+// but not its plaintext: the same document, so the same entries, values,
+// metadata and recipients; and that --dry-run leaves the file as it was.
+func TestRekey(t *testing.T) {
+	home := t.TempDir()
+	env := []string{"HOME=" + home}
+	storePath := filepath.Join(home, ".local/share/hush/store.age")
+	other, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runHushInProcess(t, env, "", "init")
+	runHushInProcess(t, env, "", "recipients", "add", other.Recipient().String())
+	runHushInProcess(t, env, "s3cret", "set", "A", "--description", "d")
+	runHushInProcess(t, env, "t0ken", "--scope", "app", "set", "B")
+	ids := identitiesIn(t, filepath.Join(home, ".config/hush/identity.txt"))
+	plaintext := func(ct []byte, ids ...age.Identity) []byte {
+		t.Helper()
+		r, err := age.Decrypt(bytes.NewReader(ct), ids...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before, err := os.ReadFile(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := runHushInProcess(t, env, "", "rekey", "--dry-run")
+	if !strings.Contains(string(out), "would re-encrypt") || !strings.Contains(string(out), other.Recipient().String()) {
+		t.Errorf("--dry-run printed %q", out)
+	}
+	if after, _ := os.ReadFile(storePath); !bytes.Equal(after, before) {
+		t.Fatal("--dry-run changed the store file")
+	}
+
+	runHushInProcess(t, env, "", "rekey")
+	after, err := os.ReadFile(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(after, before) {
+		t.Fatal("rekey left the file's bytes as they were")
+	}
+	if !bytes.Equal(plaintext(after, ids...), plaintext(before, ids...)) {
+		t.Errorf("rekey changed the plaintext:\nbefore %s\nafter  %s", plaintext(before, ids...), plaintext(after, ids...))
+	}
+	if !bytes.Equal(plaintext(after, other), plaintext(before, ids...)) {
+		t.Error("the other recipient cannot read the rekeyed store the same")
+	}
+	if fileKeyStanzas(before) == fileKeyStanzas(after) {
+		t.Error("the header's wrapped file keys did not change")
+	}
+}
+
+// fileKeyStanzas returns the header of an age file, which holds the file
+// key wrapped for each recipient.
+func fileKeyStanzas(ct []byte) string {
+	h, _, _ := bytes.Cut(ct, []byte("\n---"))
+	return string(h)
+}
