@@ -58,7 +58,7 @@ func Resolve(target string) (string, error) {
 		case fi.Mode().IsRegular():
 			return canonical(target, cur, fi)
 		case fi.Mode()&fs.ModeSymlink == 0:
-			return "", notRegular(target, kind(fi.Mode()))
+			return "", notRegular(target, Describe(fi.Mode()))
 		case hops == maxHops:
 			return "", notRegular(target, "too many levels of symbolic links")
 		}
@@ -144,8 +144,9 @@ func notRegular(target, what string) error {
 	return &Error{Step: StepTarget, Path: target, Err: fmt.Errorf("%w (%s)", ErrNotRegular, what)}
 }
 
-// kind names a file type other than a regular file or a link.
-func kind(m fs.FileMode) string {
+// Describe names the type of a file that is not a regular file or a
+// symbolic link, for an error saying why it was refused: "a named pipe".
+func Describe(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
