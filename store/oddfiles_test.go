@@ -71,6 +71,9 @@ func TestSymlinkedStore(t *testing.T) {
 	if err := viaLink.Set(ctx, "seed", []byte("0")); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Lstat(stray); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the stray beside the target is still there after a write through the link: %v", err)
+	}
 	mustGet(t, readLink, "seed", "0") // warm both caches
 	mustGet(t, readTarget, "seed", "0")
 
