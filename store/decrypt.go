@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -15,7 +14,7 @@ import (
 
 // read decrypts the whole file. On any error nothing read is kept.
 func (f *File) read() (*document, error) {
-	fh, err := os.Open(f.path)
+	fh, err := openRegular(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &StoreError{Path: f.path, Err: ErrNoStore}
 	}

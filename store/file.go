@@ -91,6 +91,9 @@ func idOf(fi fs.FileInfo) fileID {
 func Open(path string, opts Options) (*File, error) {
 	f := newFile(path, opts)
 	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		return nil, &StoreError{Path: path, Err: notRegular(fi.Mode())}
+	}
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0) {
 		return nil, &StoreError{Path: path, Err: ErrNoStore}
 	}
@@ -118,6 +121,9 @@ func Create(ctx context.Context, path string, recipients []string, opts Options)
 	}
 	if len(rs) == 0 {
 		return nil, &StoreError{Path: path, Err: errors.New("no recipients")}
+	}
+	if err := checkTarget(path); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, &StoreError{Path: path, Err: err}
@@ -156,8 +162,11 @@ func newFile(path string, opts Options) *File {
 // Path returns the store's path.
 func (f *File) Path() string { return f.path }
 
-// LockPath returns the path of the store's lock file.
-func (f *File) LockPath() string { return f.path + ".lock" }
+// LockPath returns the path of the store's lock file, beside the file a
+// write replaces: when the store path is a symbolic link, beside the
+// link's target, so that writers through the link and through the target
+// take the same lock.
+func (f *File) LockPath() string { return writePath(f.path) + ".lock" }
 
 // Update runs fn atomically under the store's lock; see [Updater].
 func (f *File) Update(ctx context.Context, fn func(Tx) error) error {

@@ -107,6 +107,7 @@ func (f *File) write(d *document, verify bool) error {
 // writer has a temp file, so every one it finds is a stray. Failures are
 // ignored: a stray is clutter (its content is encrypted), not a risk.
 func removeStrays(path string) {
+	path = writePath(path) // the temp files are beside a link's target
 	dir := filepath.Dir(path)
 	des, err := os.ReadDir(dir)
 	if err != nil {

@@ -85,6 +85,7 @@ func exitCode(err error) int {
 		errors.Is(err, store.ErrExists),
 		errors.Is(err, store.ErrLastRecipient),
 		errors.Is(err, store.ErrReadOnly),
+		errors.Is(err, store.ErrNotRegular),
 		errors.Is(err, formats.ErrClash),
 		errors.Is(err, errRefused):
 		return exitRefused
@@ -125,6 +126,8 @@ func hints(err error, a *app) []string {
 		out = append(out, "use --scope S to address a program's scope on purpose")
 	case errors.Is(err, store.ErrLastRecipient):
 		out = append(out, "add a recipient you hold an identity for first, or pass --force if you really mean to lose access")
+	case errors.Is(err, store.ErrNotRegular):
+		out = append(out, "hush reads and writes only regular files, following a symbolic link to one; name another path")
 	case errors.Is(err, store.ErrNotFound) && len(out) == 0:
 		out = append(out, "'hush ls' lists the names you can see")
 	case errors.As(err, &usage) && len(out) == 0:

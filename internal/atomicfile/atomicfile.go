@@ -18,6 +18,13 @@
 // [WriteFile] does the same for data in hand, and [WriteNewFile] creates a
 // file that must not exist yet, for files hush never replaces.
 //
+// Only regular files are replaced. A symbolic link is followed to the
+// regular file it leads to, which is replaced in its own directory while
+// the link stays in place, as a store kept in a synced folder or by a
+// dotfile manager needs; anything else (a named pipe, a device, a
+// directory, a socket, a dangling link) is refused with an error wrapping
+// [ErrNotRegular] and left as it was.
+//
 // Every error is an [*Error] naming the step that failed. A failure before
 // the rename removes the temp file and leaves the target untouched. The
 // directory fsync comes after the rename: when it fails the new content is
@@ -106,6 +113,7 @@ func NoSync() Option { return func(c *config) { c.noSync = true } }
 type PendingFile struct {
 	f      *os.File
 	target string
+	dest   string // the file the rename replaces: target, or its link's target
 	cfg    config
 	err    error // the first failed write
 	closed bool  // f is closed
@@ -116,22 +124,33 @@ type PendingFile struct {
 // the umask (hush passes 0600 for anything secret). The caller writes to
 // it, calls CloseAtomicallyReplace, and defers Cleanup in case it does not
 // get there. On error nothing was created.
+//
+// Only a regular file is ever replaced. When target is a symbolic link,
+// the temp file goes beside the regular file the link leads to, which the
+// rename replaces, and the link stays in place ([Resolve]). Anything else
+// at target (a named pipe, a device, a directory, a socket, a dangling
+// link) gives an *Error wrapping ErrNotRegular, here and again right
+// before the rename, and is left as it was.
 func NewPendingFile(target string, perm fs.FileMode, opts ...Option) (*PendingFile, error) {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
+	}
+	dest, err := Resolve(target)
+	if err != nil {
+		return nil, err
 	}
 	if err := check(target, StepCreate); err != nil {
 		return nil, err
 	}
 	var suffix [8]byte
 	rand.Read(suffix[:])
-	tmp := filepath.Join(filepath.Dir(target), TempPrefix(target)+hex.EncodeToString(suffix[:]))
+	tmp := filepath.Join(filepath.Dir(dest), TempPrefix(dest)+hex.EncodeToString(suffix[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return nil, &Error{Step: StepCreate, Path: target, Err: err}
 	}
-	return &PendingFile{f: f, target: target, cfg: cfg}, nil
+	return &PendingFile{f: f, target: target, dest: dest, cfg: cfg}, nil
 }
 
 // Name returns the temp file's path.
@@ -202,14 +221,22 @@ func (p *PendingFile) CloseAtomicallyReplace() (err error) {
 	if err := step(p.target, StepClose, func() error { p.closed = true; return p.f.Close() }); err != nil {
 		return err
 	}
-	if err := step(p.target, StepRename, func() error { return os.Rename(p.f.Name(), p.target) }); err != nil {
+	// Look again: what is at the target may have changed since the temp
+	// file was created. A change after this look is not caught; the lock
+	// a caller holds covers its own writers, not other programs.
+	if dest, err := Resolve(p.target); err != nil {
+		return err
+	} else if dest != p.dest {
+		return &Error{Step: StepTarget, Path: p.target, Err: errChanged}
+	}
+	if err := step(p.target, StepRename, func() error { return os.Rename(p.f.Name(), p.dest) }); err != nil {
 		return err
 	}
 	p.done = true // the temp name is gone
 	if p.cfg.noSync {
 		return nil
 	}
-	if err := syncDir(p.target); err != nil {
+	if err := syncDir(p.target, p.dest); err != nil {
 		var ae *Error
 		errors.As(err, &ae)
 		ae.Err = fmt.Errorf("%w; %w", ae.Err, ErrNotDurable)
@@ -243,8 +270,9 @@ func WriteFile(target string, data []byte, perm fs.FileMode, opts ...Option) err
 // process killed mid-write can leave a partial file, which the next
 // attempt refuses rather than overwrites.
 //
-// If target exists the error wraps fs.ErrExist and the file is untouched.
-// On any other error, a failed directory fsync included, the file it
+// If anything exists at target the error wraps fs.ErrExist and it is
+// untouched: a symbolic link, dangling or not, is never followed (O_EXCL
+// refuses links), nor a named pipe or a device opened. On any other error, a failed directory fsync included, the file it
 // created is removed, so nothing is left at target and a retry starts
 // clean. Every error is an *Error.
 func WriteNewFile(target string, data []byte, perm fs.FileMode, opts ...Option) (err error) {
@@ -282,7 +310,7 @@ func WriteNewFile(target string, data []byte, perm fs.FileMode, opts ...Option) 
 	if cfg.noSync {
 		return nil
 	}
-	return syncDir(target)
+	return syncDir(target, target)
 }
 
 // check runs the test seam for s.
@@ -304,10 +332,11 @@ func step(target string, s Step, op func() error) error {
 	return nil
 }
 
-// syncDir fsyncs target's directory, once the file is in place.
-func syncDir(target string) error {
+// syncDir fsyncs the directory of dest, the file written for target,
+// once it is in place.
+func syncDir(target, dest string) error {
 	return step(target, StepDirSync, func() error {
-		d, err := os.Open(filepath.Dir(target))
+		d, err := os.Open(filepath.Dir(dest))
 		if err != nil {
 			return err
 		}

@@ -282,7 +282,8 @@ func TestCleanup(t *testing.T) {
 }
 
 // Real failures from the file system: a missing directory fails creating
-// the temp file; a target that is a non-empty directory fails the rename,
+// the temp file; a non-empty directory put at the target after the last
+// look at it (through the seam, just before the rename) fails the rename,
 // and the temp file is removed.
 func TestRealFailures(t *testing.T) {
 	t.Run("create", func(t *testing.T) {
@@ -295,9 +296,12 @@ func TestRealFailures(t *testing.T) {
 	t.Run("rename", func(t *testing.T) {
 		dir := t.TempDir()
 		target := filepath.Join(dir, "store.age")
-		if err := os.MkdirAll(filepath.Join(target, "x"), 0o700); err != nil {
-			t.Fatal(err)
-		}
+		atomicfiletest.Inject(t, func(target string, s atomicfile.Step) error {
+			if s == atomicfile.StepRename {
+				return os.MkdirAll(filepath.Join(target, "x"), 0o700)
+			}
+			return nil
+		})
 		var ae *atomicfile.Error
 		if err := atomicfile.WriteFile(target, newContent, 0o600); !errors.As(err, &ae) || ae.Step != atomicfile.StepRename {
 			t.Fatalf("err = %v, want a rename-step error", err)
