@@ -127,7 +127,7 @@ func checkStoreDirs(path string) error {
 // but fi.
 func checkStoreFile(path string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
-		return &PermissionError{Path: path, Reason: ReasonNotRegular, Mode: fi.Mode()}
+		return &StoreError{Path: path, Err: notRegular(fi.Mode())}
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return &PermissionError{Path: path, Reason: ReasonMode, Mode: fi.Mode()}
