@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/hush-secrets/hush/formats"
 	"github.com/hush-secrets/hush/locate"
@@ -147,10 +146,7 @@ func permHint(e *store.PermissionError) string {
 	case store.ReasonDirectory:
 		return fmt.Sprintf("run 'chmod go-w %s', or keep the store in a directory only you can write", e.Dir) + accept
 	case store.ReasonNotRegular:
-		if strings.HasSuffix(e.Path, ".lock") {
-			return fmt.Sprintf("remove %s if you did not put it there; hush creates its lock file itself", e.Path)
-		}
-		return "point --store (or HUSH_STORE) at the store file itself"
+		return fmt.Sprintf("remove %s if you did not put it there; hush creates its lock file itself", e.Path)
 	}
 	return fmt.Sprintf("run 'chmod 600 %s'", e.Path) + accept
 }
