@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // Every identity kind age supports opens a real store, read back through
@@ -166,7 +167,8 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 	}
 }
 
-// scryptEncrypt encrypts plain to a passphrase with a low work factor.
+// scryptEncrypt encrypts plain to a passphrase with a low work factor,
+// armored if asked.
 func scryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte {
 	t.Helper()
 	r, err := age.NewScryptRecipient(pass)
@@ -174,27 +176,17 @@ func scryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte
 		t.Fatal(err)
 	}
 	r.SetWorkFactor(10)
+	ct := testkit.Encrypt(t, plain, r)
+	if !armored {
+		return ct
+	}
 	var buf bytes.Buffer
-	var out io.Writer = &buf
-	var aw io.WriteCloser
-	if armored {
-		aw = armor.NewWriter(&buf)
-		out = aw
-	}
-	w, err := age.Encrypt(out, r)
-	if err != nil {
+	aw := armor.NewWriter(&buf)
+	if _, err := aw.Write(ct); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(plain); err != nil {
+	if err := aw.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if aw != nil {
-		if err := aw.Close(); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return buf.Bytes()
 }
