@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
 
 	"github.com/hush-secrets/hush/internal/testkit"
 )
@@ -177,18 +175,10 @@ func scryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte
 	}
 	r.SetWorkFactor(10)
 	ct := testkit.Encrypt(t, plain, r)
-	if !armored {
-		return ct
+	if armored {
+		return testkit.Armor(t, ct)
 	}
-	var buf bytes.Buffer
-	aw := armor.NewWriter(&buf)
-	if _, err := aw.Write(ct); err != nil {
-		t.Fatal(err)
-	}
-	if err := aw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return ct
 }
 
 // Identity parse errors name the file and line but never echo key material.

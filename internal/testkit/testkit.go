@@ -34,6 +34,21 @@ func Encrypt(t testing.TB, plain []byte, recipients ...age.Recipient) []byte {
 	return buf.Bytes()
 }
 
+// Armor returns an age file in age's ASCII armor (PEM-like text), as
+// age -a writes it. It fails t on any error.
+func Armor(t testing.TB, file []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	aw := armor.NewWriter(&buf)
+	if _, err := aw.Write(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := aw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // Decrypt decrypts an age file, binary or armored, with age alone and
 // returns its plaintext. On failure it returns nil and age's error
 // unchanged, so a caller can check it with errors.Is or word its own

@@ -10,22 +10,18 @@ import (
 )
 
 // TestEncryptDecrypt: what Encrypt writes, Decrypt reads back, binary or
-// armored; the wrong identity gets age's own error.
+// armored by Armor; the wrong identity gets age's own error.
 func TestEncryptDecrypt(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ct := Encrypt(t, []byte("hello"), id.Recipient())
-	var armored bytes.Buffer
-	aw := armor.NewWriter(&armored)
-	if _, err := aw.Write(ct); err != nil {
-		t.Fatal(err)
+	armored := Armor(t, ct)
+	if !bytes.HasPrefix(armored, []byte(armor.Header)) {
+		t.Fatalf("Armor wrote %q", armored)
 	}
-	if err := aw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for name, file := range map[string][]byte{"binary": ct, "armored": armored.Bytes()} {
+	for name, file := range map[string][]byte{"binary": ct, "armored": armored} {
 		if plain, err := Decrypt(file, id); err != nil || string(plain) != "hello" {
 			t.Errorf("%s: decrypted %q, %v; want hello", name, plain, err)
 		}
