@@ -26,24 +26,6 @@ func newStore(t testing.TB, kv map[string]string) *store.File {
 	return f
 }
 
-// dump returns every key and value of p.
-func dump(t testing.TB, p store.Provider) map[string]string {
-	t.Helper()
-	es, err := p.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, e := range es {
-		v, err := p.Get(ctx, e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[e.Name] = string(v)
-	}
-	return m
-}
-
 func mustScoped(t testing.TB, p store.Provider, s string) *scope.View {
 	t.Helper()
 	v, err := scope.Scoped(p, s)

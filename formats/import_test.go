@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/store/storetest"
 )
 
 func TestImportModes(t *testing.T) {
@@ -53,7 +54,7 @@ func TestImportModes(t *testing.T) {
 			!slices.Equal(rep.Unchanged, tc.rep.Unchanged) || !slices.Equal(rep.Skipped, tc.rep.Skipped) {
 			t.Errorf("mode %d: report %+v, want %+v", tc.mode, *rep, tc.rep)
 		}
-		if d := cmp.Diff(tc.want, dump(t, f)); d != "" {
+		if d := cmp.Diff(tc.want, storetest.Dump(t, f)); d != "" {
 			t.Errorf("mode %d: store:\n%s", tc.mode, d)
 		}
 	}
@@ -103,7 +104,7 @@ func TestImportRefusalsWriteNothing(t *testing.T) {
 func TestImportAllOrNothing(t *testing.T) {
 	in := sec("A", "1", "B", "2", "C", "3", "D", "4", "EXISTING", "new")
 	f := newStore(t, map[string]string{"EXISTING": "old", "KEEP": "k"})
-	want := dump(t, f)
+	want := storetest.Dump(t, f)
 	var calls int
 	if _, err := Import(ctx, failAt(f, 0, &calls), in, ImportOverwrite); err != nil {
 		t.Fatal(err)
@@ -117,7 +118,7 @@ func TestImportAllOrNothing(t *testing.T) {
 			t.Fatalf("k=%d: Import = %v", k, err)
 		}
 		before.unchanged(t, g.Path())
-		if d := cmp.Diff(want, dump(t, g)); d != "" {
+		if d := cmp.Diff(want, storetest.Dump(t, g)); d != "" {
 			t.Fatalf("k=%d: store changed:\n%s", k, d)
 		}
 	}
@@ -130,7 +131,7 @@ func TestImportThroughViews(t *testing.T) {
 	if _, err := Import(ctx, ci, sec("TOKEN", "t"), ImportFail); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[string]string{"__hush_ci_TOKEN": "t"}, dump(t, f)); d != "" {
+	if d := cmp.Diff(map[string]string{"__hush_ci_TOKEN": "t"}, storetest.Dump(t, f)); d != "" {
 		t.Fatal(d)
 	}
 }

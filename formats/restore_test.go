@@ -3,7 +3,6 @@ package formats
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,42 +10,12 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hush-secrets/hush/internal/testkit"
 	"github.com/hush-secrets/hush/store"
 	"github.com/hush-secrets/hush/store/storetest"
 )
-
-// contents is everything a store holds, by name: values, descriptions and
-// times, reserved keys included. It is read through the store package, not
-// through the parser under test.
-type contents map[string]struct {
-	Value            string
-	Description      string
-	Created, Updated time.Time
-}
-
-func contentsOf(t testing.TB, p store.Provider) contents {
-	t.Helper()
-	es, err := p.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := contents{}
-	for _, e := range es {
-		v, err := p.Get(ctx, e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c[e.Name] = struct {
-			Value            string
-			Description      string
-			Created, Updated time.Time
-		}{string(v), e.Description, e.Created, e.Updated}
-	}
-	return c
-}
 
 // openFixture copies a store of fixtures/store-v1 into a private 0600 file
 // and opens it; it also returns its plaintext, decrypted by age itself.
@@ -72,15 +41,7 @@ func openFixture(t testing.TB, name string) (*store.File, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var in io.Reader = bytes.NewReader(ct)
-	if bytes.HasPrefix(ct, []byte(armor.Header)) {
-		in = armor.NewReader(in)
-	}
-	r, err := age.Decrypt(in, ids...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := io.ReadAll(r)
+	plain, err := testkit.Decrypt(ct, ids...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +59,7 @@ func TestRestoreFixtures(t *testing.T) {
 	for _, name := range names {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			orig, plain := openFixture(t, filepath.Base(name))
-			want := contentsOf(t, orig)
+			want := storetest.Contents(t, orig)
 			doc, err := ParseStoreDocument(bytes.NewReader(plain))
 			if err != nil {
 				t.Fatal(err)
@@ -107,7 +68,7 @@ func TestRestoreFixtures(t *testing.T) {
 			if err := Restore(ctx, f, doc); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, contentsOf(t, f)); diff != "" {
+			if diff := cmp.Diff(want, storetest.Contents(t, f)); diff != "" {
 				t.Errorf("restored store differs (-fixture +restored):\n%s", diff)
 			}
 			if len(want) < 8 || doc.Version != 1 || len(doc.Recipients) != 1 {

@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/hush-secrets/hush/internal/testkit"
 	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/store"
 )
@@ -424,7 +425,7 @@ func TestIdentitiesEncryptedFileLazy(t *testing.T) {
 	}
 	sr.SetWorkFactor(10)
 	p := filepath.Join(t.TempDir(), "identity.txt.age")
-	writeFile(t, p, encrypt(t, sr, []byte(inner.String()+"\n")), 0o600)
+	writeFile(t, p, testkit.Encrypt(t, []byte(inner.String()+"\n"), sr), 0o600)
 
 	var calls atomic.Int32
 	o := locate.Options{Getenv: env(map[string]string{"HUSH_IDENTITY_FILE": p})}
@@ -443,7 +444,7 @@ func TestIdentitiesEncryptedFileLazy(t *testing.T) {
 		t.Fatalf("finding asked for the passphrase %d times; want 0", n)
 	}
 	for range 2 {
-		r, err := age.Decrypt(bytes.NewReader(encrypt(t, inner.Recipient(), []byte("hello"))), found.Identities...)
+		r, err := age.Decrypt(bytes.NewReader(testkit.Encrypt(t, []byte("hello"), inner.Recipient())), found.Identities...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -454,22 +455,6 @@ func TestIdentitiesEncryptedFileLazy(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("passphrase asked %d times; want 1", n)
 	}
-}
-
-func encrypt(t testing.TB, r age.Recipient, plain []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // A key that does not parse is ErrInvalidIdentity, from a file or from

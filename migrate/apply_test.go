@@ -9,6 +9,7 @@ import (
 
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/store/storetest"
 )
 
 var workloads = Migration{Name: "workloads-v1", Rules: []Rule{{"BEARER_TOKEN_", "workloads"}, {"OAUTH_", "auth"}}}
@@ -75,7 +76,7 @@ func TestApply(t *testing.T) {
 				t.Errorf("report moved %v present %v skipped %v; want %v %v %v",
 					rep.Moved, rep.AlreadyPresent, rep.Skipped, tc.want.moved, tc.want.present, tc.want.skipped)
 			}
-			got := dump(t, f)
+			got := storetest.Dump(t, f)
 			rec, ok := got["__hush_migrate_workloads-v1"]
 			if !ok {
 				t.Fatalf("no completion record in %v", got)

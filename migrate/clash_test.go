@@ -8,6 +8,7 @@ import (
 
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/store/storetest"
 )
 
 // The clash of issue 20: a person's BEARER_TOKEN_b next to a different
@@ -69,7 +70,7 @@ func TestApplyClash(t *testing.T) {
 		clashOld: personVal, clashNew: programVal,
 		"__hush_workloads_BEARER_TOKEN_a": "a", "__hush_auth_OAUTH_r": "same",
 	}
-	if d := diffMaps(dump(t, f), wantState); d != "" {
+	if d := diffMaps(storetest.Dump(t, f), wantState); d != "" {
 		t.Fatalf("store after Apply (record must be absent):\n%s", d)
 	}
 	if done, err := workloads.Done(ctx, f); err != nil || done {
@@ -120,7 +121,7 @@ func TestApplyClashResolved(t *testing.T) {
 			if err != nil || !rep.Recorded || len(rep.Clashes) > 0 || !slices.Equal(rep.Moved, tc.moved) {
 				t.Fatalf("rerun = %+v, %v", rep, err)
 			}
-			got := dump(t, f)
+			got := storetest.Dump(t, f)
 			if _, ok := got[clashOld]; ok || got[clashNew] != tc.keep {
 				t.Fatalf("after the rerun: %s present %v, %s = %q; want %q", clashOld, ok, clashNew, got[clashNew], tc.keep)
 			}
@@ -137,7 +138,7 @@ func TestApplyClashSameValue(t *testing.T) {
 	if err != nil || !slices.Equal(rep.AlreadyPresent, []string{clashOld}) || len(rep.Clashes) > 0 || !rep.Recorded {
 		t.Fatalf("Apply = %+v, %v", rep, err)
 	}
-	got := dump(t, f)
+	got := storetest.Dump(t, f)
 	if _, ok := got[clashOld]; ok || got[clashNew] != personVal {
 		t.Fatalf("store after Apply: %q", got)
 	}
@@ -243,7 +244,7 @@ func TestApplyMixedClashes(t *testing.T) {
 	}
 	sc.checkReadable(t, f)
 	sc.checkFinal(t, f)
-	state := dump(t, f)
+	state := storetest.Dump(t, f)
 	lost := 0
 	for k, v := range sc.initial {
 		r, moves := sc.m.match(k)

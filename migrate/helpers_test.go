@@ -41,24 +41,6 @@ func seed(t testing.TB, p store.Provider, kv map[string]string) {
 	}
 }
 
-// dump returns every key and value of p.
-func dump(t testing.TB, p store.Provider) map[string]string {
-	t.Helper()
-	es, err := p.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := make(map[string]string, len(es))
-	for _, e := range es {
-		v, err := p.Get(ctx, e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[e.Name] = string(v)
-	}
-	return m
-}
-
 // diffMaps describes how got differs from want, or returns "".
 func diffMaps(got, want map[string]string) string {
 	var keys []string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/store/storetest"
 )
 
 // scenario is a store before a migration and what must hold during and
@@ -87,7 +88,7 @@ func (sc scenario) recordKey() string { return scope.Key(RecordScope, sc.m.ID())
 // before was changed; nothing else changed and nothing unexpected exists.
 func (sc scenario) checkReadable(t testing.TB, p store.Provider) {
 	t.Helper()
-	state := dump(t, p)
+	state := storetest.Dump(t, p)
 	done := false
 	if _, ok := state[sc.recordKey()]; ok {
 		done = true
@@ -155,7 +156,7 @@ func (sc scenario) checkReadable(t testing.TB, p store.Provider) {
 // the end state).
 func (sc scenario) phaseOf(t testing.TB, p store.Provider) string {
 	t.Helper()
-	state := dump(t, p)
+	state := storetest.Dump(t, p)
 	if _, ok := state[sc.recordKey()]; ok {
 		return "done"
 	}
@@ -187,7 +188,7 @@ func (sc scenario) phaseOf(t testing.TB, p store.Provider) string {
 // complete, or with clashes every clashing pair kept and nothing recorded.
 func (sc scenario) checkFinal(t testing.TB, p store.Provider) {
 	t.Helper()
-	state := dump(t, p)
+	state := storetest.Dump(t, p)
 	if _, ok := state[sc.recordKey()]; ok != (len(sc.clash) == 0) {
 		t.Fatalf("migration recorded complete: %v, with %d clashes", ok, len(sc.clash))
 	}

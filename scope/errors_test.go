@@ -69,28 +69,36 @@ var (
 	inBInA = []string{"__hush_a___hush_b_k", "__hush_a___hush_b_j"}
 )
 
+// A layer is one view constructor; chain applies layers innermost first,
+// so chain(scopedA, user) is User(Scoped(p, "a")).
+type layer func(t *testing.T, p store.Provider) store.Provider
+
+func chain(layers ...layer) func(t *testing.T, p store.Provider) store.Provider {
+	return func(t *testing.T, p store.Provider) store.Provider {
+		for _, l := range layers {
+			p = l(t, p)
+		}
+		return p
+	}
+}
+
+var (
+	scopedA  layer = func(t *testing.T, p store.Provider) store.Provider { return mustScoped(t, p, "a") }
+	scopedB  layer = func(t *testing.T, p store.Provider) store.Provider { return mustScoped(t, p, "b") }
+	user     layer = func(t *testing.T, p store.Provider) store.Provider { return scope.User(p) }
+	readOnly layer = func(t *testing.T, p store.Provider) store.Provider { return scope.ReadOnly(p) }
+)
+
 var compositions = map[string]composition{
-	"Scoped":   {func(t *testing.T, p store.Provider) store.Provider { return mustScoped(t, p, "a") }, inA},
-	"User":     {func(t *testing.T, p store.Provider) store.Provider { return scope.User(p) }, bare},
-	"ReadOnly": {func(t *testing.T, p store.Provider) store.Provider { return scope.ReadOnly(p) }, bare},
-	"Scoped(Scoped)": {func(t *testing.T, p store.Provider) store.Provider {
-		return mustScoped(t, mustScoped(t, p, "a"), "b")
-	}, inBInA},
-	"User(Scoped)": {func(t *testing.T, p store.Provider) store.Provider {
-		return scope.User(mustScoped(t, p, "a"))
-	}, inA},
-	"Scoped(User)": {func(t *testing.T, p store.Provider) store.Provider {
-		return mustScoped(t, scope.User(p), "a")
-	}, inA},
-	"ReadOnly(Scoped)": {func(t *testing.T, p store.Provider) store.Provider {
-		return scope.ReadOnly(mustScoped(t, p, "a"))
-	}, inA},
-	"Scoped(ReadOnly)": {func(t *testing.T, p store.Provider) store.Provider {
-		return mustScoped(t, scope.ReadOnly(p), "a")
-	}, inA},
-	"ReadOnly(User(Scoped))": {func(t *testing.T, p store.Provider) store.Provider {
-		return scope.ReadOnly(scope.User(mustScoped(t, p, "a")))
-	}, inA},
+	"Scoped":                 {chain(scopedA), inA},
+	"User":                   {chain(user), bare},
+	"ReadOnly":               {chain(readOnly), bare},
+	"Scoped(Scoped)":         {chain(scopedA, scopedB), inBInA},
+	"User(Scoped)":           {chain(scopedA, user), inA},
+	"Scoped(User)":           {chain(user, scopedA), inA},
+	"ReadOnly(Scoped)":       {chain(scopedA, readOnly), inA},
+	"Scoped(ReadOnly)":       {chain(readOnly, scopedA), inA},
+	"ReadOnly(User(Scoped))": {chain(scopedA, user, readOnly), inA},
 	// "k" is in the scope, "j" only under its bare name.
 	"Scoped.WithFallback": {func(t *testing.T, p store.Provider) store.Provider {
 		notDone := func(context.Context) (bool, error) { return false, nil }

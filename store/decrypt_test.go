@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // chunk is the size of an age payload chunk.
@@ -55,7 +57,7 @@ func TestDecryptDocumentPaths(t *testing.T) {
 					return fmt.Sprintf("at byte %d", n+pad)
 				})
 			}
-			got, _, err := decryptDocument(encryptTo(t, plain, id.Recipient()), ids)
+			got, _, err := decryptDocument(testkit.Encrypt(t, plain, id.Recipient()), ids)
 			var de *DecryptError
 			if wantErr != nil && (got != nil || !errors.As(err, &de) || !strings.HasSuffix(err.Error(), wantMsg)) {
 				t.Fatalf("%s (padded %v): %v; want a *DecryptError saying %q", name, padded, err, wantMsg)
@@ -87,7 +89,7 @@ func TestDecryptErrorWins(t *testing.T) {
 		"bad early":        `{"version":1,"bogus":"` + big + `"}`,
 		"bad at the start": `[` + big,
 	} {
-		ct := encryptTo(t, []byte(doc), id.Recipient())
+		ct := testkit.Encrypt(t, []byte(doc), id.Recipient())
 		ct[len(ct)-100] ^= 1 // in the last chunk
 		d, _, err := decryptDocument(ct, []age.Identity{id})
 		var de *DecryptError

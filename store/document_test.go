@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // The document format and its test vectors live in internal/format; the
@@ -76,7 +78,7 @@ func TestDocumentRefusals(t *testing.T) {
 
 			// The same document inside a store that decrypts.
 			p := tempStorePath(t)
-			mustWriteFile(t, p, encryptTo(t, tc.doc, id.Recipient()), 0o600)
+			mustWriteFile(t, p, testkit.Encrypt(t, tc.doc, id.Recipient()), 0o600)
 			f := mustOpen(t, p, Options{Identities: []age.Identity{id}})
 			v, gerr := f.Get(context.Background(), "GOOD")
 			if !errors.Is(gerr, ErrDecrypt) || !errors.As(gerr, new(*DecryptError)) || v != nil {
@@ -97,23 +99,6 @@ func TestDocumentRefusals(t *testing.T) {
 			}
 		})
 	}
-}
-
-// encryptTo encrypts plain to r with age alone.
-func encryptTo(t testing.TB, plain []byte, r age.Recipient) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // A decoded document answers get and list from its sorted entries, and

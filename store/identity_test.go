@@ -1,18 +1,17 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // Every identity kind age supports opens a real store, read back through
@@ -166,7 +165,8 @@ func TestIdentityKindEncryptedFile(t *testing.T) {
 	}
 }
 
-// scryptEncrypt encrypts plain to a passphrase with a low work factor.
+// scryptEncrypt encrypts plain to a passphrase with a low work factor,
+// armored if asked.
 func scryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte {
 	t.Helper()
 	r, err := age.NewScryptRecipient(pass)
@@ -174,29 +174,11 @@ func scryptEncrypt(t testing.TB, pass string, plain []byte, armored bool) []byte
 		t.Fatal(err)
 	}
 	r.SetWorkFactor(10)
-	var buf bytes.Buffer
-	var out io.Writer = &buf
-	var aw io.WriteCloser
+	ct := testkit.Encrypt(t, plain, r)
 	if armored {
-		aw = armor.NewWriter(&buf)
-		out = aw
+		return testkit.Armor(t, ct)
 	}
-	w, err := age.Encrypt(out, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if aw != nil {
-		if err := aw.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buf.Bytes()
+	return ct
 }
 
 // Identity parse errors name the file and line but never echo key material.

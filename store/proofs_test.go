@@ -8,19 +8,17 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // ageVersion is the age release whose CLI and plugin the interop tests use
@@ -98,28 +96,12 @@ func mustWriteFile(t testing.TB, p string, data []byte, mode os.FileMode) {
 	}
 }
 
-// jsonDoc is the plaintext document as any JSON tool sees it, decoded
-// with encoding/json and not with the store's own codec.
-type jsonDoc struct {
-	Version    int                  `json:"version"`
-	Recipients []string             `json:"recipients"`
-	Entries    map[string]jsonEntry `json:"entries"`
-}
-
-type jsonEntry struct {
-	Value       string    `json:"value"`
-	Encoding    string    `json:"encoding"`
-	Description string    `json:"description"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
-}
-
-func decodeJSONDoc(t testing.TB, plain []byte) jsonDoc {
+// decodeJSONDoc decodes the plaintext document the way any JSON tool
+// would (testkit.DecodeJSONDoc), failing the test if it cannot.
+func decodeJSONDoc(t testing.TB, plain []byte) testkit.JSONDoc {
 	t.Helper()
-	var d jsonDoc
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	d, err := testkit.DecodeJSONDoc(plain)
+	if err != nil {
 		t.Fatalf("plaintext is not the JSON store document: %v", err)
 	}
 	return d
@@ -129,21 +111,12 @@ func decodeJSONDoc(t testing.TB, plain []byte) jsonDoc {
 // code) and returns the plaintext.
 func ageDecryptFile(t testing.TB, path string, ids ...age.Identity) ([]byte, error) {
 	t.Helper()
-	b := mustReadFile(t, path)
-	var r io.Reader = bytes.NewReader(b)
-	if bytes.HasPrefix(b, []byte(armor.Header)) {
-		r = armor.NewReader(r)
-	}
-	pr, err := age.Decrypt(r, ids...)
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(pr)
+	return testkit.Decrypt(mustReadFile(t, path), ids...)
 }
 
 // mustAgeDecryptFile is ageDecryptFile that fails the test on error and decodes
 // the document.
-func mustAgeDecryptFile(t testing.TB, path string, ids ...age.Identity) jsonDoc {
+func mustAgeDecryptFile(t testing.TB, path string, ids ...age.Identity) testkit.JSONDoc {
 	t.Helper()
 	plain, err := ageDecryptFile(t, path, ids...)
 	if err != nil {

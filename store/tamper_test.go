@@ -12,6 +12,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // Every single-byte change and every truncation of a small store is
@@ -138,7 +140,7 @@ func TestTamperAfterValidChunk(t *testing.T) {
 	if _, err := decodeDocument(bytes.Clone(plain[:chunk])); err != nil {
 		t.Fatalf("the first chunk alone should be a valid document: %v", err)
 	}
-	file := encryptTo(t, plain, id.Recipient())
+	file := testkit.Encrypt(t, plain, id.Recipient())
 	hdr := bytes.Index(file, []byte("\n--- "))
 	hdr += bytes.IndexByte(file[hdr+1:], '\n') + 2 // end of the header
 	second := hdr + 16 + chunk + 16                // nonce, first sealed chunk

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,16 +45,10 @@ func startAgent(t *testing.T, env []string, args ...string) int {
 	if cmd.Path, cmd.Err = exec.LookPath("sh"); cmd.Err != nil {
 		t.Fatal(cmd.Err)
 	}
-	cmd.Stdin, cmd.Stdout = tty, tty
+	cmd.Stdout = tty
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	screen := &syncBuffer{}
-	go io.Copy(screen, ctrl)
+	screen := startOnTerminal(t, cmd, ctrl, tty)
 	waitFor(t, func() bool { return strings.Contains(screen.String(), "passphrase for identity file") }, "the prompt", screen)
 	waitFor(t, func() bool { return !echoOn(ctrl) }, "echo off", screen)
 	ctrl.Write([]byte("s3cret\n"))

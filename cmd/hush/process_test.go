@@ -78,16 +78,9 @@ func TestTerminalNoEcho(t *testing.T) {
 	_, env := homeWithStore(t)
 	ctrl, tty := openPTY(t)
 	cmd := hushCmd(t, env, "set", "PW")
-	cmd.Stdin = tty
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close() // the child has it
-	screen := &syncBuffer{}
-	go io.Copy(screen, ctrl)
+	screen := startOnTerminal(t, cmd, ctrl, tty)
 
 	const secret = "hunter2-typed-secret"
 	for i, prompt := range []string{"enter value for PW: ", "enter value for PW again: "} {
@@ -173,6 +166,23 @@ func ioctl(fd, req, arg uintptr) error {
 	return nil
 }
 
+// startOnTerminal starts cmd as a session leader whose controlling
+// terminal, and standard input, is tty; closes tty (the child has it);
+// and returns the screen: everything written to the terminal, read from
+// ctrl. Set cmd's other streams before.
+func startOnTerminal(t *testing.T, cmd *exec.Cmd, ctrl, tty *os.File) *syncBuffer {
+	t.Helper()
+	cmd.Stdin = tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	screen := &syncBuffer{}
+	go io.Copy(screen, ctrl)
+	return screen
+}
+
 // echoOn reports whether the terminal behind the pty master echoes input.
 func echoOn(ctrl *os.File) bool {
 	var tio syscall.Termios
@@ -197,16 +207,9 @@ func TestTerminalInterrupt(t *testing.T) {
 	}
 	ctrl, tty := openPTY(t)
 	cmd := hushCmd(t, env, "set", "PW")
-	cmd.Stdin = tty
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	screen := &syncBuffer{}
-	go io.Copy(screen, ctrl)
+	screen := startOnTerminal(t, cmd, ctrl, tty)
 	waitFor(t, func() bool { return strings.Contains(screen.String(), "enter value for PW: ") }, "the prompt", screen)
 	waitFor(t, func() bool { return !echoOn(ctrl) }, "echo off", screen)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {

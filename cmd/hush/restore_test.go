@@ -2,55 +2,30 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 
+	"github.com/hush-secrets/hush/internal/testkit"
 	"github.com/hush-secrets/hush/store"
+	"github.com/hush-secrets/hush/store/storetest"
 )
 
-// storeContents is everything a store holds, reserved keys included, read
-// through package store.
-type storeContents map[string]struct {
-	Value            []byte
-	Description      string
-	Created, Updated time.Time
-}
-
-func readContents(t *testing.T, path string, ids []age.Identity) storeContents {
+// readContents opens the store at path with ids and returns everything it
+// holds, reserved keys included, read through package store.
+func readContents(t *testing.T, path string, ids []age.Identity) map[string]storetest.Content {
 	t.Helper()
-	ctx := context.Background()
 	f, err := store.Open(path, store.Options{Identities: ids})
 	if err != nil {
 		t.Fatal(err)
 	}
-	es, err := f.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := storeContents{}
-	for _, e := range es {
-		v, err := f.Get(ctx, e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c[e.Name] = struct {
-			Value            []byte
-			Description      string
-			Created, Updated time.Time
-		}{v, e.Description, e.Created, e.Updated}
-	}
-	return c
+	return storetest.Contents(t, f)
 }
 
 func identitiesIn(t *testing.T, path string) []age.Identity {
@@ -86,15 +61,7 @@ func TestRestoreFixtureStores(t *testing.T) {
 			if err := os.WriteFile(orig, ct, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			var in io.Reader = bytes.NewReader(ct)
-			if bytes.HasPrefix(ct, []byte(armor.Header)) {
-				in = armor.NewReader(in)
-			}
-			r, err := age.Decrypt(in, fixtureIDs...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			plain, err := io.ReadAll(r)
+			plain, err := testkit.Decrypt(ct, fixtureIDs...)
 			if err != nil {
 				t.Fatal(err)
 			}

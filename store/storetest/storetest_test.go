@@ -1,6 +1,8 @@
 package storetest_test
 
 import (
+	"context"
+	"maps"
 	"testing"
 
 	"github.com/hush-secrets/hush/store"
@@ -38,4 +40,31 @@ func TestBatchOnly(t *testing.T) {
 			store.Updater
 		}{m, m}
 	})
+}
+
+// TestContents: Contents and Dump return every name with its value
+// (reserved keys included), and Contents the description too.
+func TestContents(t *testing.T) {
+	ctx := context.Background()
+	m := store.NewMemory()
+	err := store.Update(ctx, m, func(tx store.Tx) error {
+		if err := tx.Set("A", []byte("1")); err != nil {
+			return err
+		}
+		if err := tx.Set("__hush_app_B", []byte("\x00\xff")); err != nil {
+			return err
+		}
+		return tx.SetDescription("A", "first")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"A": "1", "__hush_app_B": "\x00\xff"}
+	if got := storetest.Dump(t, m); !maps.Equal(got, want) {
+		t.Errorf("Dump = %q; want %q", got, want)
+	}
+	c := storetest.Contents(t, m)
+	if len(c) != 2 || c["A"].Value != "1" || c["A"].Description != "first" || c["A"].Created.IsZero() {
+		t.Errorf("Contents = %+v", c)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,8 @@ import (
 	"unicode/utf8"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
+
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/encode")
@@ -138,15 +138,7 @@ func fixturePlaintexts(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		var r io.Reader = bytes.NewReader(b)
-		if bytes.HasPrefix(b, []byte(armor.Header)) {
-			r = armor.NewReader(r)
-		}
-		pr, err := age.Decrypt(r, ids...)
-		if err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		plain, err := io.ReadAll(pr)
+		plain, err := testkit.Decrypt(b, ids...)
 		if err != nil {
 			tb.Fatalf("%s: %v", f, err)
 		}
@@ -176,34 +168,18 @@ func checkAccepted(t *testing.T, in []byte, d *Document) {
 	if enc2 := encode(d2); d2.Version != d.Version || !bytes.Equal(enc, enc2) {
 		t.Fatalf("encoding is not a fixed point:\n%q\n%q", enc, enc2)
 	}
-	var jd jsonDoc
-	dec := json.NewDecoder(bytes.NewReader(enc))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&jd); err != nil {
+	jd, err := testkit.DecodeJSONDoc(enc)
+	if err != nil {
 		t.Fatalf("encoding/json cannot read the encoded document: %v\n%q", err, enc)
 	}
 	compareJSON(t, "the encoded document", jd, d)
-	jd = jsonDoc{}
+	jd = testkit.JSONDoc{}
 	if json.Unmarshal(in, &jd) == nil {
 		compareJSON(t, "the input", jd, d)
 	}
 }
 
-type jsonDoc struct {
-	Version    int                  `json:"version"`
-	Recipients []string             `json:"recipients"`
-	Entries    map[string]jsonEntry `json:"entries"`
-}
-
-type jsonEntry struct {
-	Value       string    `json:"value"`
-	Encoding    string    `json:"encoding"`
-	Description string    `json:"description"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
-}
-
-func compareJSON(t *testing.T, what string, jd jsonDoc, d *Document) {
+func compareJSON(t *testing.T, what string, jd testkit.JSONDoc, d *Document) {
 	t.Helper()
 	if jd.Version != d.Version || len(jd.Entries) != len(d.Entries) || strings.Join(jd.Recipients, "\n") != strings.Join(d.Recipients, "\n") {
 		t.Fatalf("in %s, encoding/json sees version %d, %d entries, recipients %q; Decode %d, %d, %q",
