@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# make bench-cli: `hush get` as a whole process against `age -d` of the
-# same 1,000-entry store, alternating runs, medians and their ratio.
-# Usage: scripts/bench-cli.sh [RUNS] (default 50 of each). Target: <= 1.3x.
+# make bench-cli: hush's commands as whole processes against the age CLI
+# doing the same job, alternating runs, medians and their ratios.
+#
+# First the line earlier figures compare with: `hush get` against `age -d`
+# of a 1,000-entry store (names like SECRET_0500, 80-byte values), target
+# <= 1.3x. Then the table of issue 21 (internal/benchcli, "table"): stores
+# of 1,000, 10,000 and 100,000 entries (names like SECRET_000042, 32-byte
+# values); get against age -d, set, rm, mv, import and migrate apply
+# against a floor write (internal/benchcli/floorwrite: age -d | age -e,
+# temporary file, fsync, rename, fsync of the directory); the peak RSS of
+# get and set against 2x the plaintext + 16 MiB.
+#
+# Usage: scripts/bench-cli.sh [RUNS]
+#   RUNS      runs of each command (default: 50 for the first line; in the
+#             table 21, 11 and 5 at up to 2,000, 20,000 and more entries)
+#   SIZES     entries per store in the table (default "1000 10000 100000";
+#             ENTRIES is read when SIZES is not set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNS=${1:-${RUNS:-50}}
-ENTRIES=${ENTRIES:-1000}
+RUNS=${1:-${RUNS:-}}
+SIZES=${SIZES:-${ENTRIES:-1000 10000 100000}}
 GO=${GO:-go}
 BIN=${BIN:-bin/hush}
 
@@ -23,6 +37,11 @@ if [ -z "$AGE" ]; then
   GOBIN=$WORK/bin $GO install filippo.io/age/cmd/age@v1.3.2
   AGE=$WORK/bin/age
 fi
+$GO build -o "$WORK/benchcli" ./internal/benchcli
+$GO build -o "$WORK/floorwrite" ./internal/benchcli/floorwrite
+
+echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg) before"
+echo "# $($GO version), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with changes)'), age $("$AGE" --version)"
 
 export HOME=$WORK/home
 mkdir -m 700 "$HOME"
@@ -30,15 +49,22 @@ unset HUSH_STORE HUSH_IDENTITY HUSH_IDENTITY_FILE XDG_CONFIG_HOME XDG_DATA_HOME
 STORE=$HOME/.local/share/hush/store.age
 ID=$HOME/.config/hush/identity.txt
 "$HUSH" -q init
-for ((i = 0; i < ENTRIES; i++)); do
+for ((i = 0; i < 1000; i++)); do
   printf 'SECRET_%04d=%s\n' "$i" "value-$i-$(printf '%064d' "$i")"
 done > "$WORK/seed.env"
 "$HUSH" -q import "$WORK/seed.env"
-echo "# store: $ENTRIES entries, $(wc -c < "$STORE") bytes; $RUNS runs of each, alternating"
+echo "# store: 1000 entries, $(wc -c < "$STORE") bytes; ${RUNS:-50} runs of each, alternating"
 
 # benchcli alternates the two commands (after a warm-up of each) and
 # prints median wall-clock and CPU times and their ratios.
-$GO build -o "$WORK/benchcli" ./internal/benchcli
-"$WORK/benchcli" "$RUNS" "hush get (whole process)" "$HUSH" get SECRET_0500 \
+"$WORK/benchcli" "${RUNS:-50}" "hush get (whole process)" "$HUSH" get SECRET_0500 \
   -- "age -d (whole process)" "$AGE" -d -i "$ID" "$STORE"
 echo "target: hush/age <= 1.30x"
+echo
+
+echo "# the table: sizes $SIZES; progress on stderr"
+"$WORK/benchcli" table -hush "$HUSH" -age "$AGE" -floor "$WORK/floorwrite" \
+  -work "$WORK/table" -sizes "$SIZES" ${RUNS:+-runs "$RUNS"}
+echo
+echo "# targets: get <= 1.2x age -d; set, rm, mv <= 1.3x the floor write; import, migrate apply <= 1.5x; peak RSS <= 2x plaintext + 16 MiB"
+echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) after"

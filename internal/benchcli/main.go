@@ -1,23 +1,28 @@
-// Command benchcli times two commands as whole processes, alternating
-// runs, and prints the median wall-clock and CPU (user+system) time of
-// each and their ratios. scripts/bench-cli.sh builds it from here to
-// compare `hush get` with `age -d`.
+// Command benchcli times hush's commands as whole processes against the
+// age CLI doing the same job, alternating runs, and prints medians and
+// their ratios. scripts/bench-cli.sh (make bench-cli) builds it from here.
 //
 //	benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B...
+//	benchcli table -hush HUSH -age AGE -floor FLOORWRITE -work DIR [-sizes 1000,10000] [-runs N]
+//
+// The first form times two commands and prints the median wall-clock and
+// CPU (user+system) time of each and their ratios. The second builds
+// stores of each size and prints the table of docs/BENCHMARKS.md ("CLI at
+// 1,000 / 10,000 / 100,000 entries"): get, set, rm, mv, import and migrate
+// apply against age -d or the floor write (internal/benchcli/floorwrite),
+// and the peak RSS of get and set.
 package main
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
-	"time"
 )
 
-const usage = "usage: benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B..."
+const usage = `usage: benchcli RUNS NAME-A CMD-A... -- NAME-B CMD-B...
+       benchcli table -hush HUSH -age AGE -floor FLOORWRITE -work DIR [-sizes 1000,10000] [-runs N]`
 
 // errUsage is run's answer to arguments of the wrong shape; main prints
 // the usage line for it and exits 2.
@@ -38,12 +43,29 @@ func main() {
 	}
 }
 
-type sample struct{ wall, cpu time.Duration }
+// run dispatches on the first argument; it returns errUsage (wrapped) for
+// malformed arguments and the first failure otherwise.
+func run(args []string) error {
+	if len(args) > 0 && args[0] == "table" {
+		cfg, err := parseTableFlags(args[1:])
+		if err != nil {
+			return err
+		}
+		cfg.progress = os.Stderr
+		res, err := runTable(cfg)
+		if err != nil {
+			return err
+		}
+		printTable(os.Stdout, res)
+		return nil
+	}
+	return runPair(args)
+}
 
-// run times the two commands args names and prints the medians; it
+// runPair times the two commands args names and prints the medians; it
 // returns errUsage (wrapped) for malformed arguments and the first
 // command's failure otherwise.
-func run(args []string) error {
+func runPair(args []string) error {
 	if len(args) < 5 {
 		return errUsage
 	}
@@ -55,50 +77,16 @@ func run(args []string) error {
 	if i < 3 || i > len(args)-3 {
 		return errUsage
 	}
-	a, b := args[1:i], args[i+1:]
-	var sa, sb []sample
-	for r := -1; r < runs; r++ { // r == -1 warms both up
-		x, err := once(a[1:])
-		if err != nil {
-			return err
-		}
-		y, err := once(b[1:])
-		if err != nil {
-			return err
-		}
-		if r >= 0 {
-			sa, sb = append(sa, x), append(sb, y)
-		}
+	a := job{name: args[1], argv: args[2:i]}
+	b := job{name: args[i+1], argv: args[i+2:]}
+	sa, sb, err := alternate(runs, a, b)
+	if err != nil {
+		return err
 	}
-	ma, mb := median(sa), median(sb)
-	fmt.Printf("%-28s wall %7.2f ms  cpu %7.2f ms\n", a[0], ms(ma.wall), ms(ma.cpu))
-	fmt.Printf("%-28s wall %7.2f ms  cpu %7.2f ms\n", b[0], ms(mb.wall), ms(mb.cpu))
+	ma, mb := summarize(sa), summarize(sb)
+	fmt.Printf("%-28s wall %7.2f ms  cpu %7.2f ms\n", a.name, ms(ma.wall), ms(ma.cpu))
+	fmt.Printf("%-28s wall %7.2f ms  cpu %7.2f ms\n", b.name, ms(mb.wall), ms(mb.cpu))
 	fmt.Printf("ratio (median wall): %.2fx   ratio (median cpu): %.2fx\n",
 		float64(ma.wall)/float64(mb.wall), float64(ma.cpu)/float64(mb.cpu))
 	return nil
 }
-
-func once(argv []string) (sample, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout = io.Discard
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return sample{}, fmt.Errorf("%v: %w", argv, err)
-	}
-	wall := time.Since(start)
-	return sample{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
-}
-
-func median(s []sample) sample {
-	w := make([]time.Duration, len(s))
-	c := make([]time.Duration, len(s))
-	for i, x := range s {
-		w[i], c[i] = x.wall, x.cpu
-	}
-	slices.Sort(w)
-	slices.Sort(c)
-	return sample{wall: w[len(w)/2], cpu: c[len(c)/2]}
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
