@@ -104,6 +104,8 @@ type jsonDoc struct {
 	Version    int                  `json:"version"`
 	Recipients []string             `json:"recipients"`
 	Entries    map[string]jsonEntry `json:"entries"`
+	StoreKey   []byte               `json:"store_key"`
+	Rotations  [][]byte             `json:"rotations"`
 }
 
 type jsonEntry struct {
