@@ -28,9 +28,8 @@ type document struct {
 	Version    int
 	Recipients []string
 
-	key        []byte   // the store key; nil in a document from before keys
-	rotations  [][]byte // rotation proofs, oldest first; see package format
-	superseded bool     // read as an older genuine version: never written
+	key       []byte   // the store key; nil in a document from before keys
+	rotations [][]byte // rotation proofs, oldest first; see package format
 
 	once    sync.Once
 	decoded *format.Document     // when decoded: the source, immutable
@@ -132,7 +131,7 @@ func (d *document) len() int {
 func (d *document) clone() *document {
 	src := d.all()
 	c := &document{Version: d.Version, Recipients: append([]string(nil), d.Recipients...), entries: make(map[string]*docEntry, len(src)),
-		key: d.key, rotations: d.rotations, superseded: d.superseded}
+		key: d.key, rotations: d.rotations}
 	c.once.Do(func() {})
 	for k, v := range src {
 		c.entries[k] = v

@@ -50,10 +50,6 @@ type Options struct {
 	// Empty means no check. The library never reads the environment for
 	// it: the hush CLI passes $XDG_STATE_HOME/hush.
 	StateDir string
-	// Warn, when set, is told of what is read with a warning: a genuine
-	// version superseded by a key rotation since (an *IntegrityError with
-	// Superseded set), which may be read but not written.
-	Warn func(error)
 
 	scryptWorkFactor int // test seam: cheaper scrypt for passphrase stores; 0 is age's default
 }

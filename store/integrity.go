@@ -20,16 +20,16 @@ var ErrUntrusted = errors.New("store written by someone who could not read the a
 // [Options].StateDir). It unwraps to ErrUntrusted.
 type IntegrityError struct {
 	Path string
-	// Superseded is set for a genuine version older than the one accepted
-	// since a key rotation (an old commit checked out, an old copy put
-	// back): it may be read, but a write to it is refused, because it
-	// would encrypt new secrets to recipients removed since.
+	// Superseded is set for a version older than a key rotation this
+	// client accepted since (an old commit checked out, an old copy put
+	// back, or a forgery by a member removed by that rotation, who knows
+	// the old key: the two cannot be told apart).
 	Superseded bool
 }
 
 func (e *IntegrityError) Error() string {
 	if e.Superseded {
-		return "store " + e.Path + " is an older version, superseded by a key rotation since; it may not be written"
+		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted"
 	}
 	return "store " + e.Path + " was written by someone who could not read the version you last accepted"
 }

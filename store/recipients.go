@@ -174,7 +174,7 @@ func (f *File) Rekey(ctx context.Context) error {
 
 func (f *File) changeRecipients(ctx context.Context, verify, rotate bool, change func([]string) ([]string, error)) error {
 	return f.locked(ctx, func() error {
-		cur, err := f.writable(ctx)
+		cur, err := f.load(ctx)
 		if err != nil {
 			return err
 		}

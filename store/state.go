@@ -184,8 +184,10 @@ func (f *File) accept(d *document) error {
 //   - a key the rotation proofs in d lead to from the accepted one: accept
 //     and record;
 //   - a key from which the accepted version's proofs lead to the accepted
-//     one: a genuine older version, superseded; read it (Warn is told),
-//     never write it;
+//     one: an older version, superseded since by a rotation; refuse it
+//     with an *IntegrityError marked Superseded. It is not read either:
+//     a member removed by that rotation knows the old key and could have
+//     written it, so it cannot be told from a forgery;
 //   - anything else, a document without a key included: refuse with an
 //     *IntegrityError.
 func (f *File) check(d *document) error {
@@ -203,11 +205,7 @@ func (f *File) check(d *document) error {
 	case hashKey(d.key) == *st.key:
 	case leadsTo(*st.key, hashKey(d.key), d.rotations):
 	case leadsTo(hashKey(d.key), *st.key, st.rotations):
-		d.superseded = true
-		if f.opts.Warn != nil {
-			f.opts.Warn(&IntegrityError{Path: f.path, Superseded: true})
-		}
-		return nil
+		return &IntegrityError{Path: f.path, Superseded: true}
 	default:
 		return &IntegrityError{Path: f.path}
 	}

@@ -16,7 +16,7 @@ import (
 // commit implements docStore: lock, read fresh, change, write, unlock.
 func (f *File) commit(ctx context.Context, fn func(*document) (bool, error)) error {
 	return f.locked(ctx, func() error {
-		cur, err := f.writable(ctx)
+		cur, err := f.load(ctx)
 		if err != nil {
 			return err
 		}
@@ -102,18 +102,6 @@ func (f *File) write(d *document, verify bool) error {
 	f.mu.Unlock()
 	// The store is written: what this client wrote is what it accepts.
 	return f.accept(d)
-}
-
-// writable is load for a writer: it refuses a superseded version.
-func (f *File) writable(ctx context.Context) (*document, error) {
-	d, err := f.load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if d.superseded {
-		return nil, &IntegrityError{Path: f.path, Superseded: true}
-	}
-	return d, nil
 }
 
 // removeStrays deletes the temp files that writers killed in mid-write

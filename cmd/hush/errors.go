@@ -113,7 +113,7 @@ func hints(err error, a *app) []string {
 	case errors.As(err, &perm):
 		out = append(out, permHint(perm))
 	case errors.As(err, &integ) && integ.Superseded:
-		out = append(out, "bring the store up to date (git pull, or the copy you replaced) before writing to it")
+		out = append(out, "bring the store up to date (git pull, or the copy you replaced); if you mean to go back to this version, check it with your team and run 'hush trust'")
 	case errors.As(err, &integ):
 		out = append(out, "check with your team that this change is genuine; 'hush trust' shows what changed and accepts the store as it is now")
 	case errors.Is(err, locate.ErrNoHome):

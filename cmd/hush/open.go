@@ -69,7 +69,7 @@ func (a *app) openFile() (*store.File, error) {
 		return nil, err
 	}
 	opts.Identities = found.Identities
-	opts.StateDir, opts.Warn = a.stateDir(), func(err error) { a.warnf("warning: %v", err) }
+	opts.StateDir = a.stateDir()
 	a.infof("store %s", p)
 	return store.Open(p, opts)
 }
