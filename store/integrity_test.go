@@ -299,3 +299,34 @@ func TestMergeIntegrity(t *testing.T) {
 		}
 	}
 }
+
+// Every fixture store (written before store keys) opens with the check
+// on, gets a key on its first write, and is checked from then on.
+func TestFixturesGetAKey(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range fixtureStores {
+		t.Run(s.file, func(t *testing.T) {
+			p, idPath := copyFixture(t, s.file)
+			ids, err := ParseIdentities(idPath, mustReadFile(t, idPath), IdentityOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{Identities: ids, StateDir: filepath.Join(t.TempDir(), "state")}
+			f := mustOpen(t, p, opts)
+			if d, err := f.load(ctx); err != nil || d.key != nil {
+				t.Fatalf("load = %v (key %v); want a fixture without a key", err, d != nil && d.key != nil)
+			}
+			if err := f.Set(ctx, "NEW", []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+			if d, err := mustOpen(t, p, opts).load(ctx); err != nil || d.key == nil {
+				t.Fatalf("after a write: %v; want a store key", err)
+			}
+			orig, _ := os.ReadFile(filepath.Join(fixtureDir, s.file))
+			mustWriteFile(t, p, orig, 0o600)
+			if _, err := mustOpen(t, p, opts).Get(ctx, "API_TOKEN"); !errors.Is(err, ErrUntrusted) {
+				t.Fatalf("the keyless fixture after an upgrade: %v; want ErrUntrusted", err)
+			}
+		})
+	}
+}
