@@ -62,7 +62,9 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 // sides disagree, the lexically smaller key wins, so every clone converges
 // on the same one.
 //
-// The result is armored if ours is. Merge never modifies its arguments.
+// The store key follows [store.MergeIntegrity], so that a member's merge
+// never trips another member's integrity check. The result is armored if
+// ours is. Merge never modifies its arguments.
 func Merge(base, ours, theirs *store.Snapshot) (*store.Snapshot, []Conflict) {
 	if base == nil {
 		base = &store.Snapshot{}
@@ -72,6 +74,7 @@ func Merge(base, ours, theirs *store.Snapshot) (*store.Snapshot, []Conflict) {
 		Entries:    make(map[string]store.SnapshotEntry),
 		Armored:    ours.Armored,
 	}
+	store.MergeIntegrity(out, ours, theirs) // readers of either side accept the merge
 	var conflicts []Conflict
 	for _, name := range unionNames(base, ours, theirs) {
 		o, inO := base.Entries[name]

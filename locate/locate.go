@@ -104,6 +104,22 @@ func IdentityPath(getenv Getenv) (string, error) {
 	return "", fmt.Errorf("cannot locate the default identity file: %w, nor XDG_CONFIG_HOME", ErrNoHome)
 }
 
+// StateDir returns the directory where hush keeps what it has accepted of
+// each store (see store.Options.StateDir): $XDG_STATE_HOME/hush, else
+// $HOME/.local/state/hush. It need not exist.
+//
+// It returns an error wrapping [ErrNoHome] when neither is set; a
+// relative XDG_STATE_HOME or HOME is ignored, as for [StorePath].
+func StateDir(getenv Getenv) (string, error) {
+	if d := getenv.abs("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "hush"), nil
+	}
+	if h := getenv.abs("HOME"); h != "" {
+		return filepath.Join(h, ".local", "state", "hush"), nil
+	}
+	return "", fmt.Errorf("cannot locate the state directory: %w, nor XDG_STATE_HOME", ErrNoHome)
+}
+
 // abs returns the variable key if it holds an absolute path, else "".
 func (g Getenv) abs(key string) string {
 	if p := g.get(key); filepath.IsAbs(p) {

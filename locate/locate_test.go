@@ -370,6 +370,28 @@ func TestIdentityPath(t *testing.T) {
 	}
 }
 
+func TestStateDir(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"XDG_STATE_HOME first", map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"}, "/s/hush"},
+		{"HOME next", map[string]string{"HOME": "/h"}, "/h/.local/state/hush"},
+		{"relative XDG_STATE_HOME ignored", map[string]string{"XDG_STATE_HOME": "s", "HOME": "/h"}, "/h/.local/state/hush"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := locate.StateDir(env(tt.env)); err != nil || got != tt.want {
+				t.Errorf("StateDir = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if p, err := locate.StateDir(env(map[string]string{"HOME": "rel", "XDG_STATE_HOME": "rel"})); !errors.Is(err, locate.ErrNoHome) || p != "" {
+		t.Errorf("StateDir = %q, %v; want ErrNoHome", p, err)
+	}
+}
+
 // With nothing to go on (HOME unset, as under systemd, cron or env -i, or
 // relative, and no XDG variable or HUSH_STORE), locate refuses to guess:
 // never a path relative to the working directory.

@@ -12,25 +12,48 @@ import (
 	"filippo.io/age/armor"
 )
 
-// read decrypts the whole file. On any error nothing read is kept.
+// read decrypts the whole file and applies the integrity check (see
+// check). On any error nothing read is kept.
 func (f *File) read() (*document, error) {
+	d, id, armored, err := f.decryptFile()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.check(d); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.cached, f.cacheID, f.armored = d, id, armored
+	f.mu.Unlock()
+	return d, nil
+}
+
+// readUnchecked decrypts the whole file without the integrity check.
+func (f *File) readUnchecked() (*document, error) {
+	d, _, _, err := f.decryptFile()
+	return d, err
+}
+
+// decryptFile decrypts the whole file, returning the document, the
+// identity of the file it came from, and whether it was armored.
+func (f *File) decryptFile() (*document, fileID, bool, error) {
 	fh, err := openRegular(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &StoreError{Path: f.path, Err: ErrNoStore}
+		return nil, fileID{}, false, &StoreError{Path: f.path, Err: ErrNoStore}
 	}
 	if err != nil {
-		return nil, &StoreError{Path: f.path, Err: err}
+		return nil, fileID{}, false, &StoreError{Path: f.path, Err: err}
 	}
 	defer fh.Close()
 	fi, err := fh.Stat()
 	if err != nil {
-		return nil, &StoreError{Path: f.path, Err: err}
+		return nil, fileID{}, false, &StoreError{Path: f.path, Err: err}
 	}
 	if err := f.checkPerm(fi); err != nil {
-		return nil, err
+		return nil, fileID{}, false, err
 	}
 	if fi.Size() == 0 {
-		return nil, &StoreError{Path: f.path, Err: fmt.Errorf("%w (the file is empty)", ErrNoStore)}
+		return nil, fileID{}, false, &StoreError{Path: f.path, Err: fmt.Errorf("%w (the file is empty)", ErrNoStore)}
 	}
 	// Decrypt straight from the file: the ciphertext is never held whole.
 	// The descriptor pins this version of the file, whatever renames
@@ -41,12 +64,9 @@ func (f *File) read() (*document, error) {
 		err = src.err // a failed read is an I/O error, not a bad file
 	}
 	if err != nil {
-		return nil, &StoreError{Path: f.path, Err: err}
+		return nil, fileID{}, false, &StoreError{Path: f.path, Err: err}
 	}
-	f.mu.Lock()
-	f.cached, f.cacheID, f.armored = d, idOf(fi), armored
-	f.mu.Unlock()
-	return d, nil
+	return d, idOf(fi), armored, nil
 }
 
 // ioErrReader remembers the first read error other than io.EOF.

@@ -28,6 +28,9 @@ type document struct {
 	Version    int
 	Recipients []string
 
+	key       []byte   // the store key; nil in a document from before keys
+	rotations [][]byte // rotation proofs, oldest first; see package format
+
 	once    sync.Once
 	decoded *format.Document     // when decoded: the source, immutable
 	entries map[string]*docEntry // built on demand when decoded; see all
@@ -39,7 +42,7 @@ type document struct {
 type docEntry format.Record
 
 func newDocument(recipients []string) *document {
-	d := &document{Version: FormatVersion, Recipients: recipients, entries: map[string]*docEntry{}}
+	d := &document{Version: FormatVersion, Recipients: recipients, key: newStoreKey(), entries: map[string]*docEntry{}}
 	d.once.Do(func() {})
 	return d
 }
@@ -70,7 +73,7 @@ func decodeDocument(b []byte) (*document, error) {
 		}
 		return nil, err
 	}
-	return &document{Version: fd.Version, Recipients: fd.Recipients, decoded: fd}, nil
+	return &document{Version: fd.Version, Recipients: fd.Recipients, key: fd.StoreKey, rotations: fd.Rotations, decoded: fd}, nil
 }
 
 // marshal encodes the document. The output is deterministic: entries are
@@ -81,7 +84,7 @@ func (d *document) marshal() ([]byte, error) {
 	for _, e := range m {
 		es = append(es, (*format.Record)(e))
 	}
-	b := format.Encode(d.Version, d.Recipients, es)
+	b := format.EncodeWith(d.Version, d.Recipients, format.Integrity{StoreKey: d.key, Rotations: d.rotations}, es)
 	if len(b) > MaxStoreSize {
 		return nil, fmt.Errorf("%w: store would be %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
 	}
@@ -127,7 +130,8 @@ func (d *document) len() int {
 // without affecting d. Entries themselves are treated as immutable.
 func (d *document) clone() *document {
 	src := d.all()
-	c := &document{Version: d.Version, Recipients: append([]string(nil), d.Recipients...), entries: make(map[string]*docEntry, len(src))}
+	c := &document{Version: d.Version, Recipients: append([]string(nil), d.Recipients...), entries: make(map[string]*docEntry, len(src)),
+		key: d.key, rotations: d.rotations}
 	c.once.Do(func() {})
 	for k, v := range src {
 		c.entries[k] = v

@@ -42,6 +42,14 @@ type Options struct {
 	PluginUI *plugin.ClientUI
 	// Now is the clock for entry timestamps; nil means time.Now.
 	Now func() time.Time
+	// StateDir, when set, turns on the integrity check: the directory
+	// (created 0700) where this client records, per store, the version it
+	// last accepted (see [File.Trust]). A store whose writer could not
+	// read that version is refused with an *IntegrityError
+	// (ErrUntrusted); the first read of a store trusts what it finds.
+	// Empty means no check. The library never reads the environment for
+	// it: the hush CLI passes $XDG_STATE_HOME/hush.
+	StateDir string
 
 	scryptWorkFactor int // test seam: cheaper scrypt for passphrase stores; 0 is age's default
 }

@@ -129,7 +129,7 @@ func (f *File) Recipients(ctx context.Context) ([]string, error) {
 
 // AddRecipients adds recipients (duplicates are ignored) and re-encrypts.
 func (f *File) AddRecipients(ctx context.Context, add []string) error {
-	return f.changeRecipients(ctx, false, func(cur []string) ([]string, error) {
+	return f.changeRecipients(ctx, false, false, func(cur []string) ([]string, error) {
 		out := slices.Clone(cur)
 		for _, r := range add {
 			if !slices.Contains(out, r) {
@@ -140,12 +140,14 @@ func (f *File) AddRecipients(ctx context.Context, add []string) error {
 	})
 }
 
-// RemoveRecipients removes recipients and re-encrypts. Unless force is
-// set, it refuses with ErrLastRecipient when none of the caller's
-// identities could decrypt the result. Removing a recipient that is not
-// present is an error.
+// RemoveRecipients removes recipients and re-encrypts with a new store
+// key (and a proof that the writer knew the old one), so that a removed
+// recipient cannot write a store that readers accept from then on. Unless
+// force is set, it refuses with ErrLastRecipient when none of the
+// caller's identities could decrypt the result. Removing a recipient that
+// is not present is an error.
 func (f *File) RemoveRecipients(ctx context.Context, remove []string, force bool) error {
-	return f.changeRecipients(ctx, !force, func(cur []string) ([]string, error) {
+	return f.changeRecipients(ctx, !force, true, func(cur []string) ([]string, error) {
 		var out []string
 		for _, r := range remove {
 			if !slices.Contains(cur, r) {
@@ -164,18 +166,22 @@ func (f *File) RemoveRecipients(ctx context.Context, remove []string, force bool
 	})
 }
 
-// Rekey re-encrypts the store to its recipients with a fresh file key.
+// Rekey re-encrypts the store to its recipients with a fresh file key
+// and a fresh store key.
 func (f *File) Rekey(ctx context.Context) error {
-	return f.changeRecipients(ctx, false, func(cur []string) ([]string, error) { return cur, nil })
+	return f.changeRecipients(ctx, false, true, func(cur []string) ([]string, error) { return cur, nil })
 }
 
-func (f *File) changeRecipients(ctx context.Context, verify bool, change func([]string) ([]string, error)) error {
+func (f *File) changeRecipients(ctx context.Context, verify, rotate bool, change func([]string) ([]string, error)) error {
 	return f.locked(ctx, func() error {
 		cur, err := f.load(ctx)
 		if err != nil {
 			return err
 		}
 		d := cur.clone()
+		if rotate {
+			d.rotate()
+		}
 		d.Recipients, err = change(d.Recipients)
 		if err != nil {
 			return err

@@ -30,6 +30,13 @@ type Snapshot struct {
 	// Armored reports (when read) or requests (when written) an
 	// ASCII-armored file.
 	Armored bool
+
+	// The store key and rotation proofs, kept from the store read: a
+	// Snapshot made from scratch gets a fresh key when written, and
+	// readers who accepted another version then refuse it as a new store.
+	// See MergeIntegrity.
+	key       []byte
+	rotations [][]byte
 }
 
 // SnapshotEntry is one secret with its metadata.
@@ -122,6 +129,8 @@ func (d *document) snapshot(armored bool) *Snapshot {
 		Recipients: slices.Clone(d.Recipients),
 		Entries:    make(map[string]SnapshotEntry, d.len()),
 		Armored:    armored,
+		key:        bytes.Clone(d.key),
+		rotations:  slices.Clone(d.rotations),
 	}
 	for name, e := range d.all() {
 		s.Entries[name] = SnapshotEntry{Value: e.bytes(), Description: e.Description, Created: e.Created, Updated: e.Updated}
@@ -135,6 +144,9 @@ func (s *Snapshot) document() (*document, error) {
 		return nil, errors.New("store: snapshot has no recipients")
 	}
 	d := newDocument(slices.Clone(s.Recipients))
+	if s.key != nil {
+		d.key, d.rotations = bytes.Clone(s.key), slices.Clone(s.rotations)
+	}
 	for name, e := range s.Entries {
 		if err := ValidateName(name); err != nil {
 			return nil, &KeyError{Op: "write", Name: name, Err: err}

@@ -57,6 +57,7 @@ func (f *File) locked(ctx context.Context, fn func() error) error {
 // With verify, it first checks that the caller's identities can decrypt
 // the result and refuses with ErrLastRecipient otherwise.
 func (f *File) write(d *document, verify bool) error {
+	d.ensureKey()
 	ciphertext, err := f.encrypt(d)
 	if err != nil {
 		return err
@@ -93,13 +94,14 @@ func (f *File) write(d *document, verify bool) error {
 	}
 	fi, err := os.Stat(f.path)
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if err != nil {
 		f.cached = nil
-		return nil
+	} else {
+		f.cached, f.cacheID = d, idOf(fi)
 	}
-	f.cached, f.cacheID = d, idOf(fi)
-	return nil
+	f.mu.Unlock()
+	// The store is written: what this client wrote is what it accepts.
+	return f.accept(d)
 }
 
 // removeStrays deletes the temp files that writers killed in mid-write

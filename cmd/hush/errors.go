@@ -76,6 +76,7 @@ func exitCode(err error) int {
 	case errors.Is(err, store.ErrLockTimeout):
 		return exitLockTimeout
 	case errors.Is(err, store.ErrDecrypt),
+		errors.Is(err, store.ErrUntrusted),
 		errors.Is(err, store.ErrNoIdentity),
 		errors.Is(err, store.ErrInvalidIdentity):
 		return exitDecrypt
@@ -104,12 +105,17 @@ func hints(err error, a *app) []string {
 	var (
 		perm  *store.PermissionError
 		usage *usageError
+		integ *store.IntegrityError
 	)
 	switch {
 	case a.promptFailed:
 		out = append(out, "a passphrase-protected identity needs a terminal; in automation use an unencrypted identity from a secret store (HUSH_IDENTITY or HUSH_IDENTITY_FILE)")
 	case errors.As(err, &perm):
 		out = append(out, permHint(perm))
+	case errors.As(err, &integ) && integ.Superseded:
+		out = append(out, "bring the store up to date (git pull, or the copy you replaced); if you mean to go back to this version, check it with your team and run 'hush trust'")
+	case errors.As(err, &integ):
+		out = append(out, "check with your team that this change is genuine; 'hush trust' shows what changed and accepts the store as it is now")
 	case errors.Is(err, locate.ErrNoHome):
 		out = append(out, "set HOME (or XDG_DATA_HOME and XDG_CONFIG_HOME), or name the files: --store or HUSH_STORE, and -i, HUSH_IDENTITY or HUSH_IDENTITY_FILE")
 	case errors.Is(err, store.ErrNoStore):

@@ -69,8 +69,20 @@ func (a *app) openFile() (*store.File, error) {
 		return nil, err
 	}
 	opts.Identities = found.Identities
+	opts.StateDir = a.stateDir()
 	a.infof("store %s", p)
 	return store.Open(p, opts)
+}
+
+// stateDir is where hush records what it accepted of each store (see
+// locate.StateDir); "" (no integrity check) when nothing names a home.
+func (a *app) stateDir() string {
+	d, err := locate.StateDir(a.getenv)
+	if err != nil {
+		a.infof("no integrity check: %v", err)
+		return ""
+	}
+	return d
 }
 
 // acceptInsecure reports whether err is a permission refusal that

@@ -114,7 +114,9 @@ func (a *app) recipientsRmCmd() *cobra.Command {
 }
 
 // runRecipientsRm reads o's files before it opens the store, then removes
-// the recipients and re-encrypts with a fresh key. The store refuses a
+// the recipients and re-encrypts with a fresh key and a fresh store key
+// (so a removed recipient cannot forge the store from then on), and lists
+// the names the removed recipients could read. The store refuses a
 // removal that locks the caller out unless o.Force. Giving no recipient
 // at all is a usage error.
 func (a *app) runRecipientsRm(ctx context.Context, o recipientsRmOptions) error {
@@ -137,11 +139,21 @@ func (a *app) runRecipientsRm(ctx context.Context, o recipientsRmOptions) error 
 	if err != nil {
 		return err
 	}
+	readable, err := f.List(ctx)
+	if err != nil {
+		return err
+	}
 	if err := f.RemoveRecipients(ctx, rs, o.Force); err != nil {
 		return err
 	}
-	a.warnf("removed %d recipient(s) and re-encrypted the store with a fresh key", len(rs))
-	a.warnf("hint: a removed recipient may hold an old copy; rotate the secrets it could read")
+	a.warnf("removed %d recipient(s) and re-encrypted the store with a fresh file key and store key", len(rs))
+	if len(readable) > 0 {
+		a.warnf("the removed recipient(s) could read %d secret(s):", len(readable))
+		for _, e := range readable {
+			a.warnf("  %s", printable(e.Name))
+		}
+	}
+	a.warnf("hint: a removed recipient may hold an old copy; rotate the values of these secrets")
 	return nil
 }
 

@@ -75,6 +75,8 @@ type JSONDoc struct {
 	Version    int                  `json:"version"`
 	Recipients []string             `json:"recipients"`
 	Entries    map[string]JSONEntry `json:"entries"`
+	StoreKey   []byte               `json:"store_key"`
+	Rotations  [][]byte             `json:"rotations"`
 }
 
 // JSONEntry is one entry of a [JSONDoc].

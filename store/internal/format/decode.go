@@ -47,6 +47,16 @@ func Decode(plain []byte) (*Document, error) {
 				return nil
 			}
 			return p.entries(d, &unsorted)
+		case "store_key":
+			if err := top.see(p, 8, k); err != nil {
+				return err
+			}
+			return p.storeKey(d)
+		case "rotations":
+			if err := top.see(p, 16, k); err != nil {
+				return err
+			}
+			return p.rotations(d)
 		}
 		return p.fail("unknown field " + quote(k))
 	})
@@ -57,6 +67,8 @@ func Decode(plain []byte) (*Document, error) {
 		return nil, p.fail("trailing data after the document")
 	}
 	switch {
+	case len(d.Rotations) > 0 && d.StoreKey == nil:
+		return nil, &Error{Reason: "rotation proofs without a store key"}
 	case d.Version < 1:
 		return nil, &Error{Reason: "missing or invalid format version"}
 	case d.Version > Version:

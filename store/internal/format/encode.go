@@ -40,11 +40,18 @@ func (r *Record) Bytes() []byte {
 }
 
 // Encode returns the document hush writes for version, recipients and
-// entries (see the package comment). It sorts entries by name, which must
-// be unique; it checks nothing else.
+// entries (see the package comment), with no store key. It sorts entries
+// by name, which must be unique; it checks nothing else.
 func Encode(version int, recipients []string, entries []*Record) []byte {
+	return EncodeWith(version, recipients, Integrity{}, entries)
+}
+
+// EncodeWith is Encode with the store key and rotation proofs of in,
+// which it writes after the entries. The key must be KeySize bytes (or
+// nil) and each proof RotationSize bytes; nothing checks them.
+func EncodeWith(version int, recipients []string, in Integrity, entries []*Record) []byte {
 	slices.SortFunc(entries, func(a, b *Record) int { return strings.Compare(a.Name, b.Name) })
-	size := 64
+	size := 64 + 48 + len(in.Rotations)*90
 	for _, e := range entries {
 		size += len(e.Name) + len(e.Value) + len(e.Description) + 140
 	}
@@ -83,7 +90,9 @@ func Encode(version int, recipients []string, entries []*Record) []byte {
 		b = appendStamp(b, e.Updated)
 		b = append(b, `"}`...)
 	}
-	return append(b, "}}"...)
+	b = append(b, '}')
+	b = appendIntegrity(b, in)
+	return append(b, '}')
 }
 
 const hexDigits = "0123456789abcdef"

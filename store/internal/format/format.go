@@ -8,7 +8,7 @@
 // One line of JSON with no whitespace, entries sorted by name (in byte
 // order), each entry's members in this order:
 //
-//	{"version":1,"recipients":["age1...",...],"entries":{"NAME":{"value":"V","encoding":"base64","description":"D","created":"T","updated":"T"},...}}
+//	{"version":1,"recipients":["age1...",...],"entries":{"NAME":{"value":"V","encoding":"base64","description":"D","created":"T","updated":"T"},...},"store_key":"K","rotations":["P",...]}
 //
 // In it:
 //
@@ -24,6 +24,25 @@
 //     and \u00XX for the other bytes below 0x20. Everything else, U+2028,
 //     "<" and "&" included, is written as it is. Invalid UTF-8 in a
 //     recipient or a description is written as U+FFFD.
+//   - "store_key" and "rotations" are there only when the document has a
+//     store key and rotation proofs (see Integrity below).
+//
+// # Integrity
+//
+// age authenticates a file to its recipients, not to its writer, so the
+// document carries a secret that only its readers know:
+//
+//   - "store_key" is the standard, padded base64 of KeySize (32) random
+//     bytes, the store key. Documents written before it existed have none.
+//   - "rotations" holds the proofs of the last key changes, oldest first,
+//     at most MaxRotations (64) of them: each the standard, padded base64
+//     of RotationSize (64) bytes, H(new key) || HMAC-SHA256(H(old key),
+//     "hush rotate v1" || H(new key)), where H is SHA-256. A merge of two
+//     sides that changed the key carries a proof from each.
+//
+// A reader that remembers H of the key it last accepted can follow the
+// proofs to the current key; see package store for the policy. This
+// package only checks their form.
 //
 // # What is read
 //
@@ -33,7 +52,8 @@
 //   - whitespace (space, tab, CR, LF) around any token;
 //   - members in any order, and entries in any order (they are sorted);
 //   - every JSON escape: \/, \b, \f, \uXXXX, surrogate pairs;
-//   - "recipients" and "entries" null or absent; "encoding",
+//   - "recipients", "entries", "store_key" and "rotations" absent,
+//     and "recipients", "entries" and "rotations" null; "encoding",
 //     "description", "created" and "updated" absent or ""; an empty
 //     timestamp is the zero time;
 //   - timestamps that time.Parse reads with time.RFC3339Nano, with any
@@ -54,8 +74,8 @@
 //     entry; a member given twice; two entries with the same name, however
 //     they are escaped;
 //   - an entry that is not an object or has no "value"; a string where a
-//     number belongs or the reverse; null anywhere but as "recipients" or
-//     "entries";
+//     number belongs or the reverse; null anywhere but as "recipients",
+//     "entries" or "rotations";
 //   - in any string: invalid UTF-8, a raw byte below 0x20, an unknown
 //     escape, a \u escape without four hex digits, a lone surrogate;
 //   - a version of 0, with a leading zero or over 6 digits, or newer than
@@ -64,7 +84,10 @@
 //   - an encoding other than "base64", or a base64 value that
 //     encoding/base64's StdEncoding does not decode;
 //   - a timestamp that is not RFC 3339, or is outside the years 0000 to
-//     9999 in UTC.
+//     9999 in UTC;
+//   - a "store_key" that is not the padded base64 of exactly 32 bytes, a
+//     rotation proof that is not that of exactly 64 bytes, more than 64
+//     proofs, or proofs without a store key.
 //
 // An error says what is wrong and where (the byte offset), and may quote
 // an entry name or a member name, never a value.
@@ -121,6 +144,7 @@ type Entry struct {
 type Document struct {
 	Version    int
 	Recipients []string
+	Integrity
 	// Entries are sorted by name, and no two have the same one.
 	Entries []Entry
 

@@ -25,7 +25,7 @@ func encode(d *Document) []byte {
 	for i := range d.Entries {
 		rs[i] = d.Record(&d.Entries[i])
 	}
-	return Encode(d.Version, d.Recipients, rs)
+	return EncodeWith(d.Version, d.Recipients, d.Integrity, rs)
 }
 
 // goldenRecords are the entries of testdata/encode/values.json, which the
@@ -184,6 +184,14 @@ func compareJSON(t *testing.T, what string, jd testkit.JSONDoc, d *Document) {
 	if jd.Version != d.Version || len(jd.Entries) != len(d.Entries) || strings.Join(jd.Recipients, "\n") != strings.Join(d.Recipients, "\n") {
 		t.Fatalf("in %s, encoding/json sees version %d, %d entries, recipients %q; Decode %d, %d, %q",
 			what, jd.Version, len(jd.Entries), jd.Recipients, d.Version, len(d.Entries), d.Recipients)
+	}
+	if !bytes.Equal(jd.StoreKey, d.StoreKey) || len(jd.Rotations) != len(d.Rotations) {
+		t.Fatalf("in %s, encoding/json sees store key %x and %d rotations; Decode %x and %d", what, jd.StoreKey, len(jd.Rotations), d.StoreKey, len(d.Rotations))
+	}
+	for i, r := range jd.Rotations {
+		if !bytes.Equal(r, d.Rotations[i]) {
+			t.Fatalf("in %s, rotation %d differs", what, i)
+		}
 	}
 	for name, je := range jd.Entries {
 		i, ok := d.Find(name)
