@@ -213,6 +213,11 @@ func (p *docParser) document() (*StoreDocument, error) {
 			return nil
 		case "recipients":
 			return p.recipients(doc)
+		case "store_key", "rotations":
+			// The store's integrity key and its rotation proofs: a
+			// restored store is a new store and makes its own key, so
+			// they are checked for shape and left out.
+			return p.integrity(key)
 		case "entries":
 			return p.object("entries", true, func(name string) error {
 				e, err := p.entry(name)
@@ -257,6 +262,28 @@ func (p *docParser) recipients(doc *StoreDocument) error {
 		doc.Recipients = append(doc.Recipients, r)
 	}
 	return p.delim(']', "recipients")
+}
+
+// integrity reads the store_key string or the rotations array of
+// strings, which a restore does not carry over.
+func (p *docParser) integrity(key string) error {
+	if key == "store_key" {
+		_, err := p.str("the store key")
+		return err
+	}
+	tok, err := p.token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return p.fail(p.dec.InputOffset(), "rotations must be an array")
+	}
+	for p.dec.More() {
+		if _, err := p.str("a rotation proof"); err != nil {
+			return err
+		}
+	}
+	return p.delim(']', "rotations")
 }
 
 // entry reads the object of the entry name and checks it as the store

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/hush-secrets/hush/internal/atomicfile"
 )
@@ -65,8 +66,8 @@ func (f *File) loadState() (*AcceptedState, error) {
 		return nil, err
 	}
 	b, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil // no state (ENOTDIR: a path where none can be)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the accepted state: %w", err)
@@ -209,9 +210,11 @@ func (f *File) check(d *document) error {
 	default:
 		return &IntegrityError{Path: f.path}
 	}
-	if err := f.accept(d); err != nil {
-		return &StoreError{Path: f.path, Err: err}
-	}
+	// The document passed the check; recording it only moves the accepted
+	// state forward. A state directory that cannot be written (a
+	// read-only home) must not make a genuine store unreadable: the
+	// record is tried again on the next read.
+	_ = f.accept(d)
 	return nil
 }
 

@@ -101,7 +101,7 @@ func (a *app) runInit(ctx context.Context, o initOptions) error {
 			}
 		}
 	}
-	_, err = store.Create(ctx, path, rs, store.Options{Armor: o.Armor, LockTimeout: wait, AllowInsecurePermissions: a.allowInsecure()})
+	_, err = store.Create(ctx, path, rs, store.Options{Armor: o.Armor, LockTimeout: wait, AllowInsecurePermissions: a.allowInsecure(), StateDir: a.stateDir()})
 	if err != nil {
 		if generated != "" {
 			os.Remove(generated)

@@ -5,10 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"filippo.io/age"
+	"github.com/google/go-cmp/cmp"
+	"github.com/hush-secrets/hush/internal/testkit"
 )
 
 // TestRekey checks that rekey changes the file's bytes (a fresh file key)
@@ -60,10 +63,23 @@ func TestRekey(t *testing.T) {
 	if bytes.Equal(after, before) {
 		t.Fatal("rekey left the file's bytes as they were")
 	}
-	if !bytes.Equal(plaintext(after, ids...), plaintext(before, ids...)) {
-		t.Errorf("rekey changed the plaintext:\nbefore %s\nafter  %s", plaintext(before, ids...), plaintext(after, ids...))
+	// The content and recipients stay; the store key is fresh, with a
+	// proof that the writer knew the one before (SPEC: rekey).
+	b, err := testkit.DecodeJSONDoc(plaintext(before, ids...))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !bytes.Equal(plaintext(after, other), plaintext(before, ids...)) {
+	a, err := testkit.DecodeJSONDoc(plaintext(after, ids...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(b.Entries, a.Entries); diff != "" || !slices.Equal(a.Recipients, b.Recipients) {
+		t.Errorf("rekey changed the content or recipients (-before +after):\n%s", diff)
+	}
+	if len(a.StoreKey) == 0 || bytes.Equal(a.StoreKey, b.StoreKey) || len(a.Rotations) != len(b.Rotations)+1 {
+		t.Errorf("rekey did not rotate the store key with a proof: key %x -> %x, %d -> %d proofs", b.StoreKey, a.StoreKey, len(b.Rotations), len(a.Rotations))
+	}
+	if !bytes.Equal(plaintext(after, other), plaintext(after, ids...)) {
 		t.Error("the other recipient cannot read the rekeyed store the same")
 	}
 	if fileKeyStanzas(before) == fileKeyStanzas(after) {
