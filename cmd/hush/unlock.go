@@ -147,28 +147,40 @@ func (a *app) passphraseWrong(prompt string, pass []byte) bool {
 		_, err := ssh.ParseRawPrivateKeyWithPassphrase(bytes.TrimSpace(data), pass)
 		return errors.Is(err, x509.IncorrectPasswordError)
 	}
-	_, err := openScrypt(data, pass)
-	var noMatch *age.NoIdentityMatchError
-	return errors.As(err, &noMatch)
+	plain, err := openScrypt(data, pass)
+	clear(plain)
+	return errors.Is(err, errWrongPassphrase)
 }
 
+// errWrongPassphrase is openScrypt's answer to a passphrase that does not
+// open a passphrase-encrypted file.
+var errWrongPassphrase = errors.New("wrong passphrase")
+
 // openScrypt decrypts the passphrase-encrypted age file data (armored or
-// not) with pass. A wrong passphrase gives an *age.NoIdentityMatchError.
-// The plaintext is at most 16 MiB; the caller clears it.
+// not) with pass. A wrong passphrase gives errWrongPassphrase; a file that
+// is not passphrase-encrypted, or is corrupt, another error. The plaintext
+// is at most 16 MiB; the caller clears it.
 func openScrypt(data, pass []byte) ([]byte, error) {
 	id, err := age.NewScryptIdentity(string(pass))
 	if err != nil {
 		return nil, err
 	}
 	var r io.Reader = bytes.NewReader(data)
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte(armor.Header)) {
-		r = armor.NewReader(bytes.NewReader(bytes.TrimSpace(data)))
+	if trimmed := bytes.TrimSpace(data); bytes.HasPrefix(trimmed, []byte(armor.Header)) {
+		r = armor.NewReader(bytes.NewReader(trimmed))
 	}
 	pr, err := age.Decrypt(r, id)
+	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) {
+		if slices.Contains(noMatch.StanzaTypes, "scrypt") {
+			return nil, errWrongPassphrase
+		}
+		return nil, errors.New("not passphrase-encrypted")
+	}
 	if err != nil {
 		return nil, err
 	}
-	plain, err := io.ReadAll(io.LimitReader(pr, 1<<24))
+	plain, err := io.ReadAll(io.LimitReader(pr, maxIdentitySize))
 	if err != nil {
 		clear(plain)
 		return nil, err
