@@ -49,11 +49,10 @@ func (e *passphraseError) Unwrap() error { return store.ErrDecrypt }
 // write takes the lock: a person idle at a prompt never blocks another
 // writer. The store's later read under the lock reuses what was unlocked
 // and asks nothing. A passphrase typed wrong on the terminal is asked
-// again, up to maxPassphraseTries times in all; after that, or when the
-// terminal has no more input, the error is a *passphraseError. Any other
-// failure is returned as openView or the read reports it.
+// again, up to maxPassphraseTries times in all; after that the error is a
+// *passphraseError. Any other failure is returned as openView or the read
+// reports it.
 func (a *app) openUnlocked(ctx context.Context) (store.Provider, *store.File, error) {
-	wrong := "" // what the last wrong passphrase was for
 	for try := 1; ; try++ {
 		p, f, err := a.openView()
 		if err == nil {
@@ -62,12 +61,8 @@ func (a *app) openUnlocked(ctx context.Context) (store.Provider, *store.File, er
 		if err == nil {
 			return p, f, nil
 		}
-		if _, typed := a.passphrases["passphrase for "+wrong]; wrong != "" && !typed &&
-			errors.Is(err, store.ErrDecrypt) && ctx.Err() == nil {
-			// Asked again, but the terminal gave no answer (end of input).
-			return nil, nil, &passphraseError{what: wrong, tries: try - 1}
-		}
-		if wrong = a.mistyped(); wrong == "" {
+		wrong := a.mistyped()
+		if wrong == "" {
 			return nil, nil, err
 		}
 		if try == maxPassphraseTries {
@@ -191,9 +186,9 @@ func openScrypt(data, pass []byte) ([]byte, error) {
 // askVerified asks for the passphrase of what ("identity file PATH") on
 // the terminal and hands it to try, which reports whether it was wrong.
 // A wrong one is asked again, up to maxPassphraseTries times in all; then,
-// or without a terminal, or when the terminal has no more input after a
-// wrong one, the error is a *passphraseError. try's own errors are
-// returned as they are. The passphrase is cleared after try.
+// or without a terminal, the error is a *passphraseError. Errors of the
+// prompt (an interrupt) and of try are returned as they are. The
+// passphrase is cleared after try.
 func (a *app) askVerified(what string, try func(pass []byte) (wrong bool, err error)) error {
 	prompt := "passphrase for " + what
 	for n := 1; ; n++ {
@@ -201,8 +196,6 @@ func (a *app) askVerified(what string, try func(pass []byte) (wrong bool, err er
 		switch {
 		case err != nil && a.promptFailed:
 			return &passphraseError{what: what, noTerminal: true}
-		case err != nil && n > 1 && a.ctx.Err() == nil:
-			return &passphraseError{what: what, tries: n - 1}
 		case err != nil:
 			return err
 		}
