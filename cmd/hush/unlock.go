@@ -36,9 +36,6 @@ func (e *passphraseError) Error() string {
 	if e.noTerminal {
 		return fmt.Sprintf("passphrase for %s: no terminal to ask on", e.what)
 	}
-	if e.tries == 1 {
-		return fmt.Sprintf("wrong passphrase for %s", e.what)
-	}
 	return fmt.Sprintf("wrong passphrase for %s (%d tries)", e.what, e.tries)
 }
 
@@ -131,6 +128,10 @@ func (a *app) passphraseWrong(prompt string, pass []byte) bool {
 	if name == "HUSH_IDENTITY" {
 		data = []byte(a.getenv("HUSH_IDENTITY"))
 	} else {
+		// Only a regular file: a FIFO would block, and was read already.
+		if fi, err := os.Stat(name); err != nil || !fi.Mode().IsRegular() || fi.Size() > maxIdentitySize {
+			return false
+		}
 		b, err := os.ReadFile(name)
 		if err != nil {
 			return false
