@@ -36,10 +36,11 @@ from Homebrew as bash-completion@2). To load it in every new shell, write it
 to ~/.local/share/bash-completion/completions/hush.
 
 Completion offers the names of the secrets you can see (with --scope S,
-those of scope S) for get, rm, mv, exec --only, exec --secret and
+those of scope S) for get, rm, mv, edit, exec --only, exec --secret and
 export --only, and the scopes in the store for --scope; names, never
-values. It never prompts: with a passphrase-protected identity that is not
-unlocked, or any other error, it offers nothing.`,
+values. It uses the agent when one runs (see hush agent), and never
+prompts: with a passphrase-protected identity that is not unlocked, or any
+other error, it offers nothing.`,
 		Args:      exactArgs(1, "one shell: bash, zsh or fish"),
 		ValidArgs: []string{"bash", "zsh", "fish"},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,12 +70,13 @@ func runCompletion(root *cobra.Command, o completionOptions, w io.Writer) error 
 // name already given, and never files.
 func (a *app) completeNames(n int, unlimitedWith ...string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		limit := n
 		for _, f := range unlimitedWith {
 			if on, err := cmd.Flags().GetBool(f); err == nil && on {
-				n = -1
+				limit = -1
 			}
 		}
-		if n >= 0 && len(args) >= n {
+		if limit >= 0 && len(args) >= limit {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return without(a.completionNames(cmd.Context()), args), cobra.ShellCompDirectiveNoFileComp
