@@ -44,21 +44,25 @@ func TestPromptHoldsNoLock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctrl, tty := openPTY(t)
 			cmd := hushCmd(t, env, "-i", idPath, "set", "SLOW")
-			cmd.ExtraFiles = []*os.File{tty} // fd 3, the controlling terminal
-			cmd.Stdin = strings.NewReader("piped value\n")
-			if tc.valueTTY {
-				cmd.Stdin = tty
-			}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 3}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			var screen *syncBuffer
+			if tc.valueTTY {
+				screen = startOnTerminal(t, cmd, ctrl, tty)
+			} else {
+				// The value is piped; the terminal is only the
+				// controlling one, for the passphrase.
+				cmd.Stdin = strings.NewReader("piped value\n")
+				cmd.ExtraFiles = []*os.File{tty} // fd 3
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 3}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				tty.Close()
+				screen = &syncBuffer{}
+				go io.Copy(screen, ctrl)
 			}
 			defer cmd.Process.Kill()
-			tty.Close()
-			screen := &syncBuffer{}
-			go io.Copy(screen, ctrl)
 			answer := func(prompt, line string) {
 				t.Helper()
 				waitFor(t, func() bool { return strings.Contains(screen.String(), prompt) }, "the prompt "+prompt, screen)
@@ -128,17 +132,10 @@ func TestCompletionNeverPrompts(t *testing.T) {
 	}
 	ctrl, tty := openPTY(t)
 	cmd := hushCmd(t, env, "-i", idPath, "__complete", "get", "")
-	cmd.Stdin = tty
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = io.Discard
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	screen := &syncBuffer{}
-	go io.Copy(screen, ctrl)
+	screen := startOnTerminal(t, cmd, ctrl, tty)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
