@@ -157,6 +157,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	}
+	a.completeScopeFlag(root)
 	return root
 }
 

@@ -90,6 +90,7 @@ removes the file, writes nothing and dies of the same signal.`,
 			return err
 		},
 	}
+	cmd.ValidArgsFunction = a.completeNames(1)
 	return cmd
 }
 

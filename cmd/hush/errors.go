@@ -107,9 +107,15 @@ func hints(err error, a *app) []string {
 		usage *usageError
 		integ *store.IntegrityError
 	)
+	wrongPass := ""
+	if !a.promptFailed {
+		wrongPass = a.wrongPassphrase(err)
+	}
 	switch {
 	case a.promptFailed:
 		out = append(out, "a passphrase-protected identity needs a terminal; in automation use an unencrypted identity from a secret store (HUSH_IDENTITY or HUSH_IDENTITY_FILE)")
+	case wrongPass != "":
+		out = append(out, fmt.Sprintf("it was the passphrase, not the recipients: run the command again and type the passphrase of %s", wrongPass))
 	case errors.As(err, &perm):
 		out = append(out, permHint(perm))
 	case errors.As(err, &integ) && integ.Superseded:

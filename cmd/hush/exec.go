@@ -58,6 +58,7 @@ PATH, HOME, USER, LANG, TERM and TZ from hush's own environment.`,
 	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "prepend `P` to every variable name")
 	cmd.Flags().BoolVar(&o.Pristine, "pristine", false, "start the command from an empty environment plus the secrets and PATH, HOME, USER, LANG, TERM, TZ")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail instead of skipping names that are not valid variable names")
+	a.completeNameFlags(cmd)
 	return cmd
 }
 

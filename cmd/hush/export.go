@@ -71,6 +71,7 @@ fail the command and nothing is written.`,
 	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "export only these secrets (comma-separated)")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail, writing nothing, if a secret cannot be represented in the format")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write to `FILE` (created 0600, replaced atomically) instead of stdout")
+	a.completeNameFlags(cmd)
 	return cmd
 }
 

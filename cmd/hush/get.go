@@ -56,6 +56,7 @@ A name that does not exist prints nothing and exits 3.`,
 	cmd.Flags().BoolVar(&o.Raw, "raw", false, "print the exact bytes, without the newline")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the exact bytes to `FILE` (created 0600) instead of stdout")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the named secrets as one JSON object (see docs/CLI.md)")
+	cmd.ValidArgsFunction = a.completeNames(1, "json")
 	return cmd
 }
 

@@ -13,13 +13,17 @@ type keygenOptions struct {
 	PQ         bool
 	Passphrase bool
 	Output     string
+	// Convert (-y) prints the recipients of the identity file Input
+	// instead of generating one.
+	Convert bool
+	Input   string
 }
 
 func (a *app) keygenCmd() *cobra.Command {
 	var o keygenOptions
 	cmd := &cobra.Command{
-		Use:   "keygen [--pq] [--passphrase] [-o FILE]",
-		Short: "generate a new identity",
+		Use:   "keygen [--pq] [--passphrase] [-o FILE] | keygen -y [FILE]",
+		Short: "generate a new identity, or print the public key of one (-y)",
 		Long: `Generate a new age identity and write it to FILE (default
 $XDG_CONFIG_HOME/hush/identity.txt; '-' for standard output), created with
 mode 0600 and never over an existing file. The public key is printed on
@@ -27,9 +31,31 @@ standard output (on standard error with -o -).
 
 With --passphrase the identity file is encrypted with a passphrase (age's
 scrypt), typed twice on the terminal, or read from the first line of
-standard input when it is not a terminal. Never from the command line.`,
-		Args: exactArgs(0, "no arguments (the output file goes in -o)"),
+standard input when it is not a terminal. Never from the command line.
+
+With -y, print the recipient (public key) of every identity in FILE, one
+a line, as age-keygen -y does: FILE defaults to the default identity file,
+'-' reads standard input. X25519 and post-quantum identities give their
+age1 recipient; an SSH private key gives its public key line. A
+passphrase-encrypted identity file asks for its passphrase on the terminal
+(three tries). Plugin identities do not reveal their recipient: ask the
+plugin.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.Convert {
+				return rangeArgs(0, 1, "at most one identity FILE with -y")(cmd, args)
+			}
+			return exactArgs(0, "no arguments (the output file goes in -o)")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Convert {
+				if o.PQ || o.Passphrase || o.Output != "" {
+					return usageErrorf("-y prints the public key of an existing identity; --pq, --passphrase and -o do not apply")
+				}
+				if len(args) == 1 {
+					o.Input = args[0]
+				}
+				return a.runKeygenConvert(o, a.stdout)
+			}
 			if o.Output == "" {
 				p, err := a.identityPath()
 				if err != nil {
@@ -43,6 +69,7 @@ standard input when it is not a terminal. Never from the command line.`,
 	cmd.Flags().BoolVar(&o.PQ, "pq", false, "generate a post-quantum (ML-KEM hybrid) identity")
 	cmd.Flags().BoolVar(&o.Passphrase, "passphrase", false, "encrypt the identity file with a passphrase")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the identity to `FILE` ('-' for stdout)")
+	cmd.Flags().BoolVarP(&o.Convert, "public-key", "y", false, "print the recipient (public key) of each identity in FILE, default the default identity")
 	return cmd
 }
 

@@ -32,6 +32,7 @@ func (a *app) mvCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "replace NEW if it exists")
+	cmd.ValidArgsFunction = a.completeNames(1)
 	return cmd
 }
 

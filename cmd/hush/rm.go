@@ -31,6 +31,7 @@ func (a *app) rmCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&o.MissingOK, "missing-ok", false, "ignore names that do not exist")
+	cmd.ValidArgsFunction = a.completeNames(-1)
 	return cmd
 }
 

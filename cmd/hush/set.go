@@ -31,7 +31,9 @@ func (a *app) setCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			o.HasDesc = cmd.Flags().Changed("description")
-			p, _, err := a.openView()
+			// Every prompt comes before the lock: the identities are
+			// unlocked first, then the value is read, then runSet locks.
+			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}
