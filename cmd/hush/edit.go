@@ -77,7 +77,7 @@ removes the file, writes nothing and dies of the same signal.`,
 			if err := checkNames("edit", o.Name); err != nil {
 				return err
 			}
-			p, _, err := a.openView()
+			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -61,7 +61,7 @@ unless --if-missing is given, which keeps it. Nothing is printed unless
 			if err := checkGenerateOptions(o); err != nil {
 				return err
 			}
-			p, _, err := a.openView()
+			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,7 @@ func (a *app) mvCmd() *cobra.Command {
 		Args:  exactArgs(2, "OLD and NEW"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Old, o.New = args[0], args[1]
-			p, _, err := a.openView()
+			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,7 @@ func (a *app) rmCmd() *cobra.Command {
 		Args:  minArgs(1, "at least one NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
-			p, _, err := a.openView()
+			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}
