@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hush-secrets/hush/formats"
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
@@ -85,6 +86,7 @@ func exitCode(err error) int {
 		errors.Is(err, store.ErrExists),
 		errors.Is(err, store.ErrLastRecipient),
 		errors.Is(err, store.ErrReadOnly),
+		errors.Is(err, inputfile.ErrNotRegular),
 		errors.Is(err, formats.ErrClash),
 		errors.Is(err, errRefused):
 		return exitRefused
