@@ -169,7 +169,7 @@ func runRecipientsLs(ctx context.Context, f *store.File, o recipientsLsOptions, 
 		return enc.Encode(rs)
 	}
 	for _, r := range rs {
-		fmt.Fprintln(w, r)
+		fmt.Fprintln(w, printable(r))
 	}
 	return nil
 }
