@@ -9,6 +9,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/hush-secrets/hush/internal/atomicfile"
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -119,7 +120,7 @@ func (e *VersionError) Unwrap() error { return e.Err }
 // readVersion reads and decrypts one merge input. An empty or missing
 // file is an empty store when emptyOK.
 func readVersion(path, which string, ids []age.Identity, emptyOK bool) (*store.Snapshot, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadFile(path, store.MaxStoreSize)
 	if emptyOK && errors.Is(err, os.ErrNotExist) {
 		return &store.Snapshot{}, nil
 	}

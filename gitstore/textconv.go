@@ -98,10 +98,12 @@ func render(w *bufio.Writer, snap *store.Snapshot, showValues bool) {
 	}
 }
 
-// safe quotes s if it holds anything that would break a line.
+// safe quotes s if it holds anything that would break a line or pass for
+// other text: a control character, an invalid byte, or a rune that is not
+// printable (bidi controls and zero-width characters among them).
 func safe(s string) string {
 	for _, r := range s {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+		if r == unicode.ReplacementChar || !strconv.IsPrint(r) {
 			return strconv.Quote(s)
 		}
 	}

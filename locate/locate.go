@@ -31,18 +31,21 @@
 // [store.ErrInsecurePermissions] ([store.CheckPermissions]), unless the caller sets
 // [Options].AllowInsecurePermissions. Package locate never reads
 // HUSH_ALLOW_INSECURE_PERMS: accepting loose files is the caller's choice,
-// and the hush command makes it from that variable.
+// and the hush command makes it from that variable. Whatever the options,
+// an identity "file" that is not a regular file (a named pipe, a device)
+// is refused at once, unread, and one over [MaxIdentityFileSize] is
+// refused with an error wrapping [store.ErrLimit].
 package locate
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"filippo.io/age"
 
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -209,27 +212,40 @@ func Identities(o Options) (*Found, error) {
 	return &Found{Identities: ids, From: p, Paths: []string{p}}, nil
 }
 
-// readFile reads and parses the identity file at p, refusing it if group
-// or others can access it or another user owns it, unless o allows that.
+// readFile reads and parses the identity file at p (see readIdentityFile).
 func (o Options) readFile(p string) ([]age.Identity, error) {
-	f, err := os.Open(p)
+	data, err := readIdentityFile(p, o.AllowInsecurePermissions)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(data)
+	return store.ParseIdentities(p, data, o.IdentityOptions)
+}
+
+// MaxIdentityFileSize is the largest identity file read. A larger one is
+// refused with an error wrapping store.ErrLimit, never cut short.
+const MaxIdentityFileSize = 16 << 20
+
+// readIdentityFile returns the content of the identity file at p; the
+// caller clears it. It refuses, unread, what is not a regular file (a
+// named pipe, a device: refused at once, never waited on), a file that
+// group or others can access or another user owns unless allowInsecure
+// (a *store.PermissionError), and one over MaxIdentityFileSize (an error
+// wrapping store.ErrLimit).
+func readIdentityFile(p string, allowInsecure bool) ([]byte, error) {
+	f, fi, err := inputfile.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("identity file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("identity file: %w", err)
-	}
-	if !o.AllowInsecurePermissions {
+	if !allowInsecure {
 		if err := store.CheckPermissions(p, fi); err != nil {
 			return nil, err
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<24))
+	data, err := inputfile.Read(f, "identity file "+p, MaxIdentityFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("identity file %s: %w", p, err)
+		return nil, err
 	}
-	defer clear(data)
-	return store.ParseIdentities(p, data, o.IdentityOptions)
+	return data, nil
 }

@@ -42,7 +42,7 @@ func (v propView) wantErr(op, name string, present bool) error {
 	switch {
 	case v.user && strings.HasPrefix(name, "__hush_"):
 		return scope.ErrReserved
-	case store.ValidateName(name) != nil && (!v.user || op == "set"):
+	case store.ValidateName(name) != nil: // in every view, Get and Delete included
 		return store.ErrInvalidName
 	case (op == "get" || op == "delete") && !present:
 		return store.ErrNotFound

@@ -62,7 +62,9 @@ type mapping interface {
 // (see [ValidateScope]), so a bad scope is caught when the view is built
 // rather than at first use.
 //
-// Names must pass [store.ValidateName] and the stored key must fit in
+// Names must pass [store.ValidateName] to be set (and
+// [store.ValidateExistingName] to be read or deleted, so that a secret
+// stored under an older rule stays reachable), and the stored key must fit in
 // store.MaxNameLen bytes; otherwise the view refuses them with an error
 // wrapping store.ErrInvalidName (and store.ErrLimit for the length).
 // Errors name the key the caller used: the scope prefix never appears in
@@ -108,8 +110,12 @@ func (v *View) Scope() string {
 // prefixed is the mapping of Scoped: key = prefix + name.
 type prefixed struct{ scope, prefix string }
 
+// key checks name with store.ValidateExistingName, so that a secret
+// stored before format characters were refused can still be read and
+// deleted; the store refuses a new name past ValidateName's rule when it
+// is set, on the whole key (the prefix is plain ASCII).
 func (s prefixed) key(name string) (string, error) {
-	if err := store.ValidateName(name); err != nil {
+	if err := store.ValidateExistingName(name); err != nil {
 		return "", err
 	}
 	if len(s.prefix)+len(name) > store.MaxNameLen {
@@ -134,15 +140,19 @@ func (unreserved) key(name string) (string, error) {
 	if IsReserved(name) {
 		return "", fmt.Errorf("%w (names starting with %s belong to programs' scopes)", ErrReserved, Prefix)
 	}
-	return name, nil
+	return name, store.ValidateExistingName(name)
 }
 
 func (unreserved) name(key string) (string, bool) { return key, !IsReserved(key) }
 
 // identity is the mapping of ReadOnly: names are keys.
+//
+// Every mapping checks names with store.ValidateExistingName, so that an
+// invalid name is store.ErrInvalidName in every operation of every view,
+// whatever the Provider underneath does with it.
 type identity struct{}
 
-func (identity) key(name string) (string, error) { return name, nil }
+func (identity) key(name string) (string, error) { return name, store.ValidateExistingName(name) }
 func (identity) name(key string) (string, bool)  { return key, true }
 
 // key returns the stored key of name, or a *store.KeyError for op if the

@@ -167,6 +167,9 @@ type docTx struct {
 var _ Tx = (*docTx)(nil)
 
 func (t *docTx) Get(name string) ([]byte, error) {
+	if err := ValidateExistingName(name); err != nil {
+		return nil, &KeyError{Op: "get", Name: name, Err: err}
+	}
 	e, ok := t.doc.entries[name]
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
@@ -175,6 +178,9 @@ func (t *docTx) Get(name string) ([]byte, error) {
 }
 
 func (t *docTx) Lookup(name string) (Entry, error) {
+	if err := ValidateExistingName(name); err != nil {
+		return Entry{}, &KeyError{Op: "lookup", Name: name, Err: err}
+	}
 	e, ok := t.doc.entries[name]
 	if !ok {
 		return Entry{}, &KeyError{Op: "lookup", Name: name, Err: ErrNotFound}
@@ -203,6 +209,9 @@ func (t *docTx) Set(name string, value []byte) error {
 }
 
 func (t *docTx) SetDescription(name, description string) error {
+	if err := ValidateExistingName(name); err != nil {
+		return &KeyError{Op: "describe", Name: name, Err: err}
+	}
 	old, ok := t.doc.entries[name]
 	if !ok {
 		return &KeyError{Op: "describe", Name: name, Err: ErrNotFound}
@@ -219,6 +228,9 @@ func (t *docTx) SetDescription(name, description string) error {
 }
 
 func (t *docTx) Delete(name string) error {
+	if err := ValidateExistingName(name); err != nil {
+		return &KeyError{Op: "delete", Name: name, Err: err}
+	}
 	if _, ok := t.doc.entries[name]; !ok {
 		return &KeyError{Op: "delete", Name: name, Err: ErrNotFound}
 	}

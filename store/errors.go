@@ -26,7 +26,9 @@ var (
 	// ErrLimit means a name, value or the whole store is over its limit.
 	ErrLimit = errors.New("limit exceeded")
 	// ErrInvalidName means a name is empty, too long, or contains control
-	// characters or whitespace.
+	// characters, whitespace or (for a new name) Unicode format characters.
+	// Every operation returns it for an invalid name, Get and Delete
+	// included, never ErrNotFound.
 	ErrInvalidName = errors.New("invalid secret name")
 	// ErrNoStore means there is no store at the path (or the file is empty).
 	ErrNoStore = errors.New("no store at this path")

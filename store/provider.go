@@ -28,6 +28,9 @@ var (
 )
 
 func (o ops) Get(ctx context.Context, name string) ([]byte, error) {
+	if err := ValidateExistingName(name); err != nil {
+		return nil, &KeyError{Op: "get", Name: name, Err: err}
+	}
 	d, err := o.s.load(ctx)
 	if err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
@@ -50,6 +53,9 @@ func (o ops) Set(ctx context.Context, name string, value []byte) error {
 }
 
 func (o ops) Delete(ctx context.Context, name string) error {
+	if err := ValidateExistingName(name); err != nil {
+		return &KeyError{Op: "delete", Name: name, Err: err}
+	}
 	return o.Update(ctx, func(tx Tx) error { return tx.Delete(name) }, "delete", name)
 }
 

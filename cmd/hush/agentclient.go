@@ -3,13 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"filippo.io/age"
 
 	"github.com/hush-secrets/hush/internal/agent"
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/store"
 )
@@ -118,23 +117,19 @@ func (a *app) readIdentitySource(p string) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	f, err := os.Open(p)
+	f, fi, err := inputfile.Open(p)
 	if err != nil {
 		return "", nil, fmt.Errorf("identity file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", nil, fmt.Errorf("identity file: %w", err)
-	}
 	if !a.allowInsecure() {
 		if err := store.CheckPermissions(p, fi); err != nil {
 			return "", nil, err
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<24))
+	data, err := inputfile.Read(f, "identity file "+p, locate.MaxIdentityFileSize)
 	if err != nil {
-		return "", nil, fmt.Errorf("identity file %s: %w", p, err)
+		return "", nil, err
 	}
 	return abs, data, nil
 }

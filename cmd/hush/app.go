@@ -59,10 +59,19 @@ type app struct {
 	promptFailed bool
 }
 
-// run is hush's whole life: parse args, run the command, map the error to
-// an exit code. It never calls os.Exit.
+// run is hush's whole life: harden the process (no core dumps, not
+// dumpable), parse args, run the command, map the error to an exit code.
+// It never calls os.Exit.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	a := newApp(stdin, stdout, stderr, env)
+	undo := harden() // before any value or key is read
+	execve := a.execve
+	a.execve = func(argv0 string, argv, envv []string) error {
+		undo()
+		err := execve(argv0, argv, envv)
+		harden()
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a.ctx, a.cancel = ctx, cancel

@@ -202,7 +202,7 @@ func writeDoctor(cs []check, asJSON bool, w io.Writer) error {
 			if !c.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(w, "%s  %-18s %s\n", mark, c.Name, c.Detail)
+			fmt.Fprintf(w, "%s  %-18s %s\n", mark, c.Name, printable(c.Detail))
 		}
 	}
 	if failed > 0 {

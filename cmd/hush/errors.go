@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hush-secrets/hush/formats"
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/migrate"
 	"github.com/hush-secrets/hush/scope"
@@ -86,6 +87,7 @@ func exitCode(err error) int {
 		errors.Is(err, store.ErrLastRecipient),
 		errors.Is(err, store.ErrReadOnly),
 		errors.Is(err, store.ErrNotRegular),
+		errors.Is(err, inputfile.ErrNotRegular),
 		errors.Is(err, formats.ErrClash),
 		errors.Is(err, errRefused):
 		return exitRefused

@@ -207,7 +207,7 @@ exits 0, so that git diff and git log keep working for everyone.
 // lines. A store the caller cannot decrypt gives the placeholder line and
 // a warning, not an error, so that git diff keeps working.
 func (a *app) runGitTextconv(o gitTextconvOptions, w io.Writer) error {
-	data, err := os.ReadFile(o.File)
+	data, err := a.readInput(o.File, maxImport)
 	if err != nil {
 		return err
 	}

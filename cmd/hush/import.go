@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -62,7 +61,7 @@ to json for *.json files and dotenv otherwise.`,
 			if err != nil {
 				return err
 			}
-			data, err := a.readInput(o.File)
+			data, err := a.readInput(o.File, maxImport)
 			if err != nil {
 				return err
 			}
@@ -80,14 +79,6 @@ to json for *.json files and dotenv otherwise.`,
 	cmd.PersistentFlags().BoolVar(&o.SkipExisting, "skip-existing", false, "keep existing secrets, import the rest")
 	cmd.AddCommand(a.importToolHiveCmd(&o))
 	return cmd
-}
-
-// readInput reads a whole input file, or stdin for "-".
-func (a *app) readInput(name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(io.LimitReader(a.stdin, store.MaxStoreSize))
-	}
-	return os.ReadFile(name)
 }
 
 // runImport parses data and imports it into p in one change.
@@ -141,7 +132,7 @@ so this command writes the whole store and takes no --scope.`,
 			if err != nil {
 				return err
 			}
-			rep, err := runImportToolHive(cmd.Context(), f, th, a.toolhivePassword)
+			rep, err := runImportToolHive(cmd.Context(), f, th, a.readInput, a.toolhivePassword)
 			if err != nil {
 				return err
 			}
@@ -151,11 +142,12 @@ so this command writes the whole store and takes no --scope.`,
 	}
 }
 
-// runImportToolHive reads ToolHive's encrypted store o.File, unlocks it
-// with the password that password returns, and imports every secret into
-// p in one change. The file is read before the password is asked for.
-func runImportToolHive(ctx context.Context, p store.Provider, o importToolHiveOptions, password func() ([]byte, error)) (*formats.ImportReport, error) {
-	data, err := os.ReadFile(o.File)
+// runImportToolHive reads ToolHive's encrypted store o.File with read (at
+// most maxImport bytes), unlocks it with the password that password
+// returns, and imports every secret into p in one change. The file is
+// read before the password is asked for.
+func runImportToolHive(ctx context.Context, p store.Provider, o importToolHiveOptions, read func(string, int64) ([]byte, error), password func() ([]byte, error)) (*formats.ImportReport, error) {
+	data, err := read(o.File, maxImport)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"filippo.io/age/armor"
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/internal/inputfile"
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -128,7 +130,7 @@ func anyPQ(rs []string) bool {
 func (a *app) recipientsOfEncrypted(paths []string) ([]string, error) {
 	var rs []string
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := inputfile.ReadFile(p, locate.MaxIdentityFileSize)
 		if err != nil {
 			return nil, err
 		}

@@ -92,16 +92,16 @@ func runLs(ctx context.Context, p store.Provider, o lsOptions, w io.Writer) erro
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, e := range out {
-		line := e.Name
+		line := printable(e.Name)
 		if e.Scope != nil {
-			s := *e.Scope
+			s := printable(*e.Scope)
 			if s == "" {
 				s = "-"
 			}
 			line += "\t" + s
 		}
 		if o.Long {
-			line += "\t" + e.Updated.Format(time.RFC3339) + "\t" + e.Description
+			line += "\t" + e.Updated.Format(time.RFC3339) + "\t" + printable(e.Description)
 		}
 		if o.Long || o.System {
 			fmt.Fprintln(tw, line)

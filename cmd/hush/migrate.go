@@ -171,10 +171,10 @@ func (a *app) runMigratePlan(ctx context.Context, p store.Provider, m migrate.Mi
 			fmt.Fprintf(a.stdout, "migration %s is already complete\n", m.ID())
 		}
 		for _, mv := range moves {
-			fmt.Fprintf(a.stdout, "%s -> %s\n", mv.Old, mv.New)
+			fmt.Fprintf(a.stdout, "%s -> %s\n", printable(mv.Old), printable(mv.New))
 		}
 		for _, mv := range clashes {
-			fmt.Fprintf(a.stdout, "clash: %s and %s hold different values; apply keeps both\n", mv.Old, mv.New)
+			fmt.Fprintf(a.stdout, "clash: %s and %s hold different values; apply keeps both\n", printable(mv.Old), printable(mv.New))
 		}
 	}
 	if len(clashes) > 0 && !done {
@@ -249,13 +249,13 @@ func writeApply(r *migrate.Report, asJSON bool, w io.Writer) error {
 		return err
 	}
 	for _, n := range r.Moved {
-		fmt.Fprintf(w, "moved %s\n", n)
+		fmt.Fprintf(w, "moved %s\n", printable(n))
 	}
 	for _, n := range r.AlreadyPresent {
-		fmt.Fprintf(w, "deleted %s: its new key already held the same value\n", n)
+		fmt.Fprintf(w, "deleted %s: its new key already held the same value\n", printable(n))
 	}
 	for _, mv := range r.Clashes {
-		fmt.Fprintf(w, "clash: kept both %s and %s (different values)\n", mv.Old, mv.New)
+		fmt.Fprintf(w, "clash: kept both %s and %s (different values)\n", printable(mv.Old), printable(mv.New))
 	}
 	if r.Recorded {
 		fmt.Fprintf(w, "migration %s complete\n", r.Name)

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -122,7 +122,7 @@ func (a *app) recipientsRmCmd() *cobra.Command {
 func (a *app) runRecipientsRm(ctx context.Context, o recipientsRmOptions) error {
 	rs := o.Recipients
 	for _, file := range o.Files {
-		data, err := os.ReadFile(file)
+		data, err := inputfile.ReadFile(file, maxKeyFile)
 		if err != nil {
 			return fmt.Errorf("recipients file: %w", err)
 		}
@@ -181,7 +181,7 @@ func runRecipientsLs(ctx context.Context, f *store.File, o recipientsLsOptions, 
 		return enc.Encode(rs)
 	}
 	for _, r := range rs {
-		fmt.Fprintln(w, r)
+		fmt.Fprintln(w, printable(r))
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func readRecipientFlags(rs, files []string) ([]string, error) {
 		out = append(out, r)
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := inputfile.ReadFile(f, maxKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("recipients file: %w", err)
 		}

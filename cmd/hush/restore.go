@@ -49,7 +49,7 @@ document's list is only compared with them.
 			if err != nil {
 				return err
 			}
-			data, err := a.readInput(o.File)
+			data, err := a.readInput(o.File, maxImport)
 			if err != nil {
 				return err
 			}

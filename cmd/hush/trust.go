@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -83,14 +80,4 @@ func diffLines(w io.Writer, what string, old, now []string) int {
 		}
 	}
 	return n
-}
-
-// printable shows s as it is if every rune prints, else as a Go string
-// literal: a forged store may hold anything, and none of it may reach the
-// terminal raw.
-func printable(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) || r == '"' }) < 0 {
-		return s
-	}
-	return strconv.Quote(s)
 }

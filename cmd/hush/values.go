@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/hush-secrets/hush/internal/inputfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -16,8 +18,11 @@ func (a *app) readValue(o setOptions) ([]byte, error) {
 	case "-":
 		return readAllLimited(a.stdin, "standard input")
 	default:
-		f, err := os.Open(o.FromFile)
+		f, _, err := inputfile.Open(o.FromFile)
 		if err != nil {
+			if errors.Is(err, inputfile.ErrNotRegular) && a.isStdin(o.FromFile) {
+				return readAllLimited(a.stdin, o.FromFile)
+			}
 			return nil, err
 		}
 		defer f.Close()

@@ -198,6 +198,27 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		}
 	})
 
+	run("InvalidNamesEveryOperation", func(t *testing.T, p store.Provider) {
+		mustSet(t, p, "k", "v")
+		for _, n := range unreadableNames() {
+			_, err := p.Get(ctx, n)
+			wantInvalidName(t, "Get", n, err)
+			wantInvalidName(t, "Delete", n, p.Delete(ctx, n))
+			if _, ok := p.(store.Updater); !ok {
+				continue
+			}
+			for op, fn := range map[string]func(tx store.Tx) error{
+				"Tx.Get":    func(tx store.Tx) error { _, err := tx.Get(n); return err },
+				"Tx.Lookup": func(tx store.Tx) error { _, err := tx.Lookup(n); return err },
+				"Tx.Delete": func(tx store.Tx) error { return tx.Delete(n) },
+				"Tx.Set":    func(tx store.Tx) error { return tx.Set(n, []byte("v")) },
+			} {
+				wantInvalidName(t, op, n, store.Update(ctx, p, fn))
+			}
+		}
+		wantValue(t, p, "k", "v")
+	})
+
 	run("ValueLimit", func(t *testing.T, p store.Provider) {
 		big := bytes.Repeat([]byte{'x'}, store.MaxValueLen+1)
 		err := p.Set(ctx, "big", big)
@@ -287,6 +308,10 @@ func testReadOnly(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		}
 		_, err := p.Get(ctx, "missing")
 		wantNotFound(t, "Get", "missing", err)
+		for _, n := range unreadableNames() {
+			_, err := p.Get(ctx, n)
+			wantInvalidName(t, "Get", n, err)
+		}
 		es, err := p.List(ctx)
 		if err != nil || len(es) != len(Values()) {
 			t.Fatalf("List = %v, %v", names(es), err)
@@ -371,10 +396,25 @@ func Values() map[string][]byte {
 	}
 }
 
-// InvalidNames returns names every provider must refuse.
+// InvalidNames returns names every provider must refuse to Set.
 func InvalidNames() []string {
+	return append(unreadableNames(), "bidi\u202eexe.txt", "zero\u200bwidth", "zwj\u200djoin", "bom\ufeff")
+}
+
+// unreadableNames are the invalid names no store can hold, even one
+// written before format characters were refused: every operation refuses
+// them with ErrInvalidName, Get and Delete included, never ErrNotFound.
+func unreadableNames() []string {
 	return []string{"", " ", "a b", "tab\tname", "nl\nname", "ctl\x01", "del\x7f",
 		"nbsp\u00a0x", "bad\xffutf8", strings.Repeat("n", 256)}
+}
+
+// wantInvalidName fails t unless err wraps ErrInvalidName.
+func wantInvalidName(t *testing.T, op, name string, err error) {
+	t.Helper()
+	if !errors.Is(err, store.ErrInvalidName) {
+		t.Errorf("%s(%q) = %v, want an error wrapping ErrInvalidName", op, name, err)
+	}
 }
 
 func mustSet(t *testing.T, p store.Provider, name, value string) {

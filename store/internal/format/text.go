@@ -9,7 +9,10 @@ import (
 
 // ValidName reports whether name may name an entry: 1 to [MaxNameLen]
 // bytes of valid UTF-8 with no control character and no whitespace (as
-// package unicode defines them). It is the rule of store.ValidateName.
+// package unicode defines them). It is the rule of
+// store.ValidateExistingName, the read side: store.ValidateName, for new
+// names, also refuses Unicode format characters, but a document written
+// before that rule may hold them, and still decodes.
 func ValidName(name []byte) bool {
 	if plainName(name) {
 		return true

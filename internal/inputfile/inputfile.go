@@ -1,0 +1,107 @@
+// Package inputfile reads the files hush takes as input (identities,
+// imports, recipients files, stores handed over by git) with a size limit,
+// and refuses anything that is not a regular file before reading from it:
+// nothing waits on a named pipe and nothing fills memory from a device.
+package inputfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"github.com/hush-secrets/hush/store"
+)
+
+// ErrNotRegular means an input is not a regular file (a named pipe, a
+// device, a directory, a socket). It is refused unread. The error is a
+// *NotRegularError.
+var ErrNotRegular = errors.New("not a regular file")
+
+// NotRegularError reports an input refused because it is not a regular
+// file. It unwraps to ErrNotRegular.
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is %s, not a regular file", e.Path, describe(e.Mode))
+}
+
+func (e *NotRegularError) Unwrap() error { return ErrNotRegular }
+
+func describe(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "an irregular file"
+}
+
+// Open opens the regular file at path (a symbolic link to one is
+// followed) for reading and returns it with its information. Anything
+// else is refused with a *NotRegularError: before it is opened when it
+// can be (a device is not opened), and without waiting when it is put in
+// place meanwhile (a named pipe is opened non-blocking and refused). A
+// missing or unreadable file is the *fs.PathError of os.Open.
+func Open(path string) (*os.File, fs.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open" // as os.Open says it
+		}
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &NotRegularError{Path: path, Mode: fi.Mode()}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = &NotRegularError{Path: path, Mode: fi.Mode()}
+		}
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// Read reads r to the end. More than limit bytes is an error wrapping
+// store.ErrLimit that names what, and what was read is cleared: the input
+// is refused, never cut short.
+func Read(r io.Reader, what string, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		clear(b)
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if int64(len(b)) > limit {
+		clear(b)
+		return nil, fmt.Errorf("%s: %w: more than %d bytes", what, store.ErrLimit, limit)
+	}
+	return b, nil
+}
+
+// ReadFile reads the regular file at path, of at most limit bytes: Open
+// and Read.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	f, _, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path, limit)
+}
