@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store/internal/lock"
 )
 
@@ -63,7 +64,7 @@ func (e *PermissionError) Error() string {
 		return fmt.Sprintf("directory %s is writable by group or others (mode %04o), so they could replace %s",
 			e.Dir, e.Mode.Perm(), e.Path)
 	case ReasonNotRegular:
-		return fmt.Sprintf("%s is %s, not a regular file; hush never follows or replaces it", e.Path, lock.Describe(e.Mode))
+		return fmt.Sprintf("%s is %s, not a regular file; hush never follows or replaces it", e.Path, atomicfile.Describe(e.Mode))
 	}
 	if e.Mode.Perm()&0o022 != 0 {
 		return fmt.Sprintf("%s is writable by group or others (mode %04o)", e.Path, e.Mode.Perm())

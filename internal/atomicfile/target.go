@@ -144,10 +144,14 @@ func notRegular(target, what string) error {
 	return &Error{Step: StepTarget, Path: target, Err: fmt.Errorf("%w (%s)", ErrNotRegular, what)}
 }
 
-// Describe names the type of a file that is not a regular file or a
-// symbolic link, for an error saying why it was refused: "a named pipe".
+// Describe names the type of a file in a few words, for an error saying
+// why it was refused: "a named pipe", "a symbolic link". Every refusal of
+// a file that is not a regular one (outputs here, inputs in
+// internal/inputfile, the store's lock) words it with this.
 func Describe(m fs.FileMode) string {
 	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
 	case m.IsDir():
 		return "a directory"
 	case m&fs.ModeNamedPipe != 0:
@@ -158,6 +162,8 @@ func Describe(m fs.FileMode) string {
 		return "a character device"
 	case m&fs.ModeDevice != 0:
 		return "a block device"
+	case m.IsRegular():
+		return "a regular file"
 	}
 	return "an irregular file"
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -28,24 +29,10 @@ type NotRegularError struct {
 }
 
 func (e *NotRegularError) Error() string {
-	return fmt.Sprintf("%s is %s, not a regular file", e.Path, describe(e.Mode))
+	return fmt.Sprintf("%s is %s, not a regular file", e.Path, atomicfile.Describe(e.Mode))
 }
 
 func (e *NotRegularError) Unwrap() error { return ErrNotRegular }
-
-func describe(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "an irregular file"
-}
 
 // Open opens the regular file at path (a symbolic link to one is
 // followed) for reading and returns it with its information. Anything

@@ -38,7 +38,7 @@ func TestReadFile(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for p, kind := range map[string]string{fifo: "a named pipe", "/dev/null": "a device", dir: "a directory"} {
+	for p, kind := range map[string]string{fifo: "a named pipe", "/dev/null": "a character device", dir: "a directory"} {
 		_, err := inputfile.ReadFile(p, 5)
 		var ne *inputfile.NotRegularError
 		if !errors.Is(err, inputfile.ErrNotRegular) || !errors.As(err, &ne) || ne.Path != p {

@@ -92,7 +92,7 @@ func badCorpus() []badCase {
 		{name: "-i empty file", args: []string{"-i", "{in}/identity-empty.txt", "get", "exists"}, code: 5},
 		{name: "-i file readable by others", args: []string{"-i", "{in}/identity-0644.txt", "get", "exists"}, code: 4},
 		{name: "-i identity that is not a recipient", args: []string{"-i", "{in}/identity-other.txt", "get", "exists"}, code: 5},
-		{name: "-i directory", args: []string{"-i", "{in}", "get", "exists"}, code: 1},
+		{name: "-i directory", args: []string{"-i", "{in}", "get", "exists"}, code: 4},
 		{name: "HUSH_IDENTITY garbage", args: []string{"get", "exists"}, env: []string{"HUSH_IDENTITY=AGE-SECRET-KEY-1GARBAGE"}, code: 5},
 		{name: "HUSH_IDENTITY_FILE missing", args: []string{"get", "exists"}, env: []string{"HUSH_IDENTITY_FILE={in}/none"}, code: 1},
 		{name: "no identity anywhere", args: []string{"set", "new"}, stdin: "v", env: []string{"HUSH_IDENTITY_FILE="}, code: 5},

@@ -31,6 +31,7 @@ import (
 	"syscall"
 
 	"github.com/gofrs/flock"
+	"github.com/hush-secrets/hush/internal/atomicfile"
 )
 
 // ErrTimeout is returned when the context ends before the lock is held.
@@ -49,29 +50,10 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string {
-	return fmt.Sprintf("lock file %s is %s, not a regular file; hush never follows or replaces it", e.Path, Describe(e.Mode))
+	return fmt.Sprintf("lock file %s is %s, not a regular file; hush never follows or replaces it", e.Path, atomicfile.Describe(e.Mode))
 }
 
 func (e *FileError) Unwrap() error { return ErrNotRegular }
-
-// Describe names the type of a file in a few words ("a symbolic link").
-func Describe(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
-	}
-	return "an irregular file"
-}
 
 // openFlags open the lock file without following a symbolic link (open
 // fails with ELOOP) and without blocking on a FIFO or device.
