@@ -57,7 +57,7 @@ to json for *.json files and dotenv otherwise.`,
 			if err := checkFormat(o.Format, "dotenv", "json"); err != nil {
 				return err
 			}
-			p, _, err := a.openView()
+			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -128,7 +128,7 @@ so this command writes the whole store and takes no --scope.`,
 			if len(args) == 1 {
 				th.File = args[0]
 			}
-			f, err := a.openFile()
+			f, err := a.openFileUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}

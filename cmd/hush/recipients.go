@@ -35,7 +35,7 @@ func (a *app) recipientsLsCmd() *cobra.Command {
 		Short: "list the recipients the store is encrypted to",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := a.openRecipientsStore()
+			f, err := a.openRecipientsStore(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -78,7 +78,7 @@ func (a *app) runRecipientsAdd(ctx context.Context, o recipientsAddOptions) erro
 	if len(rs) == 0 {
 		return usageErrorf("recipients add takes at least one RECIPIENT (or -R FILE)")
 	}
-	f, err := a.openRecipientsStore()
+	f, err := a.openRecipientsStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (a *app) runRecipientsRm(ctx context.Context, o recipientsRmOptions) error 
 	if len(rs) == 0 {
 		return usageErrorf("recipients rm takes at least one RECIPIENT (or -R FILE)")
 	}
-	f, err := a.openRecipientsStore()
+	f, err := a.openRecipientsStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -158,11 +158,11 @@ func (a *app) runRecipientsRm(ctx context.Context, o recipientsRmOptions) error 
 }
 
 // openRecipientsStore opens the whole store; --scope is a usage error.
-func (a *app) openRecipientsStore() (*store.File, error) {
+func (a *app) openRecipientsStore(ctx context.Context) (*store.File, error) {
 	if err := a.noScope("recipients"); err != nil {
 		return nil, err
 	}
-	return a.openFile()
+	return a.openFileUnlocked(ctx)
 }
 
 // runRecipientsLs writes the recipients of f to w, one a line or with

@@ -29,7 +29,7 @@ would do on standard output, and writes nothing.`,
 			if err := a.noScope("rekey"); err != nil {
 				return err
 			}
-			f, err := a.openFile()
+			f, err := a.openFileUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ document's list is only compared with them.
 			if err := a.noScope("restore"); err != nil {
 				return err
 			}
-			f, err := a.openFile()
+			f, err := a.openFileUnlocked(cmd.Context())
 			if err != nil {
 				return err
 			}

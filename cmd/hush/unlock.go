@@ -226,3 +226,11 @@ func (a *app) sayOnTerminal(format string, args ...any) {
 	}
 	fmt.Fprintf(w, "hush: "+format+"\n", args...)
 }
+
+// openFileUnlocked is openUnlocked for the commands that act on the whole
+// store (the caller refuses --scope first): identities are unlocked, and a
+// mistyped passphrase asked again, before any lock is taken.
+func (a *app) openFileUnlocked(ctx context.Context) (*store.File, error) {
+	_, f, err := a.openUnlocked(ctx)
+	return f, err
+}
