@@ -31,8 +31,8 @@ type Options struct {
 	// replace (see [CheckStorePermissions]) and accepts a lock file owned
 	// by another user. A lock path holding something other than a regular
 	// file is refused all the same. The library never reads the
-	// environment for it: the hush CLI sets it from
-	// HUSH_ALLOW_INSECURE_PERMS=1.
+	// environment for it: the hush command sets it from its own
+	// environment (docs/CLI.md).
 	AllowInsecurePermissions bool
 	// Armor makes Create write an ASCII-armored store. An existing store
 	// keeps the encoding it has.

@@ -51,7 +51,7 @@
 //
 //   - whitespace (space, tab, CR, LF) around any token;
 //   - members in any order, and entries in any order (they are sorted);
-//   - every JSON escape: \/, \b, \f, \uXXXX, surrogate pairs;
+//   - every JSON escape: \/, \b, \f, \u and four hex digits, surrogate pairs;
 //   - "recipients", "entries", "store_key" and "rotations" absent,
 //     and "recipients", "entries" and "rotations" null; "encoding",
 //     "description", "created" and "updated" absent or ""; an empty
