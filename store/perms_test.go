@@ -30,12 +30,7 @@ var writableModes = []os.FileMode{0o664, 0o666, 0o620, 0o602, 0o660, 0o606, 0o62
 // AllowInsecurePermissions option accepts it; the environment does not.
 func TestStorePermissions(t *testing.T) {
 	ctx := context.Background()
-	id := newX25519(t)
-	opts := Options{Identities: []age.Identity{id}}
-	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
-	if err := f.Set(ctx, "K", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
+	_, p, opts := storeWithK(t)
 	open := mustOpen(t, p, opts)
 	for _, mode := range readableModes {
 		t.Run(fmt.Sprintf("%04o accepted", mode), func(t *testing.T) {
@@ -167,12 +162,7 @@ func TestStoreDirectoryPermissions(t *testing.T) {
 // directory someone else controls, can change it in place.
 func TestStoreHardLinked(t *testing.T) {
 	ctx := context.Background()
-	id := newX25519(t)
-	opts := Options{Identities: []age.Identity{id}}
-	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
-	if err := f.Set(ctx, "K", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
+	f, p, opts := storeWithK(t)
 	other := filepath.Join(t.TempDir(), "planted.age")
 	if err := os.Link(p, other); err != nil {
 		t.Fatal(err)
@@ -201,12 +191,7 @@ func TestStoreOwnedByAnotherUser(t *testing.T) {
 		t.Skip("needs root to give a file to another uid (chown)")
 	}
 	ctx := context.Background()
-	id := newX25519(t)
-	opts := Options{Identities: []age.Identity{id}}
-	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
-	if err := f.Set(ctx, "K", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
+	f, p, opts := storeWithK(t)
 	for _, file := range []string{p, f.LockPath()} {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			if err := os.Chown(file, 65534, 65534); err != nil {
@@ -400,4 +385,17 @@ func TestStorePermissionsOnCacheHit(t *testing.T) {
 	f.mu.Unlock()
 	_, err = f.Get(ctx, "K")
 	checkPermError(t, "a cached get", err, p, ReasonMode)
+}
+
+// storeWithK creates a store holding K=v, returning it, its path and the
+// options that open it.
+func storeWithK(t *testing.T) (*File, string, Options) {
+	t.Helper()
+	id := newX25519(t)
+	opts := Options{Identities: []age.Identity{id}}
+	f, p := mustCreate(t, []string{id.Recipient().String()}, opts)
+	if err := f.Set(context.Background(), "K", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	return f, p, opts
 }

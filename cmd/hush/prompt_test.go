@@ -22,16 +22,7 @@ func TestPromptHoldsNoLock(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pty helpers are linux-only")
 	}
-	home, env := homeWithStore(t)
-	// A second identity, passphrase-encrypted, is a recipient too.
-	idPath := filepath.Join(home, "id.age")
-	pub, stderr, code := runHush(t, env, []byte("tr0ub4dor&3\n"), "keygen", "--passphrase", "-o", idPath)
-	if code != 0 {
-		t.Fatalf("keygen: exit %d: %s", code, stderr)
-	}
-	if _, stderr, code := runHush(t, env, nil, "recipients", "add", strings.TrimSpace(string(pub))); code != 0 {
-		t.Fatalf("recipients add: exit %d: %s", code, stderr)
-	}
+	_, env, idPath := homeWithPassphraseRecipient(t)
 
 	for _, tc := range []struct {
 		name     string
@@ -118,15 +109,7 @@ func TestCompletionNeverPrompts(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pty helpers are linux-only")
 	}
-	home, env := homeWithStore(t)
-	idPath := filepath.Join(home, "id.age")
-	pub, stderr, code := runHush(t, env, []byte("tr0ub4dor&3\n"), "keygen", "--passphrase", "-o", idPath)
-	if code != 0 {
-		t.Fatalf("keygen: exit %d: %s", code, stderr)
-	}
-	if _, stderr, code := runHush(t, env, nil, "recipients", "add", strings.TrimSpace(string(pub))); code != 0 {
-		t.Fatalf("recipients add: exit %d: %s", code, stderr)
-	}
+	_, env, idPath := homeWithPassphraseRecipient(t)
 	if _, stderr, code := runHush(t, env, []byte("v"), "set", "VISIBLE"); code != 0 {
 		t.Fatalf("set: exit %d: %s", code, stderr)
 	}
@@ -154,4 +137,20 @@ func TestCompletionNeverPrompts(t *testing.T) {
 	if got := stdout.String(); got != ":4\n" {
 		t.Errorf("completion printed %q, want no names and the no-file directive", got)
 	}
+}
+
+// homeWithPassphraseRecipient is homeWithStore plus a second identity,
+// passphrase-encrypted (tr0ub4dor&3) at idPath, added as a recipient.
+func homeWithPassphraseRecipient(t *testing.T) (home string, env []string, idPath string) {
+	t.Helper()
+	home, env = homeWithStore(t)
+	idPath = filepath.Join(home, "id.age")
+	pub, stderr, code := runHush(t, env, []byte("tr0ub4dor&3\n"), "keygen", "--passphrase", "-o", idPath)
+	if code != 0 {
+		t.Fatalf("keygen: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runHush(t, env, nil, "recipients", "add", strings.TrimSpace(string(pub))); code != 0 {
+		t.Fatalf("recipients add: exit %d: %s", code, stderr)
+	}
+	return home, env, idPath
 }
