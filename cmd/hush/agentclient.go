@@ -54,7 +54,7 @@ func (a *app) withAgent(found *locate.Found) *locate.Found {
 		return found
 	}
 	a.infof("identities from the agent (pid %d) for %d of %d source(s)", st.PID, len(held), len(refs))
-	id := &agentIdentity{a: a, remote: c.Identity(held)}
+	id := &agentIdentity{a: a, remote: c.Identity(held), pid: st.PID}
 	ids := []age.Identity{id}
 	if len(held) == len(refs) {
 		id.local = found.Identities
@@ -70,6 +70,7 @@ type agentIdentity struct {
 	a      *app
 	remote age.Identity
 	local  []age.Identity
+	pid    int // the agent's, for reports
 	warned bool
 }
 

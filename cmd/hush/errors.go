@@ -108,6 +108,7 @@ func hints(err error, a *app) []string {
 		perm  *store.PermissionError
 		usage *usageError
 		integ *store.IntegrityError
+		doc   *doctorError
 	)
 	wrongPass := ""
 	if !a.promptFailed {
@@ -118,6 +119,8 @@ func hints(err error, a *app) []string {
 		out = append(out, "a passphrase-protected identity needs a terminal; in automation use an unencrypted identity from a secret store (HUSH_IDENTITY or HUSH_IDENTITY_FILE)")
 	case wrongPass != "":
 		out = append(out, fmt.Sprintf("it was the passphrase, not the recipients: run the command again and type the passphrase of %s", wrongPass))
+	case errors.As(err, &doc) && doc.hint != "":
+		out = append(out, doc.hint)
 	case errors.As(err, &perm):
 		out = append(out, permHint(perm))
 	case errors.As(err, &integ) && integ.Superseded:
