@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,4 +151,44 @@ func TestAgentUntrustedSocket(t *testing.T) {
 		return err != nil || bytes.Contains(stat, []byte(") Z ")) // gone, or a zombie nobody reaped yet
 	}, "the agent to die", &syncBuffer{})
 	expect("a dead agent's socket", 5, "connection refused")
+
+	// Planted at the socket's path: a regular file, a FIFO (opening it
+	// would block), a symlink to a socket, a socket nobody listens on.
+	sock := filepath.Join(dir, "agent.sock")
+	os.Remove(sock)
+	if err := os.WriteFile(sock, []byte(`{"version":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expect("a regular file", 5, sock+" is not a socket")
+	os.Remove(sock)
+	if err := syscall.Mkfifo(sock, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expect("a FIFO", 5, sock+" is not a socket")
+	os.Remove(sock)
+	other := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := os.Symlink(other, sock); err != nil {
+		t.Fatal(err)
+	}
+	expect("a symlink to a socket", 5, sock+" is not a socket")
+	os.Remove(sock)
+	stale, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+	expect("a stale socket", 5, "connection refused")
+	// and a symlinked directory
+	os.Remove(sock)
+	os.Remove(dir)
+	if err := os.Symlink(t.TempDir(), dir); err != nil {
+		t.Fatal(err)
+	}
+	expect("a symlinked directory", 5, "is not a directory")
 }
