@@ -167,6 +167,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	}
 	a.completeScopeFlag(root)
+	a.completeByUsage(root)
 	return root
 }
 

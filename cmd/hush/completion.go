@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -94,6 +95,40 @@ func (a *app) completeNameFlags(cmd *cobra.Command) {
 		mustRegister(cmd, "secret", a.completeMapping)
 	}
 }
+
+// completeByUsage gives every command under c that has no completion of
+// its own the one its usage line implies: the secret names of the view
+// for a first argument NAME (set, generate), and nothing at all, not even
+// files, for a command that takes no argument. Commands whose usage has
+// alternatives ("a | b") keep cobra's default (files).
+func (a *app) completeByUsage(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		a.completeByUsage(sub)
+	}
+	if c.ValidArgsFunction != nil || len(c.ValidArgs) > 0 || c.HasSubCommands() || strings.Contains(c.Use, "|") {
+		return
+	}
+	var args []string
+	fields := strings.Fields(optionalFlags.ReplaceAllString(c.Use, ""))[1:]
+	for i := 0; i < len(fields); i++ {
+		switch f := fields[i]; {
+		case f == "--" || f == "[flags]" || f == "...":
+		case strings.HasPrefix(f, "-"):
+			i++ // its value
+		default:
+			args = append(args, f)
+		}
+	}
+	switch {
+	case len(args) == 0:
+		c.ValidArgsFunction = cobra.NoFileCompletions
+	case args[0] == "NAME":
+		c.ValidArgsFunction = a.completeNames(1)
+	}
+}
+
+// optionalFlags matches the optional flags of a usage line, "[--idle D]".
+var optionalFlags = regexp.MustCompile(`\[-[^\]]*\]`)
 
 // completeScopeFlag registers the completion of --scope, a persistent
 // flag of root, with the scopes present in the store.
