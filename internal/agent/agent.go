@@ -16,7 +16,10 @@
 // server's peer credentials before it sends anything. Private keys never
 // leave the agent: a client sends the stanzas of an age header (public
 // data) and gets back the file key, exactly what an [age.Identity]'s
-// Unwrap returns. The agent forgets everything, and exits, on a stop
+// Unwrap returns. It remembers the file keys it unwrapped, by source and
+// header, so that a plugin or hardware identity runs (asks for its touch
+// or PIN) once per version of a store, not once per command. The agent
+// forgets everything, identities and file keys, and exits, on a stop
 // request, after an idle timeout and after a maximum lifetime.
 package agent
 

@@ -1,7 +1,10 @@
 package agent
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +31,9 @@ type Server struct {
 	// busy; 0 means DefaultMaxLifetime.
 	MaxLifetime time.Duration
 
-	mu       sync.Mutex // guards Sources and lastUsed; serialises unwraps
+	mu       sync.Mutex          // guards Sources, keys and lastUsed; serialises unwraps
+	keys     map[[32]byte][]byte // file keys unwrapped, by source and header (see headerID)
+	order    [][32]byte          // keys' entries, oldest first
 	started  time.Time
 	lastUsed time.Time
 	used     chan struct{}
@@ -163,6 +168,55 @@ func (s *Server) forget() {
 	}
 	clear(s.Sources)
 	s.Sources = nil
+	for _, k := range s.keys {
+		clear(k)
+	}
+	s.keys, s.order = nil, nil
+}
+
+// maxKeys is how many file keys the agent remembers; the oldest goes
+// first. A store has one per version, so this is plenty for a session.
+const maxKeys = 256
+
+// headerID names the header stanzas as unwrapped by the identities of the
+// source ref: the SHA-256 of the ref and of every stanza, each part
+// length-prefixed.
+func headerID(ref Ref, stanzas []*age.Stanza) [32]byte {
+	h := sha256.New()
+	put := func(b []byte) {
+		binary.Write(h, binary.BigEndian, uint64(len(b)))
+		h.Write(b)
+	}
+	put([]byte(ref.Name))
+	put([]byte(ref.SHA256))
+	for _, st := range stanzas {
+		put([]byte(st.Type))
+		binary.Write(h, binary.BigEndian, uint64(len(st.Args)))
+		for _, a := range st.Args {
+			put([]byte(a))
+		}
+		put(st.Body)
+	}
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
+}
+
+// remember keeps key as what the header id unwraps to. s.mu is held.
+func (s *Server) remember(id [32]byte, key []byte) {
+	if s.keys == nil {
+		s.keys = make(map[[32]byte][]byte)
+	}
+	if _, ok := s.keys[id]; ok {
+		return
+	}
+	if len(s.order) >= maxKeys {
+		clear(s.keys[s.order[0]])
+		delete(s.keys, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.keys[id] = bytes.Clone(key)
+	s.order = append(s.order, id)
 }
 
 // serveConn answers one request on c, after checking that the peer runs
@@ -238,15 +292,15 @@ func (s *Server) unwrap(files []Ref, in []*stanza) *response {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []age.Identity
+	var held []Source
 	for _, f := range files {
 		for _, src := range s.Sources {
 			if src.Ref == f {
-				ids = append(ids, src.Identities...)
+				held = append(held, src)
 			}
 		}
 	}
-	if len(ids) == 0 {
+	if len(held) == 0 {
 		return &response{Code: codeUnknown, Error: "the agent holds none of these identity files"}
 	}
 	s.lastUsed = time.Now()
@@ -254,15 +308,26 @@ func (s *Server) unwrap(files []Ref, in []*stanza) *response {
 	case s.used <- struct{}{}:
 	default:
 	}
-	for _, id := range ids {
-		key, err := id.Unwrap(stanzas)
-		switch {
-		case err == nil:
-			return &response{FileKey: key}
-		case errors.Is(err, age.ErrIncorrectIdentity):
-			continue
-		default:
-			return &response{Code: codeFailed, Error: err.Error()}
+	// A header already unwrapped by a source is answered from memory: a
+	// plugin or a hardware key runs (asks for a touch or a PIN) once per
+	// version of a store and session, not once per command.
+	for _, src := range held {
+		if key, ok := s.keys[headerID(src.Ref, stanzas)]; ok {
+			return &response{FileKey: bytes.Clone(key)}
+		}
+	}
+	for _, src := range held {
+		for _, id := range src.Identities {
+			key, err := id.Unwrap(stanzas)
+			switch {
+			case err == nil:
+				s.remember(headerID(src.Ref, stanzas), key)
+				return &response{FileKey: key}
+			case errors.Is(err, age.ErrIncorrectIdentity):
+				continue
+			default:
+				return &response{Code: codeFailed, Error: err.Error()}
+			}
 		}
 	}
 	return &response{Code: codeIncorrect, Error: age.ErrIncorrectIdentity.Error()}
