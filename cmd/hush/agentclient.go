@@ -24,6 +24,12 @@ import (
 // socket that is not safe (another owner, loose permissions) or does not
 // answer is ignored with a one-line warning.
 func (a *app) withAgent(found *locate.Found) *locate.Found {
+	return a.agentFor(found, false)
+}
+
+// agentFor is withAgent; with noWait, the agent runs no identity that may
+// wait for a person (a plugin's touch or PIN), as completion needs.
+func (a *app) agentFor(found *locate.Found, noWait bool) *locate.Found {
 	sock, err := agent.SocketPath(a.getenv)
 	if err != nil {
 		return found
@@ -54,7 +60,11 @@ func (a *app) withAgent(found *locate.Found) *locate.Found {
 		return found
 	}
 	a.infof("identities from the agent (pid %d) for %d of %d source(s)", st.PID, len(held), len(refs))
-	id := &agentIdentity{a: a, remote: c.Identity(held), pid: st.PID}
+	remote := c.Identity(held)
+	if noWait {
+		remote = c.IdentityNoWait(held)
+	}
+	id := &agentIdentity{a: a, remote: remote, pid: st.PID}
 	ids := []age.Identity{id}
 	if len(held) == len(refs) {
 		id.local = found.Identities

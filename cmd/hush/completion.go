@@ -11,6 +11,7 @@ import (
 	"filippo.io/age/plugin"
 	"github.com/spf13/cobra"
 
+	"github.com/hush-secrets/hush/locate"
 	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
@@ -220,7 +221,8 @@ func (a *app) completionScopes(ctx context.Context) []string {
 // shell, on the person's terminal, at every tab: it must never prompt nor
 // wait. A passphrase-protected identity that would need its passphrase
 // fails at once instead (no terminal is ever opened), and plugin
-// identities, which may wait for a touch or a PIN, are left out. It
+// identities, which may wait for a touch or a PIN, are left out, in the
+// agent too (a file key it remembers still serves). It
 // returns nil on any error, and prints nothing.
 func (a *app) completionStore() *store.File {
 	a.tty = func() (ttyFile, error) { return nil, errNoTerminal }
@@ -229,16 +231,21 @@ func (a *app) completionStore() *store.File {
 	if err != nil {
 		return nil
 	}
-	found, err := a.findIdentities()
+	found, err := locate.Identities(a.identitySource())
 	if err != nil {
 		return nil
 	}
-	ids := slices.DeleteFunc(slices.Clone(found.Identities), func(id age.Identity) bool {
-		_, isPlugin := id.(*plugin.Identity)
-		return isPlugin
-	})
+	isPlugin := func(id age.Identity) bool {
+		_, ok := id.(*plugin.Identity)
+		return ok
+	}
+	ids := slices.DeleteFunc(slices.Clone(a.agentFor(found, true).Identities), isPlugin)
 	if len(ids) == 0 {
 		return nil
+	}
+	if ai, ok := ids[0].(*agentIdentity); ok {
+		// Should the agent go away, its fallback must not wait either.
+		ai.local = slices.DeleteFunc(slices.Clone(ai.local), isPlugin)
 	}
 	f, err := store.Open(p, store.Options{Identities: ids, AllowInsecurePermissions: a.allowInsecure()})
 	if err != nil {

@@ -132,6 +132,9 @@ type request struct {
 	Op      string    `json:"op"` // "status", "unwrap" or "stop"
 	Files   []Ref     `json:"files,omitempty"`
 	Stanzas []*stanza `json:"stanzas,omitempty"`
+	// NoWait asks for no identity that may wait for a person (a plugin:
+	// a touch, a PIN); a file key the agent remembers is still given.
+	NoWait bool `json:"no_wait,omitempty"`
 }
 
 type stanza struct {

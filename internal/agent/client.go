@@ -173,7 +173,18 @@ func (c *Client) Stop() error {
 // [ErrUnavailable] when the agent cannot be reached or holds none of
 // files, and any other failure of an identity as an error of its own.
 func (c *Client) Unwrap(files []Ref, stanzas []*age.Stanza) ([]byte, error) {
-	req := &request{Op: "unwrap", Files: files}
+	return c.unwrap(&request{Op: "unwrap", Files: files}, stanzas)
+}
+
+// UnwrapNoWait is Unwrap without the identities that may wait for a
+// person (plugins: a touch, a PIN), for callers that must answer at once,
+// such as shell completion. A file key the agent remembers from an
+// earlier Unwrap is still returned.
+func (c *Client) UnwrapNoWait(files []Ref, stanzas []*age.Stanza) ([]byte, error) {
+	return c.unwrap(&request{Op: "unwrap", Files: files, NoWait: true}, stanzas)
+}
+
+func (c *Client) unwrap(req *request, stanzas []*age.Stanza) ([]byte, error) {
 	for _, s := range stanzas {
 		req.Stanzas = append(req.Stanzas, &stanza{Type: s.Type, Args: s.Args, Body: s.Body})
 	}
@@ -200,13 +211,23 @@ func (c *Client) Identity(files []Ref) age.Identity {
 	return &identity{c: c, files: files}
 }
 
+// IdentityNoWait returns an age.Identity whose Unwrap is c.UnwrapNoWait
+// with files.
+func (c *Client) IdentityNoWait(files []Ref) age.Identity {
+	return &identity{c: c, files: files, noWait: true}
+}
+
 type identity struct {
-	c     *Client
-	files []Ref
+	c      *Client
+	files  []Ref
+	noWait bool
 }
 
 var _ age.Identity = (*identity)(nil)
 
 func (i *identity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	if i.noWait {
+		return i.c.UnwrapNoWait(i.files, stanzas)
+	}
 	return i.c.Unwrap(i.files, stanzas)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"filippo.io/age/plugin"
 )
 
 // Server is an agent: it answers clients on a listener from [Listen]
@@ -254,7 +255,7 @@ func (s *Server) handle(req *request) *response {
 		s.stopOnce.Do(func() { close(s.stop) })
 		return &response{}
 	case "unwrap":
-		return s.unwrap(req.Files, req.Stanzas)
+		return s.unwrap(req.Files, req.Stanzas, req.NoWait)
 	}
 	return &response{Code: codeBad, Error: fmt.Sprintf("unknown operation %q", req.Op)}
 }
@@ -282,7 +283,9 @@ func (s *Server) status() *Status {
 // unwrap runs Unwrap on the identities of the held sources among files,
 // in the order files names them, as age.Decrypt would: the first file key
 // wins, age.ErrIncorrectIdentity moves on, any other error ends the search.
-func (s *Server) unwrap(files []Ref, in []*stanza) *response {
+// With noWait, plugin identities are passed over (they may wait for a
+// touch or a PIN) unless the file key is remembered.
+func (s *Server) unwrap(files []Ref, in []*stanza, noWait bool) *response {
 	stanzas := make([]*age.Stanza, 0, len(in))
 	for _, st := range in {
 		if st == nil {
@@ -318,6 +321,9 @@ func (s *Server) unwrap(files []Ref, in []*stanza) *response {
 	}
 	for _, src := range held {
 		for _, id := range src.Identities {
+			if _, isPlugin := id.(*plugin.Identity); isPlugin && noWait {
+				continue
+			}
 			key, err := id.Unwrap(stanzas)
 			switch {
 			case err == nil:
