@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -185,5 +186,79 @@ func TestAgentIdleTimeoutOnTerminal(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	if n, _ := onTerminal(t, hushCmd(t, env, "ls"), "s3cret"); n != 1 {
 		t.Fatalf("ls after the idle timeout asked %d times, want 1", n)
+	}
+}
+
+// step is one prompt of a command run by typeAt and what is typed at it.
+type step struct{ prompt, answer string }
+
+// typeAt runs cmd on a pseudo-terminal (its controlling terminal and its
+// standard input), types each answer once its prompt is on the screen
+// with echo off, in order, and returns the screen once cmd succeeded.
+func typeAt(t *testing.T, cmd *exec.Cmd, steps ...step) string {
+	t.Helper()
+	ctrl, tty := openPTY(t)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	screen := startOnTerminal(t, cmd, ctrl, tty)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	seen := 0 // of the screen, already matched
+	for _, s := range steps {
+		waitFor(t, func() bool { return strings.Contains(screen.String()[seen:], s.prompt) }, "the prompt "+s.prompt, screen)
+		waitFor(t, func() bool { return !echoOn(ctrl) }, "echo off", screen)
+		seen += strings.Index(screen.String()[seen:], s.prompt) + len(s.prompt)
+		ctrl.Write([]byte(s.answer + "\n"))
+	}
+	select {
+	case err := <-done:
+		time.Sleep(50 * time.Millisecond)
+		if err != nil {
+			t.Fatalf("%s: %v\nstderr: %s\nterminal: %q", strings.Join(cmd.Args, " "), err, stderr.Bytes(), screen.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("%s waits; terminal: %q", strings.Join(cmd.Args, " "), screen.String())
+	}
+	return screen.String()
+}
+
+// TestReadmeWorkstation runs the README's "Quick start: an offline
+// workstation" (not run by TestDocs: it needs a terminal) step by step on
+// a pseudo-terminal and counts the passphrase prompts: one for init, one
+// for agent start, none after.
+func TestReadmeWorkstation(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("pty helpers are linux-only")
+	}
+	home, run := t.TempDir(), t.TempDir()
+	env := []string{"HOME=" + home, "TMPDIR=" + t.TempDir(), "XDG_RUNTIME_DIR=" + run}
+	const pass = "correct horse battery"
+	prompts := func(screen string) int { return strings.Count(screen, "passphrase for") }
+
+	typeAt(t, hushCmd(t, env, "keygen", "--passphrase"), step{"passphrase", pass}, step{"again", pass})
+	if n := prompts(typeAt(t, hushCmd(t, env, "init"), step{"passphrase for", pass})); n != 1 {
+		t.Fatalf("init asked %d passphrases, want 1", n)
+	}
+	if n := prompts(typeAt(t, hushCmd(t, env, "agent", "start"), step{"passphrase for", pass})); n != 1 {
+		t.Fatalf("agent start asked %d passphrases, want 1", n)
+	}
+	t.Cleanup(func() { runHush(t, env, nil, "agent", "stop") })
+	screen := typeAt(t, hushCmd(t, env, "set", "GITHUB_TOKEN"),
+		step{"enter value for GITHUB_TOKEN: ", "ghp_typed"}, step{"enter value for GITHUB_TOKEN again: ", "ghp_typed"})
+	if n := prompts(screen); n != 0 {
+		t.Fatalf("set with the agent asked %d passphrases: %q", n, screen)
+	}
+	// eval "$(hush export --format shell --only GITHUB_TOKEN)", then use it
+	sh := exec.Command("sh", "-c", `eval "$(hush export --format shell --only GITHUB_TOKEN)" && printf '%s\n' "$GITHUB_TOKEN"`)
+	sh.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...) // "hush" on PATH is this test binary
+	var out bytes.Buffer
+	sh.Stdout = &out
+	if n, screen := onTerminal(t, sh, ""); n != 0 || out.String() != "ghp_typed\n" {
+		t.Fatalf("export with the agent: %d prompts, printed %q; terminal %q", n, out.String(), screen)
+	}
+	if _, stderr, code := runHush(t, env, nil, "agent", "stop"); code != 0 || !strings.Contains(string(stderr), "forgot every identity") {
+		t.Fatalf("agent stop: exit %d: %s", code, stderr)
 	}
 }

@@ -38,9 +38,9 @@ from Homebrew as bash-completion@2). To load it in every new shell, write it
 to ~/.local/share/bash-completion/completions/hush.
 
 Completion offers the names of the secrets you can see (with --scope S,
-those of scope S) for get, rm, mv, edit, exec --only, exec --secret and
-export --only, and the scopes in the store for --scope; names, never
-values. It uses the agent when one runs (see hush agent), and never
+those of scope S) for get, rm, mv, edit, set, generate, exec --only,
+exec --secret and export --only, and the scopes in the store for --scope;
+names, never values, and never files where a name goes. It uses the agent when one runs (see hush agent), and never
 prompts: with a passphrase-protected identity that is not unlocked, or any
 other error, it offers nothing.`,
 		Args:      exactArgs(1, "one shell: bash, zsh or fish"),
