@@ -69,7 +69,7 @@ to json for *.json files and dotenv otherwise.`,
 			defer clear(data)
 			rep, err := runImport(cmd.Context(), p, o, data)
 			if err != nil {
-				return importErr(o.File, err)
+				return inputErr("import", o.File, err)
 			}
 			a.reportImport(rep)
 			return nil
@@ -100,11 +100,11 @@ func runImport(ctx context.Context, p store.Provider, o importOptions, data []by
 	return formats.Import(ctx, p, secrets, o.mode())
 }
 
-// importErr is an import's error as a user reads it: a malformed file is
-// named ("import a.json: json: line 3: ..."), a clash says how to go on,
-// and neither starts with the library's package name. Other errors are
-// returned as they are.
-func importErr(file string, err error) error {
+// inputErr is the error of command op (import, restore) reading file, as a
+// user reads it: a malformed file is named ("import a.json: json: line 3:
+// ..."), a clash says how to go on, and neither starts with the library's
+// package name. Other errors are returned as they are.
+func inputErr(op, file string, err error) error {
 	if file == "-" {
 		file = "standard input"
 	}
@@ -118,9 +118,9 @@ func importErr(file string, err error) error {
 		if pe.Line > 0 {
 			at = " line " + strconv.Itoa(pe.Line) + ":"
 		}
-		return &relabeled{"import " + file + ": " + pe.Format + ":" + at + " " + pe.Reason, err}
+		return &relabeled{op + " " + file + ": " + pe.Format + ":" + at + " " + pe.Reason, err}
 	case errors.As(err, &ce):
-		return withHint(&relabeled{"import: " + strings.TrimPrefix(ce.Error(), "formats: import: "), err},
+		return withHint(&relabeled{op + ": " + strings.TrimPrefix(ce.Error(), "formats: import: "), err},
 			"pass --overwrite to replace them with the file's values, or --skip-existing to keep them and import the rest")
 	}
 	return err
@@ -178,7 +178,7 @@ so this command writes the whole store and takes no --scope.`,
 			}
 			rep, err := runImportToolHive(cmd.Context(), f, th, a.readInput, a.toolhivePassword)
 			if err != nil {
-				return importErr(th.File, err)
+				return inputErr("import", th.File, err)
 			}
 			a.reportImport(rep)
 			return nil
