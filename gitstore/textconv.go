@@ -65,7 +65,11 @@ func Textconv(w io.Writer, ciphertext []byte, opts TextconvOptions) error {
 }
 
 func render(w *bufio.Writer, snap *store.Snapshot, showValues bool) {
-	w.WriteString(textconvHeader + "\n")
+	if showValues {
+		w.WriteString("# hush store (values shown: --show-values)\n")
+	} else {
+		w.WriteString(textconvHeader + "\n")
+	}
 	key := snap.Entries[FingerprintKeyName].Value
 	if !showValues {
 		if key != nil {

@@ -157,6 +157,9 @@ func appendFile(path string, data []byte) error {
 
 // reportImport says on stderr what an import did (names only).
 func (a *app) reportImport(r *formats.ImportReport) {
-	a.warnf("imported %d new, %d overwritten, %d unchanged, %d kept (--skip-existing)",
-		len(r.Added), len(r.Overwritten), len(r.Unchanged), len(r.Skipped))
+	kept := ""
+	if len(r.Skipped) > 0 { // only with --skip-existing
+		kept = fmt.Sprintf(", %d existing kept (--skip-existing)", len(r.Skipped))
+	}
+	a.warnf("imported %d new, %d overwritten, %d unchanged%s", len(r.Added), len(r.Overwritten), len(r.Unchanged), kept)
 }

@@ -100,7 +100,7 @@ func (a *app) runGitSetup(ctx context.Context, o gitSetupOptions) error {
 		res, err = gitstore.Setup(ctx, opts)
 	}
 	if err != nil {
-		return err
+		return relabel("git setup", "gitstore: setup: ", err)
 	}
 	return a.reportSetup(ctx, res, storePath, o.Command)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -68,7 +69,7 @@ to json for *.json files and dotenv otherwise.`,
 			defer clear(data)
 			rep, err := runImport(cmd.Context(), p, o, data)
 			if err != nil {
-				return err
+				return inputErr("import", o.File, err)
 			}
 			a.reportImport(rep)
 			return nil
@@ -97,6 +98,49 @@ func runImport(ctx context.Context, p store.Provider, o importOptions, data []by
 	}
 	defer clearSecrets(secrets)
 	return formats.Import(ctx, p, secrets, o.mode())
+}
+
+// inputErr is the error of command op (import, restore) reading file, as a
+// user reads it: a malformed file is named ("import a.json: json: line 3:
+// ..."), a clash says how to go on, and neither starts with the library's
+// package name. Other errors are returned as they are.
+func inputErr(op, file string, err error) error {
+	if file == "-" {
+		file = "standard input"
+	}
+	var (
+		pe *formats.ParseError
+		ce *formats.ClashError
+	)
+	switch {
+	case errors.As(err, &pe):
+		at := ""
+		if pe.Line > 0 {
+			at = " line " + strconv.Itoa(pe.Line) + ":"
+		}
+		return &relabeled{op + " " + file + ": " + pe.Format + ":" + at + " " + pe.Reason, err}
+	case errors.As(err, &ce):
+		return withHint(&relabeled{op + ": " + strings.TrimPrefix(ce.Error(), "formats: import: "), err},
+			"pass --overwrite to replace them with the file's values, or --skip-existing to keep them and import the rest")
+	}
+	return err
+}
+
+// relabeled shows err with the message msg, written for the command line;
+// err's chain (for exit codes and hints) is kept.
+type relabeled struct {
+	msg string
+	err error
+}
+
+func (e *relabeled) Error() string { return e.msg }
+func (e *relabeled) Unwrap() error { return e.err }
+
+// relabel returns err with the library's prefix (such as "gitstore:
+// setup: ") replaced by the command's name op, so that a message names
+// what the user typed and no Go package.
+func relabel(op, prefix string, err error) error {
+	return &relabeled{op + ": " + strings.TrimPrefix(err.Error(), prefix), err}
 }
 
 // importToolHiveOptions are the argument of hush import toolhive and the
@@ -134,7 +178,7 @@ so this command writes the whole store and takes no --scope.`,
 			}
 			rep, err := runImportToolHive(cmd.Context(), f, th, a.readInput, a.toolhivePassword)
 			if err != nil {
-				return err
+				return inputErr("import", th.File, err)
 			}
 			a.reportImport(rep)
 			return nil

@@ -42,7 +42,7 @@ func runMv(ctx context.Context, p store.Provider, o mvOptions) error {
 	if err := checkNames("mv", o.Old, o.New); err != nil {
 		return err
 	}
-	return store.Update(ctx, p, func(tx store.Tx) error {
+	return commandOp("mv", store.Update(ctx, p, func(tx store.Tx) error {
 		v, err := tx.Get(o.Old)
 		if err != nil {
 			return err
@@ -68,5 +68,5 @@ func runMv(ctx context.Context, p store.Provider, o mvOptions) error {
 			return err
 		}
 		return tx.Delete(o.Old)
-	})
+	}))
 }

@@ -72,7 +72,7 @@ func (a *app) runRestore(ctx context.Context, f *store.File, o restoreOptions, d
 	}
 	doc, err := formats.ParseStoreDocument(bytes.NewReader(data))
 	if err != nil {
-		return err
+		return inputErr("restore", o.File, err)
 	}
 	defer func() {
 		for _, e := range doc.Entries {

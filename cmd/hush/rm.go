@@ -41,7 +41,7 @@ func runRm(ctx context.Context, p store.Provider, o rmOptions) error {
 	if err := checkNames("rm", o.Names...); err != nil {
 		return err
 	}
-	return store.Update(ctx, p, func(tx store.Tx) error {
+	return commandOp("rm", store.Update(ctx, p, func(tx store.Tx) error {
 		for _, n := range o.Names {
 			err := tx.Delete(n)
 			if err != nil && !(o.MissingOK && errors.Is(err, store.ErrNotFound)) {
@@ -49,5 +49,16 @@ func runRm(ctx context.Context, p store.Provider, o rmOptions) error {
 			}
 		}
 		return nil
-	})
+	}))
+}
+
+// commandOp returns err with the operation of a *store.KeyError at its top
+// replaced by op, the command the user typed, so that a message names
+// "rm NOPE", not the store's "delete NOPE". Any other error is returned as
+// it is; the chain under the KeyError is kept for errors.Is and errors.As.
+func commandOp(op string, err error) error {
+	if ke, ok := err.(*store.KeyError); ok && ke.Op != op {
+		return &store.KeyError{Op: op, Name: ke.Name, Err: ke.Err}
+	}
+	return err
 }
