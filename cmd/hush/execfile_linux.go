@@ -23,6 +23,10 @@ const cleanerArg = "__exec-file-cleaner"
 // removes nothing else.
 const cleanerPrefix = "hush-exec-"
 
+// shmDir is the shared memory file system, the fallback of memoryDir (a
+// variable so that a test can take it away).
+var shmDir = "/dev/shm"
+
 // memoryFS reports whether the file system of path keeps its files in
 // memory only (tmpfs, ramfs).
 func memoryFS(path string) bool {
@@ -45,7 +49,7 @@ func memoryDir(runtimeDir string) (string, error) {
 			bases = append(bases, runtimeDir)
 		}
 	}
-	bases = append(bases, "/dev/shm")
+	bases = append(bases, shmDir)
 	for _, base := range bases {
 		if !memoryFS(base) {
 			continue
@@ -80,7 +84,7 @@ func startCleaner(dir string, stderr io.Writer) error {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        []string{"hush", cleanerArg, dir},
-		Env:         []string{},
+		Env:         cleanerEnv(),
 		ExtraFiles:  []*os.File{pidfd},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
@@ -92,6 +96,15 @@ func startCleaner(dir string, stderr io.Writer) error {
 	}
 	cmd.Process.Release() // the command, which this process becomes, is not told of it
 	return nil
+}
+
+// cleanerEnv is the watcher's environment: nothing of the command's but
+// GORACE, which only a race-enabled build (the tests') reads.
+func cleanerEnv() []string {
+	if v, ok := os.LookupEnv("GORACE"); ok {
+		return []string{"GORACE=" + v}
+	}
+	return []string{}
 }
 
 // runCleaner is the watcher: it waits until the process of the pidfd on
