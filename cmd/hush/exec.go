@@ -114,6 +114,10 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 		return err
 	}
 	if len(files) > 0 {
+		// a command that cannot be found fails before any file is made
+		if _, err := commandPath(o.Command[0], env); err != nil {
+			return err
+		}
 		add := map[string][]byte{}
 		remove, err := a.execFiles(ctx, p, files, o.CredentialsDir, add)
 		if err != nil {
@@ -188,18 +192,27 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 // execute replaces the process with argv, looking argv[0] up in the
 // child's PATH. It returns only on failure.
 func (a *app) execute(argv, env []string) error {
-	path := argv[0]
-	if !strings.Contains(path, "/") {
-		var err error
-		path, err = lookPath(path, env)
-		if err != nil {
-			return withHint(fmt.Errorf("exec %s: %w", argv[0], err), "check the command name and PATH")
-		}
+	path, err := commandPath(argv[0], env)
+	if err != nil {
+		return err
 	}
 	if err := a.execve(path, argv, env); err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
 	}
 	return nil
+}
+
+// commandPath returns the path of the command name, looked up in the PATH
+// of env when it has no slash.
+func commandPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path, err := lookPath(name, env)
+	if err != nil {
+		return "", withHint(fmt.Errorf("exec %s: %w", name, err), "check the command name and PATH")
+	}
+	return path, nil
 }
 
 // lookPath finds file in the PATH of env.
