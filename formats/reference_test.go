@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -71,4 +72,32 @@ func TestRender(t *testing.T) {
 			t.Errorf("Render(%q) = %q, %v; want a *TemplateError at line %d (not found: %v)", c.in, got, err, c.line, c.notFound)
 		}
 	}
+}
+
+// FuzzRender: any template either renders or fails with a *TemplateError
+// on one of its lines, never panics; a template with no "{{" renders as
+// itself; and every placeholder is replaced: the output, rendered again,
+// asks for no secret (the values here hold no braces).
+func FuzzRender(f *testing.F) {
+	for _, s := range []string{"", "a {{ hush://A }} b", "{{hush://A}}{{ .x }}", "{{{ hush://A }}}", "{{ hush://A", "x\n{{ hush:// }}", "{{ \thush://a/b }}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tmpl []byte) {
+		lookup := func(name string) ([]byte, error) { return []byte("<v>"), nil }
+		out, err := Render(tmpl, lookup)
+		if err != nil {
+			var te *TemplateError
+			if !errors.As(err, &te) || te.Line < 1 || te.Line > bytes.Count(tmpl, []byte("\n"))+1 || out != nil {
+				t.Fatalf("Render(%q) = %q, %v", tmpl, out, err)
+			}
+			return
+		}
+		if !bytes.Contains(tmpl, []byte("{{")) && !bytes.Equal(out, tmpl) {
+			t.Fatalf("Render(%q) = %q, want it unchanged", tmpl, out)
+		}
+		_, err = Render(out, func(name string) ([]byte, error) { return nil, errors.New("rendered twice") })
+		if err != nil && !bytes.Contains(tmpl, []byte("<v>")) {
+			t.Fatalf("Render(%q) = %q, which still holds a placeholder: %v", tmpl, out, err)
+		}
+	})
 }
