@@ -63,6 +63,9 @@ type app struct {
 // dumpable), parse args, run the command, map the error to an exit code.
 // It never calls os.Exit.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	if len(args) > 0 && args[0] == cleanerArg { // exec --file's watcher: see execfile_linux.go
+		return runCleaner(args[1:], stderr)
+	}
 	a := newApp(stdin, stdout, stderr, env)
 	undo := harden() // before any value or key is read
 	execve := a.execve
@@ -153,7 +156,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 	root.AddCommand(
 		a.initCmd(), a.keygenCmd(),
 		a.setCmd(), readOnlyCmd(a.getCmd()), a.rmCmd(), a.mvCmd(), readOnlyCmd(a.lsCmd()),
-		readOnlyCmd(a.execCmd()), readOnlyCmd(a.exportCmd()), a.importCmd(),
+		readOnlyCmd(a.execCmd()), readOnlyCmd(a.exportCmd()), readOnlyCmd(a.renderCmd()), a.importCmd(),
 		a.recipientsCmd(), a.migrateCmd(), a.doctorCmd(), a.trustCmd(),
 		readOnlyCmd(a.versionCmd()), readOnlyCmd(a.completionCmd()),
 		a.gitCmd(),

@@ -75,17 +75,33 @@ func loaderVar(name string) bool {
 type mapping struct {
 	name, target string
 	explicit     bool
+	flag         string // "--only" or "--secret" when explicit
+}
+
+// via says, for an error, what on the command line asked for m.
+func (m mapping) via() string {
+	switch m.flag {
+	case "--secret":
+		return "--secret " + printable(m.name) + ",target=" + m.target
+	case "--only":
+		return "--only " + printable(m.name)
+	}
+	return printable(m.name)
 }
 
 // parseSecretFlag parses one --secret value, NAME,target=ENV, in
 // ToolHive's syntax. A missing NAME or target, an unknown or repeated key
 // or a target that is not a valid variable name is a usage error.
-func parseSecretFlag(s string) (mapping, error) {
+func parseSecretFlag(s string) (mapping, error) { return parseMappingFlag("--secret", s) }
+
+// parseMappingFlag parses s, NAME,target=ENV, given to flag (--secret or
+// --file); see parseSecretFlag. Errors name the flag.
+func parseMappingFlag(flag, s string) (mapping, error) {
 	name, rest, _ := strings.Cut(s, ",")
 	if name == "" {
-		return mapping{}, usageErrorf("--secret %q: the secret name is missing: want NAME,target=ENV", s)
+		return mapping{}, usageErrorf("%s %q: the secret name is missing: want NAME,target=ENV", flag, s)
 	}
-	m := mapping{name: name, explicit: true}
+	m := mapping{name: name, explicit: true, flag: flag}
 	seen := false
 	for rest != "" {
 		var kv string
@@ -93,19 +109,19 @@ func parseSecretFlag(s string) (mapping, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		switch {
 		case k != "target":
-			return mapping{}, usageErrorf("--secret %q: unknown key %q: want NAME,target=ENV", s, k)
+			return mapping{}, usageErrorf("%s %q: unknown key %q: want NAME,target=ENV", flag, s, k)
 		case !ok || v == "":
-			return mapping{}, usageErrorf("--secret %q: target is empty: want NAME,target=ENV", s)
+			return mapping{}, usageErrorf("%s %q: target is empty: want NAME,target=ENV", flag, s)
 		case seen:
-			return mapping{}, usageErrorf("--secret %q: target given twice", s)
+			return mapping{}, usageErrorf("%s %q: target given twice", flag, s)
 		}
 		m.target, seen = v, true
 	}
 	if !seen {
-		return mapping{}, usageErrorf("--secret %q: want NAME,target=ENV", s)
+		return mapping{}, usageErrorf("%s %q: want NAME,target=ENV", flag, s)
 	}
 	if !formats.ValidEnvName(m.target) {
-		return mapping{}, withHint(usageErrorf("--secret %q: %q is not a valid environment variable name", s, m.target),
+		return mapping{}, withHint(usageErrorf("%s %q: %q is not a valid environment variable name", flag, s, m.target),
 			"a variable name is a letter or _ followed by letters, digits and _")
 	}
 	return m, nil
@@ -125,7 +141,7 @@ func explicitMappings(o execOptions) ([]mapping, error) {
 		ms = append(ms, m)
 	}
 	for _, n := range o.Only {
-		ms = append(ms, mapping{name: n, target: o.Prefix + n, explicit: true})
+		ms = append(ms, mapping{name: n, target: o.Prefix + n, explicit: true, flag: "--only"})
 	}
 	by := map[string]string{}
 	out := ms[:0]

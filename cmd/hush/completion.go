@@ -87,13 +87,16 @@ func (a *app) completeNames(n int, unlimitedWith ...string) cobra.CompletionFunc
 
 // completeNameFlags registers, on cmd, the completion of the secret names
 // in whichever of its flags take them: --only A,B (the part after the last
-// comma) and --secret NAME,target=ENV (the NAME).
+// comma), --secret NAME,target=ENV and --file NAME[,target=ENV] (the NAME).
 func (a *app) completeNameFlags(cmd *cobra.Command) {
 	if cmd.Flags().Lookup("only") != nil {
 		mustRegister(cmd, "only", a.completeNameList)
 	}
 	if cmd.Flags().Lookup("secret") != nil {
 		mustRegister(cmd, "secret", a.completeMapping)
+	}
+	if cmd.Flags().Lookup("file") != nil {
+		mustRegister(cmd, "file", a.completeFileMapping)
 	}
 }
 
@@ -166,6 +169,15 @@ func (a *app) completeMapping(cmd *cobra.Command, _ []string, toComplete string)
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	return a.completionNames(cmd.Context()), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}
+
+// completeFileMapping completes the NAME of --file NAME[,target=ENV]:
+// the target is optional, so a space may follow.
+func (a *app) completeFileMapping(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if strings.Contains(toComplete, ",") {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return a.completionNames(cmd.Context()), cobra.ShellCompDirectiveNoFileComp
 }
 
 // without returns names minus those in given, keeping the order.

@@ -17,12 +17,15 @@ import (
 
 // execOptions are the flags of hush exec.
 type execOptions struct {
-	Only     []string
-	Secrets  []string // NAME,target=ENV
-	Prefix   string
-	Pristine bool
-	Strict   bool
-	Command  []string
+	Only           []string
+	Secrets        []string // NAME,target=ENV
+	Files          []string // NAME[,target=ENV]
+	EnvFiles       []string
+	CredentialsDir bool
+	Prefix         string
+	Pristine       bool
+	Strict         bool
+	Command        []string
 }
 
 func (a *app) execCmd() *cobra.Command {
@@ -35,10 +38,23 @@ func (a *app) execCmd() *cobra.Command {
 
 By default every secret you can see becomes a variable of the same name
 (with --prefix P prepended). --only A,B limits that to the names listed;
---secret NAME,target=ENV adds one secret under another variable name (and,
-without --only, injects only the --secret mappings). Names that are not valid
-variable names are skipped with a warning, or fail with --strict. A bad
---secret mapping is a usage error (exit 2) and nothing runs.
+--secret NAME,target=ENV adds one secret under another variable name.
+Names that are not valid variable names are skipped with a warning, or
+fail with --strict. A bad --secret or --file mapping is a usage error
+(exit 2) and nothing runs.
+
+--file NAME[,target=ENV] gives CMD the value as a file instead: ENV
+(default NAME_FILE) holds the path of a 0600 file named NAME in a private
+directory on a memory file system ($XDG_RUNTIME_DIR, else /dev/shm; never
+a disk). A watcher process removes the directory as soon as CMD exits,
+however it exits (kill -9 included). --credentials-dir also sets
+CREDENTIALS_DIRECTORY to that directory, systemd's layout.
+
+--env-file FILE (repeatable) sets every variable of a dotenv file. A value
+hush://NAME, there or in an inherited variable, is replaced by the secret
+NAME. With --only, --secret, --file, --env-file or references, only the
+secrets they name are injected, not all. A reference to a missing secret
+is exit 3 and CMD never starts.
 
 The child never inherits HUSH_IDENTITY or HUSH_IDENTITY_FILE. Secrets named
 like variables that change how programs are loaded or shells start (LD_*,
@@ -55,6 +71,9 @@ PATH, HOME, USER, LANG, TERM and TZ from hush's own environment.`,
 	}
 	cmd.Flags().StringSliceVar(&o.Only, "only", nil, "inject only these secrets (comma-separated)")
 	cmd.Flags().StringArrayVar(&o.Secrets, "secret", nil, "inject secret NAME as variable ENV (`NAME,target=ENV`, repeatable)")
+	cmd.Flags().StringArrayVar(&o.Files, "file", nil, "give secret NAME as a file whose path is in ENV, default NAME_FILE (`NAME[,target=ENV]`, repeatable)")
+	cmd.Flags().StringArrayVar(&o.EnvFiles, "env-file", nil, "set the variables of dotenv `FILE`, resolving hush://NAME values (repeatable; - for stdin)")
+	cmd.Flags().BoolVar(&o.CredentialsDir, "credentials-dir", false, "also set CREDENTIALS_DIRECTORY to the directory of the --file secrets (systemd's layout)")
 	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "prepend `P` to every variable name")
 	cmd.Flags().BoolVar(&o.Pristine, "pristine", false, "start the command from an empty environment plus the secrets and PATH, HOME, USER, LANG, TERM, TZ")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "fail instead of skipping names that are not valid variable names")
@@ -62,11 +81,25 @@ PATH, HOME, USER, LANG, TERM and TZ from hush's own environment.`,
 	return cmd
 }
 
-// runExec checks the mappings before the store is opened (a bad one is a
-// usage error and nothing runs), builds the child's environment and
-// replaces hush with the command.
+// runExec checks the flags before the store is opened (a bad mapping is
+// a usage error and nothing runs), reads the --env-file files, builds the
+// child's environment and replaces hush with the command.
 func (a *app) runExec(ctx context.Context, o execOptions) error {
 	ms, err := explicitMappings(o)
+	if err != nil {
+		return err
+	}
+	files, err := parseFileFlags(o.Files)
+	if err != nil {
+		return err
+	}
+	if o.CredentialsDir && len(files) == 0 {
+		return usageErrorf("--credentials-dir needs at least one --file")
+	}
+	if err := checkTargets(ms, files, o.CredentialsDir); err != nil {
+		return err
+	}
+	vars, err := a.readEnvFiles(o.EnvFiles)
 	if err != nil {
 		return err
 	}
@@ -74,19 +107,43 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 	if err != nil {
 		return err
 	}
-	env, err := a.execEnv(ctx, p, o, ms)
+	inherited := inheritedReferences(a.env, o.Pristine)
+	all := len(o.Only) == 0 && len(o.Secrets) == 0 && len(files) == 0 && len(o.EnvFiles) == 0 && len(inherited) == 0
+	env, err := a.execEnv(ctx, p, o, ms, all, append(inherited, vars...))
 	if err != nil {
 		return err
+	}
+	if len(files) > 0 {
+		// a command that cannot be found fails before any file is made
+		if _, err := commandPath(o.Command[0], env); err != nil {
+			return err
+		}
+		add := map[string][]byte{}
+		remove, err := a.execFiles(ctx, p, files, o.CredentialsDir, add)
+		if err != nil {
+			return err
+		}
+		env = childEnv(env, false, add)
+		defer remove() // only reached when the command did not start
 	}
 	return a.execute(o.Command, env)
 }
 
 // execEnv returns the child's environment (see childEnv): hush's own, or
-// its minimum with --pristine, with the secrets of ms added, or, when
-// neither --only nor --secret was given, every secret of the view. On
-// failure nothing has been started and the error names no value.
-func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping) ([]string, error) {
-	if len(o.Only) == 0 && len(o.Secrets) == 0 {
+// its minimum with --pristine, with vars set (references resolved), then
+// the secrets of ms added, or, when all is set, every secret of the view.
+// On failure nothing has been started and the error names no value.
+func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, all bool, vars []envVar) ([]string, error) {
+	add, err := resolveReferences(ctx, p, vars)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range add {
+		if bytes.IndexByte(v, 0) >= 0 {
+			return nil, fmt.Errorf("%w: exec: the value for %s contains a NUL byte, which an environment variable cannot hold", errRefused, printable(k))
+		}
+	}
+	if all {
 		es, err := p.List(ctx)
 		if err != nil {
 			return nil, err
@@ -95,7 +152,6 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			ms = append(ms, mapping{name: e.Name, target: o.Prefix + e.Name})
 		}
 	}
-	add := map[string][]byte{}
 	var skipped, loaders []string
 	for _, m := range ms {
 		if !formats.ValidEnvName(m.target) {
@@ -112,7 +168,7 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 		}
 		v, err := p.Get(ctx, m.name)
 		if err != nil {
-			return nil, err
+			return nil, secretFor("exec: "+m.via(), err)
 		}
 		if bytes.IndexByte(v, 0) >= 0 {
 			clear(v)
@@ -136,18 +192,27 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 // execute replaces the process with argv, looking argv[0] up in the
 // child's PATH. It returns only on failure.
 func (a *app) execute(argv, env []string) error {
-	path := argv[0]
-	if !strings.Contains(path, "/") {
-		var err error
-		path, err = lookPath(path, env)
-		if err != nil {
-			return withHint(fmt.Errorf("exec %s: %w", argv[0], err), "check the command name and PATH")
-		}
+	path, err := commandPath(argv[0], env)
+	if err != nil {
+		return err
 	}
 	if err := a.execve(path, argv, env); err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
 	}
 	return nil
+}
+
+// commandPath returns the path of the command name, looked up in the PATH
+// of env when it has no slash.
+func commandPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path, err := lookPath(name, env)
+	if err != nil {
+		return "", withHint(fmt.Errorf("exec %s: %w", name, err), "check the command name and PATH")
+	}
+	return path, nil
 }
 
 // lookPath finds file in the PATH of env.
