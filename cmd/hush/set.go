@@ -31,6 +31,10 @@ func (a *app) setCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			o.HasDesc = cmd.Flags().Changed("description")
+			// An invalid name is refused before anything is asked.
+			if err := checkNames("set", o.Name); err != nil {
+				return err
+			}
 			// Every prompt comes before the lock: the identities are
 			// unlocked first, then the value is read, then runSet locks.
 			p, _, err := a.openUnlocked(cmd.Context())
