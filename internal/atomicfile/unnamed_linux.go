@@ -11,8 +11,12 @@ import (
 )
 
 // openUnnamed creates a file without a name in dir (O_TMPFILE), or
-// reports false where the kernel or the file system cannot.
+// reports false where the kernel or the file system cannot, or where
+// /proc is missing (a chroot), through which it is given its name.
 func openUnnamed(dir string, perm fs.FileMode) (*os.File, bool) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		return nil, false
+	}
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(perm.Perm()))
 	if err != nil {
 		return nil, false
@@ -20,9 +24,8 @@ func openUnnamed(dir string, perm fs.FileMode) (*os.File, bool) {
 	return os.NewFile(uintptr(fd), dir), true
 }
 
-// linkUnnamed gives the unnamed file f the name path: through /proc, or
-// where /proc is not mounted, by its descriptor (which needs
-// CAP_DAC_READ_SEARCH).
+// linkUnnamed gives the unnamed file f the name path, through /proc, or
+// failing that by its descriptor (which needs CAP_DAC_READ_SEARCH).
 func linkUnnamed(f *os.File, path string) error {
 	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 	if err == nil {
