@@ -136,19 +136,24 @@ func TestMultiLinePasteAtPromptConsumed(t *testing.T) {
 	}
 }
 
-// TestInvalidNameRefusedBeforePrompt runs hush set with an invalid name
-// on a terminal, with a passphrase-protected identity. Before, hush asked
-// for the passphrase and the value first and only then said the name was
-// invalid; now it exits 2 at once, having asked for nothing.
+// TestInvalidNameRefusedBeforePrompt runs hush set (and the other
+// commands that take a NAME and write) with an invalid name on a terminal,
+// with a passphrase-protected identity. Before, set, rm and mv asked for
+// the passphrase (and set for the value) first and only then said the name
+// was invalid; now each exits 2 at once, having asked for nothing.
 func TestInvalidNameRefusedBeforePrompt(t *testing.T) {
 	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("pty helpers are linux-only")
 	}
 	_, env, idPath := homeWithPassphraseRecipient(t)
-	for _, name := range []string{"BAD NAME", "A\u200bB", ""} {
+	for _, args := range [][]string{
+		{"set", "BAD NAME"}, {"set", "A\u200bB"}, {"set", ""},
+		{"rm", "OK", "BAD NAME"}, {"mv", "OK", "A\u202eB"}, {"generate", "BAD NAME"}, {"edit", "BAD NAME"},
+	} {
+		name := strings.Join(args, " ")
 		ctrl, tty := openPTY(t)
-		cmd := hushCmd(t, env, "-i", idPath, "set", name)
+		cmd := hushCmd(t, env, append([]string{"-i", idPath}, args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		screen := startOnTerminal(t, cmd, ctrl, tty)
