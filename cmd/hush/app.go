@@ -45,6 +45,8 @@ type app struct {
 	// started is set once a command's own code runs. An error before
 	// that came from cobra parsing the command line: a usage error.
 	started bool
+	// readOnly: the command run is annotated readOnly (it takes no lock).
+	readOnly bool
 
 	// execve replaces the process (exec command); syscall.Exec in
 	// production, a fake in unit tests.
@@ -54,6 +56,9 @@ type app struct {
 	// passphrases remembers passphrases typed for identity files, so a
 	// process asks for each at most once.
 	passphrases map[string][]byte
+	// ahead holds lines that came in behind an answer at a prompt (see
+	// readHidden), for the next prompts.
+	ahead []byte
 	// promptFailed records that a passphrase was needed but there was no
 	// terminal to ask on, for the hint.
 	promptFailed bool
@@ -127,7 +132,8 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
-			if cmd.Annotations[readOnly] == "" {
+			a.readOnly = cmd.Annotations[readOnly] != ""
+			if !a.readOnly {
 				a.watchSignals()
 			}
 			if cmd.Flags().Changed("scope") && a.scopeFlag == "" {
@@ -258,7 +264,10 @@ func (a *app) identityPath() (string, error) {
 }
 
 // lockWait is --lock-timeout, else HUSH_LOCK_TIMEOUT, else the default.
-// A bare number is seconds.
+// A bare number is seconds. An invalid value is a usage error, except a
+// HUSH_LOCK_TIMEOUT seen by a read-only command, which takes no lock: it
+// is ignored (said with -v), so that a typo in a profile breaks writes
+// with a clear error and never the reads a service runs on.
 func (a *app) lockWait() (time.Duration, error) {
 	s, from := a.lockTimeout, "--lock-timeout"
 	if s == "" {
@@ -267,6 +276,17 @@ func (a *app) lockWait() (time.Duration, error) {
 	if s == "" {
 		return store.DefaultLockTimeout, nil
 	}
+	d, err := parseTimeout(s, from)
+	if err != nil && a.readOnly && from == "HUSH_LOCK_TIMEOUT" {
+		a.infof("ignored (this command takes no lock): %v", err)
+		return store.DefaultLockTimeout, nil
+	}
+	return d, err
+}
+
+// parseTimeout parses a lock timeout s (a duration, or a number of
+// seconds) given by from.
+func parseTimeout(s, from string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		n, nerr := strconv.ParseFloat(s, 64)

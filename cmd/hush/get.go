@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -73,7 +76,8 @@ func runGet(ctx context.Context, p store.Provider, o getOptions, stdout io.Write
 	}
 	defer clear(v)
 	if o.Output != "" {
-		return atomicfile.WriteFile(o.Output, v, 0o600)
+		removeStaleTemps(o.Output)
+		return atomicfile.WriteFile(o.Output, v, 0o600, atomicfile.Unnamed())
 	}
 	if !o.Raw {
 		v = append(v, '\n')
@@ -135,4 +139,35 @@ func getJSON(ctx context.Context, p store.Provider, names []string, w io.Writer)
 	b.WriteByte('\n')
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// staleAfter is how old a temp file of an -o target must be before a later
+// run removes it: older than any write in progress.
+const staleAfter = time.Minute
+
+// removeStaleTemps removes what a `get -o` to target killed at the one
+// moment that can leave something (between giving its unnamed temp file a
+// name and renaming it over the target; see atomicfile.Unnamed) left
+// beside target: a complete 0600 file named atomicfile.TempPrefix(target)
+// and random hex. Only files older than staleAfter are removed, so that
+// another get -o writing the same target is never disturbed. Errors are
+// ignored: this only tidies up.
+func removeStaleTemps(target string) {
+	dest, err := atomicfile.Resolve(target)
+	if err != nil {
+		return
+	}
+	dir := filepath.Dir(dest)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !atomicfile.IsTemp(dest, e.Name()) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleAfter {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,7 @@ func TestScript(t *testing.T) {
 			"envfile":   setEnvFromFile,
 			"mode":      checkMode,
 			"toolhive":  writeToolHiveStore,
+			"asuser":    runAsUser,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -83,6 +85,8 @@ func TestScript(t *testing.T) {
 				return ageTools() == nil, nil
 			case "root": // can give files to another uid (chown)
 				return os.Geteuid() == 0, nil
+			case "otheruser": // can run hush as another uid (asuser)
+				return os.Geteuid() == 0 && runtime.GOOS == "linux", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},

@@ -24,6 +24,9 @@ func (a *app) mvCmd() *cobra.Command {
 		Args:  exactArgs(2, "OLD and NEW"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Old, o.New = args[0], args[1]
+			if err := checkNames("mv", o.Old, o.New); err != nil {
+				return err // before any prompt
+			}
 			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err

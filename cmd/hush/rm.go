@@ -23,6 +23,9 @@ func (a *app) rmCmd() *cobra.Command {
 		Args:  minArgs(1, "at least one NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
+			if err := checkNames("rm", o.Names...); err != nil {
+				return err // before any prompt
+			}
 			p, _, err := a.openUnlocked(cmd.Context())
 			if err != nil {
 				return err

@@ -25,12 +25,21 @@ func (a *app) setCmd() *cobra.Command {
 		Long: `Store the secret NAME. The value is never taken from the command line:
 
   piped stdin      all of it, minus one trailing newline (--keep-newline keeps it)
-  a terminal       asked for twice without echo; the two must match
-  --from-file F    the exact bytes of file F ('-' for the exact bytes of stdin)`,
+  a terminal       asked for twice without echo; the two must match; a paste
+                   of several lines is read whole and refused
+  --from-file F    the exact bytes of file F ('-' for the exact bytes of stdin;
+                   on a terminal, typed without echo up to Ctrl-D)
+
+A value is at most 4 MiB (not counting the trailing newline dropped from
+piped stdin). NAME is checked before anything is asked.`,
 		Args: exactArgs(1, "one NAME; the value comes from standard input, never from the command line"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			o.HasDesc = cmd.Flags().Changed("description")
+			// An invalid name is refused before anything is asked.
+			if err := checkNames("set", o.Name); err != nil {
+				return err
+			}
 			// Every prompt comes before the lock: the identities are
 			// unlocked first, then the value is read, then runSet locks.
 			p, _, err := a.openUnlocked(cmd.Context())

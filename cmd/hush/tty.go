@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -55,24 +56,63 @@ func (a *app) stdinNothing() bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// maxAnswer bounds one answer typed at a prompt; a terminal's line is at
+// most 4 KiB, so a longer one was pasted.
+const maxAnswer = 64 << 10
+
+// pasted is the error for a paste of several lines at a prompt: every line
+// was read (none is left for the shell to run once hush exits) and thrown
+// away.
+func (a *app) pasted(what, hint string) error {
+	clear(a.ahead)
+	a.ahead = nil
+	return withHint(fmt.Errorf("%s: several lines were pasted at the prompt; all of them were read and discarded, nothing was written", what), "%s", hint)
+}
+
+// aheadLines counts the lines waiting in a.ahead; a last line without its
+// newline counts as one.
+func (a *app) aheadLines() int {
+	n := bytes.Count(a.ahead, []byte("\n"))
+	if len(a.ahead) > 0 && a.ahead[len(a.ahead)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
 // readHidden writes prompt to out and reads one line from fd with echo
-// off. The newline is not part of the result. An interrupt (ctx ends)
-// restores the terminal's echo and returns at once.
+// off; the newline is not part of it. Whatever came in right behind the
+// line (typed ahead, or the rest of a paste) is taken off the terminal at
+// once, so that no shell reads it once hush exits, and kept in a.ahead:
+// each later prompt of this process takes its answer from there first,
+// and what no prompt takes is discarded. An interrupt (ctx ends) restores
+// the terminal's echo and returns at once.
 func (a *app) readHidden(fd int, out io.Writer, prompt string) ([]byte, error) {
+	fmt.Fprintf(out, "%s: ", prompt)
+	if len(a.ahead) > 0 {
+		fmt.Fprint(out, "\n")
+		i := bytes.IndexByte(a.ahead, '\n')
+		if i < 0 {
+			// A last line never entered: the tail of a paste.
+			return nil, a.pasted(strings.TrimPrefix(prompt, "hush: "), "type the answer, then Enter")
+		}
+		line := bytes.Clone(bytes.TrimSuffix(a.ahead[:i], []byte("\r")))
+		clear(a.ahead[:i+1])
+		a.ahead = a.ahead[i+1:]
+		return line, nil
+	}
 	a.watchSignals()
 	state, err := term.GetState(fd)
 	if err != nil {
 		return nil, fmt.Errorf("reading from the terminal: %w", err)
 	}
-	fmt.Fprintf(out, "%s: ", prompt)
 	type result struct {
-		b   []byte
-		err error
+		b, rest []byte
+		err     error
 	}
 	done := make(chan result, 1)
 	go func() {
-		b, err := term.ReadPassword(fd)
-		done <- result{b, err}
+		b, rest, err := readNoEcho(fd, false, maxAnswer)
+		done <- result{b, rest, err}
 	}()
 	select {
 	case r := <-done:
@@ -80,6 +120,9 @@ func (a *app) readHidden(fd int, out io.Writer, prompt string) ([]byte, error) {
 		if r.err != nil {
 			return nil, fmt.Errorf("reading from the terminal: %w", r.err)
 		}
+		// An end of input (^D) typed behind the answer is no paste:
+		// the terminal queues it as a NUL, or as itself.
+		a.ahead = bytes.TrimRight(r.rest, "\x00\x04")
 		return r.b, nil
 	case <-a.ctx.Done():
 		term.Restore(fd, state)
@@ -91,7 +134,12 @@ func (a *app) readHidden(fd int, out io.Writer, prompt string) ([]byte, error) {
 // promptTwice asks for a secret twice on the terminal, without echo, and
 // returns it if both entries match. in is the terminal's descriptor; the
 // prompts go to the controlling terminal (or to stderr without one).
-func (a *app) promptTwice(in int, what string) ([]byte, error) {
+//
+// A paste of several lines is read whole, so that no line of it is left
+// for the shell to run, and refused with pasteHint. A single line that
+// came in behind the first is taken as the second entry (typed ahead);
+// when it does not match, the hint says it was likely a paste.
+func (a *app) promptTwice(in int, what, pasteHint string) ([]byte, error) {
 	var out io.Writer = a.stderr
 	if t, err := a.tty(); err == nil {
 		defer t.Close()
@@ -101,7 +149,12 @@ func (a *app) promptTwice(in int, what string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(first) == 0 {
+	typedAhead := len(a.ahead) > 0
+	if a.aheadLines() > 1 {
+		clear(first)
+		return nil, a.pasted(what, pasteHint)
+	}
+	if len(first) == 0 && !typedAhead {
 		return nil, withHint(fmt.Errorf("empty %s; nothing was written", what), "to store an empty value, pipe it: printf '' | hush set NAME")
 	}
 	second, err := a.readHidden(in, out, "enter "+what+" again")
@@ -110,9 +163,20 @@ func (a *app) promptTwice(in int, what string) ([]byte, error) {
 		return nil, err
 	}
 	defer clear(second)
+	if len(a.ahead) > 0 {
+		clear(first)
+		return nil, a.pasted(what, pasteHint)
+	}
 	if !bytes.Equal(first, second) {
 		clear(first)
-		return nil, withHint(fmt.Errorf("the two entries of %s did not match; nothing was written", what), "type the same %s twice", what)
+		err := fmt.Errorf("the two entries of %s did not match; nothing was written", what)
+		if typedAhead {
+			return nil, withHint(err, "the second line came in with the first: if that was a paste of several lines, %s", pasteHint)
+		}
+		return nil, withHint(err, "type the same %s twice", what)
+	}
+	if len(first) == 0 {
+		return nil, withHint(fmt.Errorf("empty %s; nothing was written", what), "to store an empty value, pipe it: printf '' | hush set NAME")
 	}
 	return first, nil
 }
@@ -145,7 +209,7 @@ func (a *app) askPassphrase(prompt string) ([]byte, error) {
 // Never from the command line.
 func (a *app) readNewPassphrase() ([]byte, error) {
 	if fd, ok := a.stdinTerminal(); ok {
-		return a.promptTwice(fd, "passphrase")
+		return a.promptTwice(fd, "passphrase", "a passphrase is one line; type it, or pipe it on standard input")
 	}
 	line, err := readLine(a.stdin)
 	if err != nil {

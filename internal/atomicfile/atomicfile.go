@@ -94,7 +94,7 @@ func IsTemp(target, name string) bool { return strings.HasPrefix(name, TempPrefi
 // An Option changes how a file is written.
 type Option func(*config)
 
-type config struct{ noSync bool }
+type config struct{ noSync, unnamed bool }
 
 // NoSync skips both fsyncs (file and directory); the rename stays atomic,
 // so readers still never see a partial file, but after a crash the target
@@ -106,12 +106,23 @@ type config struct{ noSync bool }
 // would cost more than it protects. Nothing else in hush may use it.
 func NoSync() Option { return func(c *config) { c.noSync = true } }
 
+// Unnamed keeps the temp file without a name until the rename (Linux's
+// O_TMPFILE, linked under a temp name only to be renamed at once), for
+// plaintext written outside the store (`hush get -o`): a process killed
+// while writing, even by SIGKILL, leaves nothing behind, since the kernel
+// frees a file without a name when it is closed. Only the moment between
+// the link and the rename can leave a complete temp file (mode perm, named
+// as any temp file). Where the file system cannot make an unnamed file it
+// is created with a name, as without this option.
+func Unnamed() Option { return func(c *config) { c.unnamed = true } }
+
 // PendingFile is a temp file that replaces its target when closed with
 // [PendingFile.CloseAtomicallyReplace]. Unlike renameio's it does not
 // expose the *os.File: every write goes through [PendingFile.Write], so a
 // failed write is remembered and never installed.
 type PendingFile struct {
 	f      *os.File
+	tmp    string // its name; "" while an unnamed file has none
 	target string
 	dest   string // the file the rename replaces: target, or its link's target
 	cfg    config
@@ -146,15 +157,21 @@ func NewPendingFile(target string, perm fs.FileMode, opts ...Option) (*PendingFi
 	var suffix [8]byte
 	rand.Read(suffix[:])
 	tmp := filepath.Join(filepath.Dir(dest), TempPrefix(dest)+hex.EncodeToString(suffix[:]))
+	if cfg.unnamed {
+		if f, ok := openUnnamed(filepath.Dir(dest), perm); ok {
+			return &PendingFile{f: f, target: target, dest: dest, cfg: cfg}, nil
+		}
+	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return nil, &Error{Step: StepCreate, Path: target, Err: err}
 	}
-	return &PendingFile{f: f, target: target, dest: dest, cfg: cfg}, nil
+	return &PendingFile{f: f, tmp: tmp, target: target, dest: dest, cfg: cfg}, nil
 }
 
-// Name returns the temp file's path.
-func (p *PendingFile) Name() string { return p.f.Name() }
+// Name returns the temp file's path; "" for an unnamed file (see
+// [Unnamed]) before the rename.
+func (p *PendingFile) Name() string { return p.tmp }
 
 // Write writes b to the temp file. A failure is an *Error for StepWrite;
 // it sticks: later writes and CloseAtomicallyReplace return it, so a file
@@ -190,7 +207,10 @@ func (p *PendingFile) Cleanup() error {
 		p.closed = true
 		p.f.Close()
 	}
-	if err := os.Remove(p.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if p.tmp == "" { // unnamed: closing it freed it
+		return nil
+	}
+	if err := os.Remove(p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -218,6 +238,9 @@ func (p *PendingFile) CloseAtomicallyReplace() (err error) {
 			return err
 		}
 	}
+	if p.tmp == "" {
+		return p.linkAndReplace()
+	}
 	if err := step(p.target, StepClose, func() error { p.closed = true; return p.f.Close() }); err != nil {
 		return err
 	}
@@ -229,10 +252,44 @@ func (p *PendingFile) CloseAtomicallyReplace() (err error) {
 	} else if dest != p.dest {
 		return &Error{Step: StepTarget, Path: p.target, Err: errChanged}
 	}
-	if err := step(p.target, StepRename, func() error { return os.Rename(p.f.Name(), p.dest) }); err != nil {
+	if err := step(p.target, StepRename, func() error { return os.Rename(p.tmp, p.dest) }); err != nil {
 		return err
 	}
 	p.done = true // the temp name is gone
+	return p.syncDir()
+}
+
+// linkAndReplace is CloseAtomicallyReplace's end for an unnamed file,
+// fsynced: it gives the file a temp name and renames it over the target
+// at once, then closes it. The file is closed after the rename, since it
+// can only be linked while open.
+func (p *PendingFile) linkAndReplace() error {
+	if dest, err := Resolve(p.target); err != nil {
+		return err
+	} else if dest != p.dest {
+		return &Error{Step: StepTarget, Path: p.target, Err: errChanged}
+	}
+	var suffix [8]byte
+	rand.Read(suffix[:])
+	tmp := filepath.Join(filepath.Dir(p.dest), TempPrefix(p.dest)+hex.EncodeToString(suffix[:]))
+	if err := step(p.target, StepRename, func() error {
+		if err := linkUnnamed(p.f, tmp); err != nil {
+			return err
+		}
+		p.tmp = tmp
+		return os.Rename(tmp, p.dest)
+	}); err != nil {
+		return err
+	}
+	p.done = true
+	if err := step(p.target, StepClose, func() error { p.closed = true; return p.f.Close() }); err != nil {
+		return err
+	}
+	return p.syncDir()
+}
+
+// syncDir ends a replace: the directory's fsync, unless NoSync.
+func (p *PendingFile) syncDir() error {
 	if p.cfg.noSync {
 		return nil
 	}

@@ -62,6 +62,17 @@ func badCorpus() []badCase {
 		{name: "mv over an existing name", args: []string{"mv", "exists", "other"}, code: 4},
 		{name: "value over 4 MiB", args: []string{"set", "big"}, stdin: strings.Repeat("v", 4<<20+1), code: 1},
 		{name: "--from-file that does not exist", args: []string{"set", "new", "--from-file", "{in}/none"}, code: 1},
+		{name: "value of 4 MiB + 1 byte and a newline", args: []string{"set", "big"}, stdin: strings.Repeat("v", 4<<20+1) + "\n", code: 1},
+		{name: "--from-file of 4 MiB + 1 byte", args: []string{"set", "big", "--from-file", "{in}/value-over.txt"}, code: 1},
+		{name: "--keep-newline: 4 MiB and a newline", args: []string{"set", "big", "--keep-newline"}, stdin: strings.Repeat("v", 4<<20) + "\n", code: 1},
+		{name: "import of a value over 4 MiB", args: []string{"import", "{in}/value-over.env"}, code: 1},
+		{name: "name with a zero-width space", args: []string{"set", "a\u200bb"}, stdin: "v", code: 2, want: "format character"},
+		{name: "name with a right-to-left override", args: []string{"set", "a\u202eb"}, stdin: "v", code: 2, want: "format character"},
+		{name: "name with a byte-order mark", args: []string{"set", "\ufeffab"}, stdin: "v", code: 2, want: "format character"},
+		{name: "get of a name with a bidi isolate", args: []string{"get", "a\u2066b"}, code: 2},
+		{name: "rm of a name with a zero-width joiner", args: []string{"rm", "exists", "a\u200db"}, code: 2},
+		{name: "mv to a name with a left-to-right mark", args: []string{"mv", "exists", "a\u200eb"}, code: 2},
+		{name: "generate of a name with a soft hyphen", args: []string{"generate", "a\u00adb"}, code: 2},
 
 		// Scopes.
 		{name: "scope with upper case", args: []string{"--scope", "CI", "set", "x"}, stdin: "v", code: 2},
@@ -120,6 +131,40 @@ func badCorpus() []badCase {
 		{name: "ToolHive plaintext not JSON", args: []string{"import", "toolhive", "{in}/toolhive-notjson"}, env: []string{"TOOLHIVE_SECRETS_PASSWORD=pw"}, code: 1},
 		{name: "ToolHive without a password", args: []string{"import", "toolhive", "{in}/toolhive"}, code: 1},
 
+		// Odd input files: a device or a named pipe is refused unread
+		// (nothing hangs, nothing runs out of memory), a file past its
+		// limit is refused, never cut short.
+		{name: "import /dev/zero", args: []string{"import", "/dev/zero"}, code: 4, want: "not a regular file"},
+		{name: "import a FIFO", args: []string{"import", "{in}/fifo"}, code: 4, want: "named pipe"},
+		{name: "import toolhive /dev/zero", args: []string{"import", "toolhive", "/dev/zero"}, env: []string{"TOOLHIVE_SECRETS_PASSWORD=pw"}, code: 4},
+		{name: "import toolhive a FIFO", args: []string{"import", "toolhive", "{in}/fifo"}, env: []string{"TOOLHIVE_SECRETS_PASSWORD=pw"}, code: 4},
+		{name: "restore /dev/zero", args: []string{"restore", "/dev/zero"}, code: 4},
+		{name: "-i /dev/zero", args: []string{"-i", "/dev/zero", "get", "exists"}, code: 4},
+		{name: "-i a FIFO", args: []string{"-i", "{in}/fifo", "get", "exists"}, code: 4, want: "named pipe"},
+		{name: "HUSH_IDENTITY_FILE a FIFO", args: []string{"get", "exists"}, env: []string{"HUSH_IDENTITY_FILE={in}/fifo"}, code: 4},
+		{name: "-i file over 16 MiB", args: []string{"-i", "{in}/identity-over.txt", "get", "exists"}, code: 1, want: "limit exceeded"},
+		{name: "--from-file /dev/zero", args: []string{"set", "new", "--from-file", "/dev/zero"}, code: 4},
+		{name: "--from-file a FIFO", args: []string{"set", "new", "--from-file", "{in}/fifo"}, code: 4},
+		{name: "init -R /dev/zero", args: []string{"--store", "{in}/new/store.age", "init", "-R", "/dev/zero"}, code: 4},
+		{name: "recipients add -R /dev/zero", args: []string{"recipients", "add", "-R", "/dev/zero"}, code: 4},
+		{name: "recipients add -R a FIFO", args: []string{"recipients", "add", "-R", "{in}/fifo"}, code: 4},
+		{name: "recipients add -R file over 16 MiB", args: []string{"recipients", "add", "-R", "{in}/identity-over.txt"}, code: 1},
+		{name: "git textconv /dev/zero", args: []string{"git", "textconv", "/dev/zero"}, code: 4},
+		{name: "git textconv a FIFO", args: []string{"git", "textconv", "{in}/fifo"}, code: 4},
+
+		// Odd outputs: nothing is written through or replaces a file
+		// that is not a regular one.
+		{name: "get -o a FIFO", args: []string{"get", "-o", "{in}/fifo", "exists"}, code: 4},
+		{name: "get -o /dev/null", args: []string{"get", "-o", "/dev/null", "exists"}, code: 4},
+		{name: "get -o a directory", args: []string{"get", "-o", "{in}", "exists"}, code: 4},
+		{name: "get -o a link to a FIFO", args: []string{"get", "-o", "{in}/link-to-fifo", "exists"}, code: 4},
+		{name: "get -o a link to /dev/null", args: []string{"get", "-o", "{in}/link-to-null", "exists"}, code: 4},
+		{name: "export -o a FIFO", args: []string{"export", "-o", "{in}/fifo"}, code: 4},
+		{name: "export -o /dev/zero", args: []string{"export", "-o", "/dev/zero"}, code: 4},
+		{name: "keygen -o a FIFO", args: []string{"keygen", "-o", "{in}/fifo"}, code: 4},
+		{name: "init --store a FIFO", args: []string{"--store", "{in}/fifo", "init", "-r", "{recipient}"}, code: 4},
+		{name: "init --store /dev/zero", args: []string{"--store", "/dev/zero", "init", "-r", "{recipient}"}, code: 4},
+
 		// Flags and commands.
 		{name: "unknown flag", args: []string{"get", "--bogus", "exists"}, code: 2},
 		{name: "unknown global flag", args: []string{"--bogus", "ls"}, code: 2},
@@ -163,8 +208,14 @@ func addSecret(name string) func(f *fixture) (func(), error) {
 
 // runBadInput runs the corpus.
 func runBadInput(ctx context.Context, s *suite) error {
-	const part = "badinput"
-	cases := badCorpus()
+	return runCorpus(ctx, s, "badinput", badCorpus(),
+		"bad inputs giving a hush: error, their exit code, no stdout, no write")
+}
+
+// runCorpus runs cases as the rows of part, each on a fixture holding the
+// secrets "exists" and "other" and the files writeBadInputs makes, and
+// adds its figures; what names the first row.
+func runCorpus(ctx context.Context, s *suite, part string, cases []badCase, what string) error {
 	var (
 		mu                                    sync.Mutex
 		passed, wrongCode, noDiag, out, wrote int
@@ -175,7 +226,7 @@ func runBadInput(ctx context.Context, s *suite) error {
 	var wg sync.WaitGroup
 	var setupErr error
 	for w := 0; w < max(s.cfg.workers, 1); w++ {
-		f, err := s.newFixture(ctx, fmt.Sprintf("badinput%d", w))
+		f, err := s.newFixture(ctx, fmt.Sprintf("%s%d", part, w))
 		if err != nil {
 			return err
 		}
@@ -246,8 +297,7 @@ func runBadInput(ctx context.Context, s *suite) error {
 		return setupErr
 	}
 	rep := s.rep
-	rep.check(part, "bad inputs giving a hush: error, their exit code, no stdout, no write",
-		fmt.Sprintf("%d of %d", passed, len(cases)), "all", passed == len(cases))
+	rep.check(part, what, fmt.Sprintf("%d of %d", passed, len(cases)), "all", passed == len(cases))
 	rep.equal(part, "wrong exit code", wrongCode, 0)
 	rep.equal(part, "missing or unclear hush: diagnostic", noDiag, 0)
 	rep.equal(part, "printed on stdout", out, 0)

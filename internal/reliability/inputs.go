@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"filippo.io/age"
 )
@@ -53,6 +55,9 @@ func writeBadInputs(f *fixture) error {
 		{"toolhive", string(thv), 0o600},
 		{"toolhive-short", string(thv[:20]), 0o600},
 		{"toolhive-notjson", string(thvNotJSON), 0o600},
+		{"value-over.txt", strings.Repeat("v", 4<<20+1), 0o600},
+		{"value-over.env", "A=" + strings.Repeat("v", 4<<20+1) + "\n", 0o600},
+		{"identity-over.txt", strings.Repeat("#", 16<<20+1), 0o600},
 	}
 	for _, x := range files {
 		p := filepath.Join(in, x.name)
@@ -60,6 +65,20 @@ func writeBadInputs(f *fixture) error {
 			return err
 		}
 		if err := os.Chmod(p, x.mode); err != nil {
+			return err
+		}
+	}
+	return writeOddFiles(in)
+}
+
+// writeOddFiles makes the files in in that are not regular ones: a named
+// pipe, symbolic links to it and to /dev/null, and a dangling one.
+func writeOddFiles(in string) error {
+	if err := syscall.Mkfifo(filepath.Join(in, "fifo"), 0o600); err != nil {
+		return err
+	}
+	for link, to := range map[string]string{"link-to-fifo": "fifo", "link-to-null": os.DevNull, "dangling-out": filepath.Join(in, "planted-out")} {
+		if err := os.Symlink(to, filepath.Join(in, link)); err != nil {
 			return err
 		}
 	}

@@ -273,6 +273,7 @@ var parts = []suitePart{
 	{"ioerr", "I/O errors", "an injected syscall error or a full disk fails hush set cleanly, never leaving a partial store", runIOErr},
 	{"tamper", "tamper and truncation sweep", "every flipped bit and truncation of a store is refused with exit 5 and no output", runTamper},
 	{"badinput", "bad-input corpus", "every bad input gets its exit code and a hush: diagnostic, and writes nothing", runBadInput},
+	{"local", "local attacker", "what another local user plants (links and pipes at the lock path, hard links, writable directories, files they own, links at outputs) is refused and never written through", runLocal},
 	{"migrate", "migration crash points", "a SIGKILLed migration leaves every secret readable and a rerun converges", runMigrate},
 	{"canary", "secret leak scan (canary)", "a secret value never reaches stderr, argv, logs or files the user did not name", runCanary},
 }

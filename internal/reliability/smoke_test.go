@@ -161,8 +161,8 @@ func TestSelectParts(t *testing.T) {
 		{"chaos", "lockchaos"},
 		{"^contention$", "contention"},
 		{" hung , migrate ", "hung migrate"},
-		{"", "kill contention lockchaos hung ioerr tamper badinput migrate canary"},
-		{".", "kill contention lockchaos hung ioerr tamper badinput migrate canary"},
+		{"", "kill contention lockchaos hung ioerr tamper badinput local migrate canary"},
+		{".", "kill contention lockchaos hung ioerr tamper badinput local migrate canary"},
 	} {
 		got, err := selectParts(c.expr)
 		if err != nil {

@@ -69,9 +69,12 @@ type Lock struct {
 // file 0600 if needed, or until ctx ends (ErrTimeout wrapping ctx.Err()).
 // It returns a *FileError (ErrNotRegular) if something other than a
 // regular file is at path, without opening or creating anything through it.
+//
+// The lock is always tried once, even when ctx has already ended: a
+// timeout of 1 ns takes a free lock and fails at once on a held one.
 func Acquire(ctx context.Context, path string) (*Lock, error) {
-	for {
-		if err := ctx.Err(); err != nil {
+	for first := true; ; first = false {
+		if err := ctx.Err(); err != nil && !first {
 			return nil, fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
 		// Refuse an odd file before opening it: opening a device can have
