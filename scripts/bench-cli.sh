@@ -16,6 +16,10 @@
 #             table 21, 11 and 5 at up to 2,000, 20,000 and more entries)
 #   SIZES     entries per store in the table (default "1000 10000 100000";
 #             ENTRIES is read when SIZES is not set)
+#   ROWS      the rows of the table to time (default all: "get set rm mv
+#             import migrate"); ROWS=get times the read path alone
+#   CGO_ENABLED=0 builds hush without cgo, as a static binary (see
+#             docs/BENCHMARKS.md: it starts faster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +45,7 @@ $GO build -o "$WORK/benchcli" ./internal/benchcli
 $GO build -o "$WORK/floorwrite" ./internal/benchcli/floorwrite
 
 echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg) before"
+echo "# hush: $(file -b "$HUSH" 2>/dev/null | grep -o 'statically linked\|dynamically linked' || echo 'linking unknown')"
 echo "# $($GO version), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with changes)'), age $("$AGE" --version)"
 
 export HOME=$WORK/home
@@ -64,7 +69,7 @@ echo
 
 echo "# the table: sizes $SIZES; progress on stderr"
 "$WORK/benchcli" table -hush "$HUSH" -age "$AGE" -floor "$WORK/floorwrite" \
-  -work "$WORK/table" -sizes "$SIZES" ${RUNS:+-runs "$RUNS"}
+  -work "$WORK/table" -sizes "$SIZES" ${RUNS:+-runs "$RUNS"} ${ROWS:+-rows "$ROWS"}
 echo
 echo "# targets: get <= 1.2x age -d; set, rm, mv <= 1.3x the floor write; import, migrate apply <= 1.5x; peak RSS <= 2x plaintext + 16 MiB"
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) after"

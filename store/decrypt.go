@@ -58,8 +58,8 @@ func (f *File) decryptFile() (*document, fileID, bool, error) {
 	// Decrypt straight from the file: the ciphertext is never held whole.
 	// The descriptor pins this version of the file, whatever renames
 	// happen meanwhile.
-	src := &ioErrReader{r: io.LimitReader(fh, 2*MaxStoreSize)}
-	d, armored, err := decryptDocumentFrom(src, fi.Size(), f.opts.Identities)
+	src := &ioErrReaderAt{r: fh}
+	d, armored, err := decryptDocumentAt(src, fi.Size(), f.opts.Identities)
 	if src.err != nil {
 		err = src.err // a failed read is an I/O error, not a bad file
 	}
@@ -69,14 +69,14 @@ func (f *File) decryptFile() (*document, fileID, bool, error) {
 	return d, idOf(fi), armored, nil
 }
 
-// ioErrReader remembers the first read error other than io.EOF.
-type ioErrReader struct {
-	r   io.Reader
+// ioErrReaderAt remembers the first read error other than io.EOF.
+type ioErrReaderAt struct {
+	r   io.ReaderAt
 	err error
 }
 
-func (e *ioErrReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
+func (e *ioErrReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := e.r.ReadAt(p, off)
 	if err != nil && err != io.EOF && e.err == nil {
 		e.err = err
 	}
@@ -88,18 +88,18 @@ var armorHeader = []byte(armor.Header)
 func isArmored(b []byte) bool { return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), armorHeader) }
 
 // decryptDocument decrypts and parses a whole store file; see
-// decryptDocumentFrom.
+// decryptDocumentAt.
 func decryptDocument(ciphertext []byte, ids []age.Identity) (*document, bool, error) {
-	return decryptDocumentFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
+	return decryptDocumentAt(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
 }
 
-// decryptDocumentFrom decrypts the store file read from r, whose size is
-// size, and decodes its plaintext. A decryption error wraps ErrDecrypt, as
-// does a plaintext that is not a store document (a *DecryptError whose
-// Reason is a *DocumentError); a plaintext over MaxStoreSize is an error
-// wrapping ErrLimit. On any error nothing decrypted is kept.
-func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document, bool, error) {
-	plain, armored, err := decryptPlainFrom(r, size, ids)
+// decryptDocumentAt decrypts the store file src, whose size is size, and
+// decodes its plaintext. A decryption error wraps ErrDecrypt, as does a
+// plaintext that is not a store document (a *DecryptError whose Reason is
+// a *DocumentError); a plaintext over MaxStoreSize is an error wrapping
+// ErrLimit. On any error nothing decrypted is kept.
+func decryptDocumentAt(src io.ReaderAt, size int64, ids []age.Identity) (*document, bool, error) {
+	plain, armored, err := decryptPlainAt(src, size, ids)
 	if err != nil {
 		return nil, armored, err
 	}
@@ -116,21 +116,77 @@ func decryptDocumentFrom(r io.Reader, size int64, ids []age.Identity) (*document
 }
 
 // decryptPlain is the decrypt stage of decryptDocument; see
-// decryptPlainFrom.
+// decryptPlainAt.
 func decryptPlain(ciphertext []byte, ids []age.Identity) (plain []byte, armored bool, err error) {
-	return decryptPlainFrom(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
+	return decryptPlainAt(bytes.NewReader(ciphertext), int64(len(ciphertext)), ids)
 }
 
-// decryptPlainFrom decrypts the whole age file (armored or not) read from
-// src, whose size is size, into one buffer, and returns the plaintext only
-// if every chunk authenticated to the end: age releases plaintext before
-// it authenticates later chunks. On any error the buffer is cleared and
+// decryptPlainAt decrypts the whole age file (armored or not) src, whose
+// size is size, into one buffer, and returns the plaintext only if every
+// chunk authenticated to the end. On any error the buffer is cleared and
 // the error wraps ErrDecrypt, or ErrLimit for a plaintext over
 // MaxStoreSize.
-func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
-	pr, armored, err := openPayload(src, ids)
+//
+// A binary file is decrypted with age's DecryptReaderAt: the plaintext
+// size follows from the file size (and the last chunk, which age
+// authenticates first), so the buffer is exact and one ReadAt fills it
+// through a single chunk buffer. An armored file is streamed.
+func decryptPlainAt(src io.ReaderAt, size int64, ids []age.Identity) (plain []byte, armored bool, err error) {
+	if len(ids) == 0 {
+		return nil, false, &DecryptError{Reason: errors.New("no identity was given")}
+	}
+	head := make([]byte, min(size, int64(armorPeek)))
+	if _, err := src.ReadAt(head, 0); err != nil && err != io.EOF {
+		return nil, false, err
+	}
+	if isArmored(head) {
+		r := io.NewSectionReader(src, 0, min(size, 2*MaxStoreSize))
+		plain, err := decryptArmored(r, size, ids)
+		return plain, true, err
+	}
+	// The header stage first, so that its failures are told from the
+	// payload's: DecryptHeader unwraps the file key with the identities,
+	// DecryptReaderAt then only checks the header's MAC with it.
+	hdr, err := age.ExtractHeader(io.NewSectionReader(src, 0, size))
 	if err != nil {
-		return nil, armored, err
+		return nil, false, &DecryptError{Reason: err}
+	}
+	key, err := age.DecryptHeader(hdr, ids...)
+	if err != nil {
+		return nil, false, &DecryptError{Reason: err}
+	}
+	defer clear(key)
+	if size < int64(len(hdr))+nonceSize {
+		// Where age.Decrypt fails, before the payload.
+		return nil, false, &DecryptError{Reason: fmt.Errorf("failed to read nonce: %w", io.ErrUnexpectedEOF)}
+	}
+	ra, n, err := age.DecryptReaderAt(src, size, age.NewInjectedFileKeyIdentity(key))
+	if err != nil {
+		return nil, false, &DecryptError{Reason: err, inPayload: true}
+	}
+	if n > MaxStoreSize {
+		return nil, false, fmt.Errorf("%w: the store's plaintext is over %d bytes", ErrLimit, MaxStoreSize)
+	}
+	buf := plainBuffer(n)
+	if m, err := ra.ReadAt(buf, 0); int64(m) != n || (err != nil && err != io.EOF) {
+		clear(buf)
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, false, &DecryptError{Reason: err, inPayload: true}
+	}
+	return buf, false, nil
+}
+
+// nonceSize is the size of the nonce that starts an age payload.
+const nonceSize = 16
+
+// decryptArmored decrypts the armored age file read from src, whose size
+// is size, as decryptPlainAt does.
+func decryptArmored(src io.Reader, size int64, ids []age.Identity) ([]byte, error) {
+	pr, _, err := openPayload(src, ids)
+	if err != nil {
+		return nil, err
 	}
 	// The plaintext is shorter than the file; one byte more detects a
 	// payload over MaxStoreSize.
@@ -138,9 +194,9 @@ func decryptPlainFrom(src io.Reader, size int64, ids []age.Identity) (plain []by
 	n, err := readPayload(pr, buf)
 	if err != nil {
 		clear(buf)
-		return nil, armored, err
+		return nil, err
 	}
-	return buf[:n], armored, nil
+	return buf[:n], nil
 }
 
 // readPayload decrypts the payload pr into buf, to its end, and returns

@@ -30,8 +30,16 @@ func printTable(w io.Writer, res []sizeResult) {
 		get, set, limit := s.peakRSS("get"), s.peakRSS("set"), s.rssLimit()
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n",
 			thousands(s.entries), bytesize(s.plaintext), bytesize(s.file),
-			bytesize(get), bytesize(set), bytesize(limit), yesNo(get <= limit && set <= limit))
+			rss(get), rss(set), bytesize(limit), yesNo(get <= limit && set <= limit))
 	}
+}
+
+// rss prints a peak RSS, or "-" for a row the table did not time.
+func rss(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return bytesize(n)
 }
 
 func yesNo(ok bool) string {

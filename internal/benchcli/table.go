@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ type tableConfig struct {
 	work             string    // a directory for the stores; created if absent, left in place
 	sizes            []int     // entries per store
 	runs             int       // timed runs of each command; 0: defaultRuns(size)
+	rows             []string  // the rows to time (rowKinds); nil: all of them
 	progress         io.Writer // one line per step; nil: none
 }
 
@@ -47,8 +49,15 @@ func parseTableFlags(args []string) (tableConfig, error) {
 	fs.StringVar(&cfg.work, "work", "", "a directory for the stores")
 	sizes := fs.String("sizes", "1000,10000,100000", "entries per store, comma- or space-separated")
 	fs.IntVar(&cfg.runs, "runs", 0, "timed runs of each command (default: by size)")
+	rows := fs.String("rows", "", "the rows to time, comma- or space-separated: "+strings.Join(rowKinds, ", ")+" (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	for _, r := range strings.FieldsFunc(*rows, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !slices.Contains(rowKinds, r) {
+			return cfg, fmt.Errorf("%w: no row %q (rows: %s)", errUsage, r, strings.Join(rowKinds, ", "))
+		}
+		cfg.rows = append(cfg.rows, r)
 	}
 	if fs.NArg() != 0 || cfg.hush == "" || cfg.age == "" || cfg.floor == "" || cfg.work == "" || cfg.runs < 0 {
 		return cfg, errUsage
@@ -64,6 +73,14 @@ func parseTableFlags(args []string) (tableConfig, error) {
 		return cfg, fmt.Errorf("%w: no sizes", errUsage)
 	}
 	return cfg, nil
+}
+
+// rowKinds names the rows of the table, for -rows.
+var rowKinds = []string{"get", "set", "rm", "mv", "import", "migrate"}
+
+// timed reports whether the table times the row kind.
+func (cfg tableConfig) timed(kind string) bool {
+	return cfg.rows == nil || slices.Contains(cfg.rows, kind)
 }
 
 // defaultRuns is the number of timed runs of each command at n entries
@@ -252,33 +269,39 @@ func (b *bench) size(n int) (sizeResult, error) {
 
 	w := width(n)
 	name := secretName(n/2, w)
-	get := b.hushJob("--store", base, "get", name)
-	get.name = "hush get"
-	sh, sf, err := alternate(runs, get, dec)
-	if err != nil {
-		return res, err
+	if b.cfg.timed("get") {
+		get := b.hushJob("--store", base, "get", name)
+		get.name = "hush get"
+		sh, sf, err := alternate(runs, get, dec)
+		if err != nil {
+			return res, err
+		}
+		res.rows = append(res.rows, row{command: "get", against: "age -d", target: targetGet,
+			runs: runs, hush: summarize(sh), floor: summarize(sf)})
+		b.logf("  get: %.2fx", res.rows[len(res.rows)-1].ratio())
 	}
-	res.rows = append(res.rows, row{command: "get", against: "age -d", target: targetGet,
-		runs: runs, hush: summarize(sh), floor: summarize(sf)})
-	b.logf("  get: %.2fx", res.rows[len(res.rows)-1].ratio())
 
 	moved := min(n, migrateKeys)
 	prefix := "SECRET_" + strings.Repeat("0", w-4) // the names below 10,000
 	writes := []struct {
+		kind    string
 		command string
 		target  float64
 		source  string
 		stdin   []byte
 		args    []string
 	}{
-		{"set", targetWrite, base, []byte(strings.Repeat("s", valueLen)), []string{"set", name}},
-		{"rm", targetWrite, base, nil, []string{"rm", name}},
-		{"mv", targetWrite, base, nil, []string{"mv", name, "MOVED_" + name}},
-		{"import " + thousands(n) + " entries", targetBulk, b.empty, nil, []string{"import", seed}},
-		{"migrate apply, " + thousands(moved) + " keys", targetBulk, base, nil,
+		{"set", "set", targetWrite, base, []byte(strings.Repeat("s", valueLen)), []string{"set", name}},
+		{"rm", "rm", targetWrite, base, nil, []string{"rm", name}},
+		{"mv", "mv", targetWrite, base, nil, []string{"mv", name, "MOVED_" + name}},
+		{"import", "import " + thousands(n) + " entries", targetBulk, b.empty, nil, []string{"import", seed}},
+		{"migrate", "migrate apply, " + thousands(moved) + " keys", targetBulk, base, nil,
 			[]string{"migrate", "apply", "--rule", prefix + "=" + migrateScope}},
 	}
 	for _, wr := range writes {
+		if !b.cfg.timed(wr.kind) {
+			continue
+		}
 		r, err := b.writeRow(dir, runs, wr.source, wr.stdin, wr.args)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", wr.command, err)

@@ -121,6 +121,27 @@ func TestTableSmoke(t *testing.T) {
 	}
 }
 
+// With -rows get, the table times get alone, and prints no set RSS.
+func TestTableRows(t *testing.T) {
+	touchSources()
+	cfg := tableConfig{
+		hush: filepath.Join(bin, "hush"), age: filepath.Join(bin, "age"),
+		floor: filepath.Join(bin, "floorwrite"), work: t.TempDir(), sizes: []int{10}, runs: 1, rows: []string{"get"},
+	}
+	res, err := runTable(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || len(res[0].rows) != 1 || res[0].rows[0].command != "get" {
+		t.Fatalf("rows %+v; want get alone", res)
+	}
+	var out bytes.Buffer
+	printTable(&out, res)
+	if !strings.Contains(out.String(), "| 10 | ") || !strings.Contains(out.String(), " | - | ") {
+		t.Errorf("table without set:\n%s", &out)
+	}
+}
+
 func decrypt(t *testing.T, cfg tableConfig, path string) []byte {
 	t.Helper()
 	out, err := exec.Command(cfg.age, "-d", "-i", filepath.Join(cfg.work, "home", ".config", "hush", "identity.txt"), path).Output()
@@ -138,7 +159,12 @@ func TestParseTableFlags(t *testing.T) {
 	if !slices.Equal(cfg.sizes, []int{1000, 10000, 100000}) || cfg.runs != 0 {
 		t.Errorf("sizes %v runs %d, want [1000 10000 100000] and 0", cfg.sizes, cfg.runs)
 	}
+	cfg, err = parseTableFlags([]string{"-hush", "h", "-age", "a", "-floor", "f", "-work", "w", "-rows", "get, import"})
+	if err != nil || !slices.Equal(cfg.rows, []string{"get", "import"}) || !cfg.timed("get") || cfg.timed("set") {
+		t.Errorf("-rows get,import: rows %q, %v", cfg.rows, err)
+	}
 	for _, args := range [][]string{
+		{"-hush", "h", "-age", "a", "-floor", "f", "-work", "w", "-rows", "get,nope"},
 		{"-hush", "h", "-age", "a", "-floor", "f"},                              // no -work
 		{"-hush", "h", "-age", "a", "-floor", "f", "-work", "w", "-sizes", "0"}, // not positive
 		{"-hush", "h", "-age", "a", "-floor", "f", "-work", "w", "extra"},

@@ -21,7 +21,7 @@ func benchDoc(n int) []byte {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
+	for _, n := range []int{1000, 10000, 100000} {
 		doc := benchDoc(n)
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(doc)))

@@ -106,11 +106,12 @@ func (p *parser) recipients(d *Document) error {
 	})
 }
 
-// entryBytes is about the size of an entry as hush writes it, with a
-// short value and its two timestamps: a guess, to size the list of
-// entries from the size of the plaintext. Too small a guess costs a copy
-// of the list; too large, zeroing memory that is never used.
-const entryBytes = 128
+// sampleEntries is how many entries the index starts with room for. Once
+// they are parsed, their average size (they are most often alike) sizes
+// the index for the rest of the plaintext: one copy of a small slice, where
+// a guess made before seeing an entry would either grow the index a few
+// times (each a copy of it) or reserve far more than it needs.
+const sampleEntries = 64
 
 // entries parses the entries object into d.Entries, checking each entry
 // as it comes. It sets unsorted if the names are out of order.
@@ -118,6 +119,7 @@ func (p *parser) entries(d *Document, unsorted *bool) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
+	start := p.i
 	var prev, stamp []byte // the last name, and the last timestamp found valid
 	return p.items('}', func() error {
 		var e Entry
@@ -127,12 +129,22 @@ func (p *parser) entries(d *Document, unsorted *bool) error {
 			}
 		}
 		name := p.bytes(e.Name)
-		if d.Entries == nil {
-			d.Entries = make([]Entry, 0, len(p.b)/entryBytes+1)
-		} else if c := bytes.Compare(name, prev); c == 0 {
-			return &Error{Reason: "duplicate entry " + quote(name)}
-		} else if c < 0 {
-			*unsorted = true
+		switch n := len(d.Entries); {
+		case d.Entries == nil:
+			d.Entries = make([]Entry, 0, sampleEntries)
+		case n == sampleEntries:
+			// The rest at the sample's average size, and an eighth more.
+			avg := max((p.i-start)/n, 1)
+			if more := (len(p.b)-p.i)/avg + (len(p.b)-p.i)/avg/8 + 1; more > cap(d.Entries)-n {
+				d.Entries = append(make([]Entry, 0, n+more), d.Entries...)
+			}
+		}
+		if len(d.Entries) > 0 {
+			if c := bytes.Compare(name, prev); c == 0 {
+				return &Error{Reason: "duplicate entry " + quote(name)}
+			} else if c < 0 {
+				*unsorted = true
+			}
 		}
 		prev = name
 		d.Entries = append(d.Entries, e)
