@@ -8,8 +8,10 @@ STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: build test bench bench-cli fuzz lint vulncheck demo reliability clean
 
+# Static, without cgo: nothing in hush needs it, and a dynamically linked
+# binary spends about 8 ms per process in the loader (docs/BENCHMARKS.md).
 build:
-	$(GO) build -o $(BIN) ./cmd/hush
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/hush
 
 # The second module runs real dotenv parsers on hush's dotenv export
 # (internal/dotenvcheck: its own go.mod keeps them out of hush's).

@@ -18,8 +18,9 @@
 #             ENTRIES is read when SIZES is not set)
 #   ROWS      the rows of the table to time (default all: "get set rm mv
 #             import migrate"); ROWS=get times the read path alone
-#   CGO_ENABLED=0 builds hush without cgo, as a static binary (see
-#             docs/BENCHMARKS.md: it starts faster)
+#   CGO_ENABLED hush is built as `make build` builds it, without cgo
+#             (static); CGO_ENABLED=1 measures a dynamically linked build,
+#             which starts slower (docs/BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ GO=${GO:-go}
 BIN=${BIN:-bin/hush}
 
 mkdir -p "$(dirname "$BIN")"
-$GO build -trimpath -o "$BIN" ./cmd/hush
+CGO_ENABLED=${CGO_ENABLED:-0} $GO build -trimpath -o "$BIN" ./cmd/hush
 HUSH=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hush-bench.XXXXXX")
