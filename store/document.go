@@ -40,6 +40,8 @@ type document struct {
 	// the entries set since (nil for those deleted) in changes.
 	base    *document
 	changes map[string]*docEntry
+	order   []string // the names in changes, sorted if sorted is set
+	sorted  bool
 }
 
 // docEntry is one secret, as format.Record: Value holds the bytes as text

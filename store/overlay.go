@@ -26,9 +26,9 @@ import (
 // and copies its changes, so a base is never itself a clone.
 func (d *document) clone() *document {
 	c := &document{Version: d.Version, Recipients: slices.Clone(d.Recipients), key: d.key, rotations: d.rotations,
-		base: d, changes: map[string]*docEntry{}}
+		base: d, changes: map[string]*docEntry{}, sorted: true}
 	if d.base != nil {
-		c.base, c.changes = d.base, maps.Clone(d.changes)
+		c.base, c.changes, c.order = d.base, maps.Clone(d.changes), slices.Clone(d.changedNames())
 	}
 	c.once.Do(func() {})
 	return c
@@ -38,6 +38,12 @@ func (d *document) clone() *document {
 func (d *document) put(name string, e *docEntry) {
 	switch {
 	case d.base != nil:
+		if _, ok := d.changes[name]; !ok {
+			// Names mostly come in order (an import of a sorted file),
+			// and then need no sort.
+			d.sorted = d.sorted && (len(d.order) == 0 || d.order[len(d.order)-1] < name)
+			d.order = append(d.order, name)
+		}
 		d.changes[name] = e
 	case e == nil:
 		delete(d.all(), name)
@@ -101,7 +107,7 @@ func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
 	if d.base != nil {
 		b = d.base
 	}
-	names := slices.Sorted(maps.Keys(d.changes))
+	names := d.changedNames()
 	j := 0
 	// changed passes on the changes named before name, and reports
 	// whether name itself is changed (and was passed on).
@@ -140,6 +146,15 @@ func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
 			fn(nil, 0, e)
 		}
 	}
+}
+
+// changedNames returns the names of the changes of a clone, sorted. It
+// does not modify d, which may be shared once written.
+func (d *document) changedNames() []string {
+	if d.sorted {
+		return d.order
+	}
+	return slices.Sorted(slices.Values(d.order))
 }
 
 // encodeTo writes the plaintext of d to w, byte for byte as

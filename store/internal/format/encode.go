@@ -64,7 +64,7 @@ func EncodeWith(version int, recipients []string, in Integrity, entries []*Recor
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendRecord(b, e)
+		b = appendRecord(b, e, nil)
 	}
 	b = append(b, '}')
 	b = appendIntegrity(b, in)
@@ -85,8 +85,9 @@ func appendHead(b []byte, version int, recipients []string) []byte {
 	return append(b, `],"entries":{`...)
 }
 
-// appendRecord appends one entry, "NAME":{...}, as the encoder writes it.
-func appendRecord(b []byte, e *Record) []byte {
+// appendRecord appends one entry, "NAME":{...}, as the encoder writes it,
+// with the timestamps from st if it is not nil.
+func appendRecord(b []byte, e *Record, st *stamps) []byte {
 	b = appendString(b, e.Name)
 	b = append(b, `:{"value":`...)
 	b = appendString(b, e.Value)
@@ -99,10 +100,28 @@ func appendRecord(b []byte, e *Record) []byte {
 		b = appendString(b, e.Description)
 	}
 	b = append(b, `,"created":"`...)
-	b = appendStamp(b, e.Created)
+	b = st.append(b, e.Created)
 	b = append(b, `","updated":"`...)
-	b = appendStamp(b, e.Updated)
+	b = st.append(b, e.Updated)
 	return append(b, `"}`...)
+}
+
+// stamps remembers the last timestamp formatted: the entries of a batch
+// share theirs, and formatting one costs more than copying it.
+type stamps struct {
+	t time.Time
+	s []byte
+}
+
+// append appends t as appendStamp does.
+func (st *stamps) append(b []byte, t time.Time) []byte {
+	if st == nil {
+		return appendStamp(b, t)
+	}
+	if st.s == nil || !t.Equal(st.t) { // the same instant is written the same
+		st.t, st.s = t, appendStamp(st.s[:0], t)
+	}
+	return append(b, st.s...)
 }
 
 const hexDigits = "0123456789abcdef"

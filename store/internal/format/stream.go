@@ -33,6 +33,7 @@ type Encoder struct {
 	any  bool   // an entry was written
 	last []byte // the name of the last entry
 	name []byte // scratch: a record's name
+	stamps
 }
 
 // NewEncoder returns an Encoder of a document of version and recipients,
@@ -49,7 +50,7 @@ func (e *Encoder) Record(r *Record) {
 	if !e.next(e.name) {
 		return
 	}
-	e.b = appendRecord(e.b, r)
+	e.b = appendRecord(e.b, r, &e.stamps)
 	e.flush(false)
 }
 
@@ -63,7 +64,7 @@ func (e *Encoder) Entry(d *Document, i int) {
 	if r, ok := d.raw(en); ok {
 		e.b = append(e.b, r...)
 	} else {
-		e.b = appendRecord(e.b, d.Record(en))
+		e.b = appendRecord(e.b, d.Record(en), &e.stamps)
 	}
 	e.flush(false)
 }
