@@ -38,13 +38,13 @@ func (d *document) clone() *document {
 func (d *document) put(name string, e *docEntry) {
 	switch {
 	case d.base != nil:
-		if _, ok := d.changes[name]; !ok {
+		n := len(d.changes)
+		if d.changes[name] = e; len(d.changes) > n { // a new name
 			// Names mostly come in order (an import of a sorted file),
 			// and then need no sort.
-			d.sorted = d.sorted && (len(d.order) == 0 || d.order[len(d.order)-1] < name)
+			d.sorted = d.sorted && (n == 0 || d.order[n-1] < name)
 			d.order = append(d.order, name)
 		}
-		d.changes[name] = e
 	case e == nil:
 		delete(d.all(), name)
 	default:
@@ -209,19 +209,38 @@ func (c *capped) check() error {
 	return nil
 }
 
-// names returns the entry names, sorted: list without the metadata.
+// names returns the entry names, sorted: list without the metadata. The
+// names are substrings of one string: one allocation, not one a name.
 func (d *document) names() []string {
-	var out []string
-	if n := d.len(); n > 0 {
-		out = make([]string, 0, n)
-	}
+	n, size := 0, 0
 	d.each(func(fd *format.Document, i int, e *docEntry) {
+		n++
 		if e == nil {
-			out = append(out, fd.String(fd.Entries[i].Name))
+			size += fd.Entries[i].Name.Len()
 		} else {
-			out = append(out, e.Name)
+			size += len(e.Name)
 		}
 	})
+	if n == 0 {
+		return nil
+	}
+	var all strings.Builder
+	all.Grow(size)
+	ends := make([]int, 0, n)
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		if e == nil {
+			all.Write(fd.Bytes(fd.Entries[i].Name))
+		} else {
+			all.WriteString(e.Name)
+		}
+		ends = append(ends, all.Len())
+	})
+	s := all.String()
+	out := make([]string, n)
+	start := 0
+	for i, end := range ends {
+		out[i], start = s[start:end], end
+	}
 	return out
 }
 

@@ -149,7 +149,11 @@ func (st *AcceptedState) marshal(path string) []byte {
 		fmt.Fprintf(&b, "recipient %s\n", strconv.Quote(r))
 	}
 	var line []byte
-	b.Grow(len(st.Names) * 32)
+	size := 0
+	for _, n := range st.Names {
+		size += len(n) + len("name \"\"\n")
+	}
+	b.Grow(size)
 	for _, n := range st.Names {
 		line = append(appendQuoted(append(line[:0], "name "...), n), '\n')
 		b.Write(line)
