@@ -129,14 +129,16 @@ func TestBigStoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	put(record("SECRET_050000", []byte("changed"), "", get("SECRET_050000").Created))
-	if err := open().Set(ctx, "SECRET_050000a", []byte("new")); err != nil {
-		t.Fatal(err)
-	}
-	put(record("SECRET_050000a", []byte("new"), "", now))
-	err = open().Update(ctx, func(tx store.Tx) error { return tx.SetDescription("SECRET_000000", "first") })
+	err = open().Update(ctx, func(tx store.Tx) error {
+		if err := tx.Set("SECRET_050000a", []byte("new")); err != nil {
+			return err
+		}
+		return tx.SetDescription("SECRET_000000", "first")
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	put(record("SECRET_050000a", []byte("new"), "", now))
 	get("SECRET_000000").Description, get("SECRET_000000").Updated = "first", now
 	check("set")
 
