@@ -2,11 +2,13 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +134,25 @@ func TestAppendQuoted(t *testing.T) {
 		if got, want := string(appendQuoted(nil, s)), strconv.Quote(s); got != want {
 			t.Errorf("appendQuoted(%q) = %s, want %s", s, got, want)
 		}
+	}
+}
+
+// A plaintext over MaxStoreSize is refused with its size, and what comes
+// past the limit never reaches age.
+func TestCappedRefusesOverLimit(t *testing.T) {
+	var got bytes.Buffer
+	c := &capped{w: &got, n: MaxStoreSize - 4}
+	if _, err := c.Write([]byte("1234")); err != nil || c.check() != nil {
+		t.Fatalf("at the limit: %v, %v", err, c.check())
+	}
+	if n, err := c.Write([]byte("5678")); n != 4 || err != nil {
+		t.Fatalf("past the limit: %d, %v", n, err)
+	}
+	err := c.check()
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), strconv.Itoa(MaxStoreSize+4)) {
+		t.Fatalf("check = %v; want ErrLimit with the size", err)
+	}
+	if got.String() != "1234" {
+		t.Fatalf("passed on %q", got.String())
 	}
 }
