@@ -277,3 +277,57 @@ func BenchmarkLockHandOver(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "median-us")
 	b.ReportMetric(float64(lat[len(lat)*9/10].Microseconds()), "p90-us")
 }
+
+// BenchmarkWrite is one CLI write as the hush command does it, in
+// process: open the store afresh (with the integrity check's state
+// directory, as the CLI has), then one Set, Delete or rename, which
+// decrypts, changes, encodes, encrypts, writes, fsyncs and renames. Run
+// with -cpuprofile and -memprofile to see where a write's time goes
+// (docs/ARCHITECTURE.md, "The write path"):
+//
+//	go test -run '^$' -bench 'Write/.*entries=100000' -benchtime 20x \
+//	  -cpuprofile cpu.out -memprofile mem.out ./store
+func BenchmarkWrite(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1000, 100000} {
+		path, id, raw := benchStore(b, n)
+		state := b.TempDir()
+		opts := store.Options{Identities: []age.Identity{id}, StateDir: state}
+		probe := benchName(n / 2)
+		reopen := func() *store.File {
+			f, err := store.Open(path, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return f
+		}
+		b.Run(fmt.Sprintf("Set/entries=%d", n), func(b *testing.B) {
+			i := 0
+			paired(b, raw, id, n, func() {
+				i++
+				if err := reopen().Set(ctx, probe, []byte(strconv.Itoa(i))); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("Move/entries=%d", n), func(b *testing.B) {
+			from, to := probe, probe+"_MOVED"
+			paired(b, raw, id, n, func() {
+				err := reopen().Update(ctx, func(tx store.Tx) error {
+					v, err := tx.Get(from)
+					if err != nil {
+						return err
+					}
+					if err := tx.Set(to, v); err != nil {
+						return err
+					}
+					return tx.Delete(from)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				from, to = to, from
+			})
+		})
+	}
+}

@@ -34,6 +34,14 @@ type document struct {
 	once    sync.Once
 	decoded *format.Document     // when decoded: the source, immutable
 	entries map[string]*docEntry // built on demand when decoded; see all
+
+	// A document cloned for a change (see clone and overlay.go) keeps the
+	// document it came from, never modified, as its base, and holds only
+	// the entries set since (nil for those deleted) in changes.
+	base    *document
+	changes map[string]*docEntry
+	order   []string // the names in changes, sorted if sorted is set
+	sorted  bool
 }
 
 // docEntry is one secret, as format.Record: Value holds the bytes as text
@@ -76,24 +84,13 @@ func decodeDocument(b []byte) (*document, error) {
 	return &document{Version: fd.Version, Recipients: fd.Recipients, key: fd.StoreKey, rotations: fd.Rotations, decoded: fd}, nil
 }
 
-// marshal encodes the document. The output is deterministic: entries are
-// sorted by name.
-func (d *document) marshal() ([]byte, error) {
-	m := d.all()
-	es := make([]*format.Record, 0, len(m))
-	for _, e := range m {
-		es = append(es, (*format.Record)(e))
-	}
-	b := format.EncodeWith(d.Version, d.Recipients, format.Integrity{StoreKey: d.key, Rotations: d.rotations}, es)
-	if len(b) > MaxStoreSize {
-		return nil, fmt.Errorf("%w: store would be %d bytes, the limit is %d", ErrLimit, len(b), MaxStoreSize)
-	}
-	return b, nil
-}
-
 // all returns the entries as a map, materialising a decoded document. The
-// map must not be modified except in a clone.
+// map must not be modified except in a clone. Of a clone, it returns a
+// new map each time.
 func (d *document) all() map[string]*docEntry {
+	if d.base != nil {
+		return d.merged()
+	}
 	d.once.Do(func() {
 		fd := d.decoded
 		m := make(map[string]*docEntry, len(fd.Entries))
@@ -108,6 +105,12 @@ func (d *document) all() map[string]*docEntry {
 
 // get returns the entry for name.
 func (d *document) get(name string) (*docEntry, bool) {
+	if d.base != nil {
+		if e, ok := d.changes[name]; ok {
+			return e, e != nil
+		}
+		return d.base.get(name)
+	}
 	if fd := d.decoded; fd != nil {
 		i, ok := fd.Find(name)
 		if !ok {
@@ -120,26 +123,19 @@ func (d *document) get(name string) (*docEntry, bool) {
 }
 
 func (d *document) len() int {
+	if d.base != nil {
+		return d.overlayLen()
+	}
 	if d.decoded != nil {
 		return len(d.decoded.Entries)
 	}
 	return len(d.all())
 }
 
-// clone returns a materialised copy of d whose entry map may be changed
-// without affecting d. Entries themselves are treated as immutable.
-func (d *document) clone() *document {
-	src := d.all()
-	c := &document{Version: d.Version, Recipients: append([]string(nil), d.Recipients...), entries: make(map[string]*docEntry, len(src)),
-		key: d.key, rotations: d.rotations}
-	c.once.Do(func() {})
-	for k, v := range src {
-		c.entries[k] = v
-	}
-	return c
-}
-
 func (d *document) list() []Entry {
+	if d.base != nil {
+		return d.overlayList()
+	}
 	if fd := d.decoded; fd != nil {
 		es := make([]Entry, len(fd.Entries))
 		for i := range fd.Entries {
@@ -170,7 +166,7 @@ func (t *docTx) Get(name string) ([]byte, error) {
 	if err := ValidateExistingName(name); err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
 	}
-	e, ok := t.doc.entries[name]
+	e, ok := t.doc.get(name)
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
@@ -181,7 +177,7 @@ func (t *docTx) Lookup(name string) (Entry, error) {
 	if err := ValidateExistingName(name); err != nil {
 		return Entry{}, &KeyError{Op: "lookup", Name: name, Err: err}
 	}
-	e, ok := t.doc.entries[name]
+	e, ok := t.doc.get(name)
 	if !ok {
 		return Entry{}, &KeyError{Op: "lookup", Name: name, Err: ErrNotFound}
 	}
@@ -197,13 +193,13 @@ func (t *docTx) Set(name string, value []byte) error {
 	}
 	ne := newEntry(name, value)
 	ne.Created, ne.Updated = t.now, t.now
-	if old, ok := t.doc.entries[name]; ok {
+	if old, ok := t.doc.get(name); ok {
 		ne.Created, ne.Description = old.Created, old.Description
 		if old.Value == ne.Value && old.Encoding == ne.Encoding {
 			return nil // unchanged: no write, keep the updated time
 		}
 	}
-	t.doc.entries[name] = ne
+	t.doc.put(name, ne)
 	t.changed = true
 	return nil
 }
@@ -212,7 +208,7 @@ func (t *docTx) SetDescription(name, description string) error {
 	if err := ValidateExistingName(name); err != nil {
 		return &KeyError{Op: "describe", Name: name, Err: err}
 	}
-	old, ok := t.doc.entries[name]
+	old, ok := t.doc.get(name)
 	if !ok {
 		return &KeyError{Op: "describe", Name: name, Err: ErrNotFound}
 	}
@@ -222,7 +218,7 @@ func (t *docTx) SetDescription(name, description string) error {
 	ne := *old
 	ne.Description = description
 	ne.Updated = t.now
-	t.doc.entries[name] = &ne
+	t.doc.put(name, &ne)
 	t.changed = true
 	return nil
 }
@@ -231,10 +227,10 @@ func (t *docTx) Delete(name string) error {
 	if err := ValidateExistingName(name); err != nil {
 		return &KeyError{Op: "delete", Name: name, Err: err}
 	}
-	if _, ok := t.doc.entries[name]; !ok {
+	if _, ok := t.doc.get(name); !ok {
 		return &KeyError{Op: "delete", Name: name, Err: ErrNotFound}
 	}
-	delete(t.doc.entries, name)
+	t.doc.put(name, nil)
 	t.changed = true
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,7 +12,8 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
+
+	"github.com/hush-secrets/hush/store/internal/format"
 )
 
 // Snapshot is a whole store in memory: its recipients and every entry with
@@ -132,9 +132,12 @@ func (d *document) snapshot(armored bool) *Snapshot {
 		key:        bytes.Clone(d.key),
 		rotations:  slices.Clone(d.rotations),
 	}
-	for name, e := range d.all() {
-		s.Entries[name] = SnapshotEntry{Value: e.bytes(), Description: e.Description, Created: e.Created, Updated: e.Updated}
-	}
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		if e == nil {
+			e = (*docEntry)(fd.Record(&fd.Entries[i]))
+		}
+		s.Entries[e.Name] = SnapshotEntry{Value: e.bytes(), Description: e.Description, Created: e.Created, Updated: e.Updated}
+	})
 	return s
 }
 
@@ -156,7 +159,7 @@ func (s *Snapshot) document() (*document, error) {
 		}
 		ne := newEntry(name, e.Value)
 		ne.Description, ne.Created, ne.Updated = e.Description, e.Created.UTC(), e.Updated.UTC()
-		d.all()[name] = ne
+		d.put(name, ne)
 	}
 	return d, nil
 }
@@ -164,39 +167,13 @@ func (s *Snapshot) document() (*document, error) {
 // encrypt returns the store file bytes for d: the document encrypted to
 // its recipients, armored if f.armored.
 func (f *File) encrypt(d *document) ([]byte, error) {
-	plain, err := d.marshal()
-	if err != nil {
-		return nil, err
-	}
-	defer clear(plain)
 	rs, err := f.parseRecipients(d.Recipients)
 	if err != nil {
 		return nil, err
 	}
-	f.mu.Lock()
-	armored := f.armored
-	f.mu.Unlock()
 	var buf bytes.Buffer
-	var out io.Writer = &buf
-	var aw io.WriteCloser
-	if armored {
-		aw = armor.NewWriter(&buf)
-		out = aw
-	}
-	w, err := age.Encrypt(out, rs...)
-	if err != nil {
-		return nil, fmt.Errorf("encrypting the store: %w", err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, fmt.Errorf("encrypting the store: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("encrypting the store: %w", err)
-	}
-	if aw != nil {
-		if err := aw.Close(); err != nil {
-			return nil, fmt.Errorf("encrypting the store: %w", err)
-		}
+	if _, err := f.encryptTo(&buf, d, rs); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }

@@ -128,9 +128,7 @@ func parseState(b []byte) (*AcceptedState, error) {
 // stateOf returns the state that accepting d records.
 func stateOf(d *document) *AcceptedState {
 	st := &AcceptedState{Recipients: slices.Clone(d.Recipients), rotations: d.rotations}
-	for _, e := range d.list() {
-		st.Names = append(st.Names, e.Name)
-	}
+	st.Names = d.names()
 	if d.key != nil {
 		h := hashKey(d.key)
 		st.key = &h
@@ -150,8 +148,15 @@ func (st *AcceptedState) marshal(path string) []byte {
 	for _, r := range st.Recipients {
 		fmt.Fprintf(&b, "recipient %s\n", strconv.Quote(r))
 	}
+	var line []byte
+	size := 0
 	for _, n := range st.Names {
-		fmt.Fprintf(&b, "name %s\n", strconv.Quote(n))
+		size += len(n) + len("name \"\"\n")
+	}
+	b.Grow(size)
+	for _, n := range st.Names {
+		line = append(appendQuoted(append(line[:0], "name "...), n), '\n')
+		b.Write(line)
 	}
 	return b.Bytes()
 }

@@ -17,7 +17,7 @@ func SetTimes(tx Tx, name string, created, updated time.Time) error {
 	if !ok {
 		return &KeyError{Op: "set times", Name: name, Err: ErrNoBatch}
 	}
-	old, ok := t.doc.entries[name]
+	old, ok := t.doc.get(name)
 	if !ok {
 		return &KeyError{Op: "set times", Name: name, Err: ErrNotFound}
 	}
@@ -27,7 +27,7 @@ func SetTimes(tx Tx, name string, created, updated time.Time) error {
 	}
 	ne := *old
 	ne.Created, ne.Updated = created, updated
-	t.doc.entries[name] = &ne
+	t.doc.put(name, &ne)
 	t.changed = true
 	return nil
 }

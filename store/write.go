@@ -1,14 +1,17 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 	"github.com/hush-secrets/hush/internal/atomicfile"
 	"github.com/hush-secrets/hush/store/internal/lock"
 )
@@ -56,16 +59,14 @@ func (f *File) locked(ctx context.Context, fn func() error) error {
 // write encrypts d to its recipients and atomically replaces the store.
 // With verify, it first checks that the caller's identities can decrypt
 // the result and refuses with ErrLastRecipient otherwise.
+//
+// The plaintext is never held whole: it is encoded as it is encrypted,
+// into the temp file that then replaces the store (see encryptTo).
 func (f *File) write(d *document, verify bool) error {
 	d.ensureKey()
-	ciphertext, err := f.encrypt(d)
+	rs, err := f.parseRecipients(d.Recipients)
 	if err != nil {
 		return err
-	}
-	if verify {
-		if _, _, err := decryptDocument(ciphertext, f.opts.Identities); err != nil {
-			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
-		}
 	}
 	removeStrays(f.path)
 	var prev time.Time // the replaced store's modification time
@@ -77,8 +78,14 @@ func (f *File) write(d *document, verify bool) error {
 		return err
 	}
 	defer p.Cleanup()
-	if _, err := p.Write(ciphertext); err != nil {
+	size, err := f.encryptTo(p, d, rs)
+	if err != nil {
 		return err
+	}
+	if verify {
+		if err := verifyFile(p.Name(), size, f.opts.Identities); err != nil {
+			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
+		}
 	}
 	if err := laterThan(p.Name(), prev); err != nil {
 		return &atomicfile.Error{Step: atomicfile.StepWrite, Path: f.path, Err: err}
@@ -102,6 +109,87 @@ func (f *File) write(d *document, verify bool) error {
 	f.mu.Unlock()
 	// The store is written: what this client wrote is what it accepts.
 	return f.accept(d)
+}
+
+// fileBuffer is the buffer between age (or its armor) and the store file:
+// a few of age's 64 KiB chunks, and many armor lines, a write.
+const fileBuffer = 256 << 10
+
+// encryptTo encrypts d to rs, armored if f.armored, and writes the store
+// file to w, through a buffer; it returns the file's size. The plaintext
+// streams from the encoder into age's writer: no copy of the whole
+// document is made. An error of w is returned as it is (an
+// *atomicfile.Error for a pending file); a plaintext over MaxStoreSize is
+// an error wrapping ErrLimit, after which w holds part of a file.
+func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, error) {
+	f.mu.Lock()
+	armored := f.armored
+	f.mu.Unlock()
+	fw := &firstErr{w: w}
+	bw := bufio.NewWriterSize(fw, fileBuffer)
+	out := io.Writer(bw)
+	var aw io.WriteCloser
+	if armored {
+		aw = armor.NewWriter(bw)
+		out = aw
+	}
+	fail := func(err error) (int64, error) {
+		if fw.err != nil {
+			return 0, fw.err
+		}
+		return 0, fmt.Errorf("encrypting the store: %w", err)
+	}
+	ew, err := age.Encrypt(out, rs...)
+	if err != nil {
+		return fail(err)
+	}
+	c := &capped{w: ew}
+	if _, err := d.encodeTo(c); err != nil {
+		return fail(err)
+	}
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	if err := ew.Close(); err != nil {
+		return fail(err)
+	}
+	if aw != nil {
+		if err := aw.Close(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(err)
+	}
+	return fw.n, nil
+}
+
+// firstErr counts the bytes written to w and keeps its first error.
+type firstErr struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (e *firstErr) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	e.n += int64(n)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// verifyFile checks that ids decrypt the store file of size bytes at
+// name, as a reader would.
+func verifyFile(name string, size int64, ids []age.Identity) error {
+	fh, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	_, _, err = decryptDocumentFrom(fh, size, ids)
+	return err
 }
 
 // removeStrays deletes the temp files that writers killed in mid-write

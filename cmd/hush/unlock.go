@@ -53,7 +53,7 @@ func (a *app) openUnlocked(ctx context.Context) (store.Provider, *store.File, er
 	for try := 1; ; try++ {
 		p, f, err := a.openView()
 		if err == nil {
-			_, err = f.List(ctx)
+			_, err = f.Recipients(ctx) // a read that builds nothing, unlike List
 		}
 		if err == nil {
 			return p, f, nil

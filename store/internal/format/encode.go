@@ -59,6 +59,20 @@ func EncodeWith(version int, recipients []string, in Integrity, entries []*Recor
 		size += len(r) + 3
 	}
 	b := make([]byte, 0, size)
+	b = appendHead(b, version, recipients)
+	for i, e := range entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, e, nil)
+	}
+	b = append(b, '}')
+	b = appendIntegrity(b, in)
+	return append(b, '}')
+}
+
+// appendHead appends what comes before the first entry.
+func appendHead(b []byte, version int, recipients []string) []byte {
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(version), 10)
 	b = append(b, `,"recipients":[`...)
@@ -68,31 +82,46 @@ func EncodeWith(version int, recipients []string, in Integrity, entries []*Recor
 		}
 		b = appendString(b, r)
 	}
-	b = append(b, `],"entries":{`...)
-	for i, e := range entries {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, e.Name)
-		b = append(b, `:{"value":`...)
-		b = appendString(b, e.Value)
-		if e.Encoding != "" {
-			b = append(b, `,"encoding":`...)
-			b = appendString(b, e.Encoding)
-		}
-		if e.Description != "" {
-			b = append(b, `,"description":`...)
-			b = appendString(b, e.Description)
-		}
-		b = append(b, `,"created":"`...)
-		b = appendStamp(b, e.Created)
-		b = append(b, `","updated":"`...)
-		b = appendStamp(b, e.Updated)
-		b = append(b, `"}`...)
+	return append(b, `],"entries":{`...)
+}
+
+// appendRecord appends one entry, "NAME":{...}, as the encoder writes it,
+// with the timestamps from st if it is not nil.
+func appendRecord(b []byte, e *Record, st *stamps) []byte {
+	b = appendString(b, e.Name)
+	b = append(b, `:{"value":`...)
+	b = appendString(b, e.Value)
+	if e.Encoding != "" {
+		b = append(b, `,"encoding":`...)
+		b = appendString(b, e.Encoding)
 	}
-	b = append(b, '}')
-	b = appendIntegrity(b, in)
-	return append(b, '}')
+	if e.Description != "" {
+		b = append(b, `,"description":`...)
+		b = appendString(b, e.Description)
+	}
+	b = append(b, `,"created":"`...)
+	b = st.append(b, e.Created)
+	b = append(b, `","updated":"`...)
+	b = st.append(b, e.Updated)
+	return append(b, `"}`...)
+}
+
+// stamps remembers the last timestamp formatted: the entries of a batch
+// share theirs, and formatting one costs more than copying it.
+type stamps struct {
+	t time.Time
+	s []byte
+}
+
+// append appends t as appendStamp does.
+func (st *stamps) append(b []byte, t time.Time) []byte {
+	if st == nil {
+		return appendStamp(b, t)
+	}
+	if st.s == nil || !t.Equal(st.t) { // the same instant is written the same
+		st.t, st.s = t, appendStamp(st.s[:0], t)
+	}
+	return append(b, st.s...)
 }
 
 const hexDigits = "0123456789abcdef"

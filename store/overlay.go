@@ -1,0 +1,258 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hush-secrets/hush/store/internal/format"
+)
+
+// A write changes a few entries of a document that may hold a hundred
+// thousand. So that its cost is that of encrypting the store and little
+// more, a write builds nothing it does not need: the document it changes
+// is a clone that keeps the document read as its base and holds only the
+// changes; encoding it merges the changes, in name order, into the base's
+// entries, which are already sorted, and copies each unchanged entry from
+// the plaintext read as it is (format.Encoder); and the encoding streams
+// into age's writer, so no copy of the whole plaintext is ever made.
+
+// clone returns a copy of d to change: a document over d's entries that
+// records changes without affecting d. A clone of a clone shares its base
+// and copies its changes, so a base is never itself a clone.
+func (d *document) clone() *document {
+	c := &document{Version: d.Version, Recipients: slices.Clone(d.Recipients), key: d.key, rotations: d.rotations,
+		base: d, changes: map[string]*docEntry{}, sorted: true}
+	if d.base != nil {
+		c.base, c.changes, c.order = d.base, maps.Clone(d.changes), slices.Clone(d.changedNames())
+	}
+	c.once.Do(func() {})
+	return c
+}
+
+// put sets the entry name to e, or deletes it if e is nil.
+func (d *document) put(name string, e *docEntry) {
+	switch {
+	case d.base != nil:
+		n := len(d.changes)
+		if d.changes[name] = e; len(d.changes) > n { // a new name
+			// Names mostly come in order (an import of a sorted file),
+			// and then need no sort.
+			d.sorted = d.sorted && (n == 0 || d.order[n-1] < name)
+			d.order = append(d.order, name)
+		}
+	case e == nil:
+		delete(d.all(), name)
+	default:
+		d.all()[name] = e
+	}
+}
+
+// has reports whether the base of a clone has an entry name.
+func (d *document) has(name string) bool {
+	_, ok := d.base.get(name)
+	return ok
+}
+
+// overlayLen is len of a clone.
+func (d *document) overlayLen() int {
+	n := d.base.len()
+	for name, e := range d.changes {
+		switch in := d.has(name); {
+		case e == nil && in:
+			n--
+		case e != nil && !in:
+			n++
+		}
+	}
+	return n
+}
+
+// merged is all of a clone: a new map of its entries.
+func (d *document) merged() map[string]*docEntry {
+	m := maps.Clone(d.base.all())
+	for name, e := range d.changes {
+		if e == nil {
+			delete(m, name)
+		} else {
+			m[name] = e
+		}
+	}
+	return m
+}
+
+// overlayList is list of a clone.
+func (d *document) overlayList() []Entry {
+	es := make([]Entry, 0, d.len())
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		if e == nil {
+			fe := &fd.Entries[i]
+			es = append(es, Entry{Name: fd.String(fe.Name), Description: fd.String(fe.Description), Created: fd.Time(fe.Created), Updated: fd.Time(fe.Updated)})
+			return
+		}
+		es = append(es, Entry{Name: e.Name, Description: e.Description, Created: e.Created, Updated: e.Updated})
+	})
+	return es
+}
+
+// each calls fn for every entry of d in name order: for an entry of a
+// decoded base as it was read, with the decoded document and its index (e
+// is then nil); for any other, with the entry.
+func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
+	b := d
+	if d.base != nil {
+		b = d.base
+	}
+	names := d.changedNames()
+	j := 0
+	// changed passes on the changes named before name, and reports
+	// whether name itself is changed (and was passed on).
+	changed := func(name []byte) bool {
+		for ; j < len(names) && names[j] < string(name); j++ {
+			if e := d.changes[names[j]]; e != nil {
+				fn(nil, 0, e)
+			}
+		}
+		if j < len(names) && names[j] == string(name) {
+			if e := d.changes[names[j]]; e != nil {
+				fn(nil, 0, e)
+			}
+			j++
+			return true
+		}
+		return false
+	}
+	if fd := b.decoded; fd != nil {
+		for i := range fd.Entries {
+			if !changed(fd.Bytes(fd.Entries[i].Name)) {
+				fn(fd, i, nil)
+			}
+		}
+	} else {
+		es := slices.SortedFunc(maps.Values(b.all()), func(x, y *docEntry) int { return strings.Compare(x.Name, y.Name) })
+		var name []byte
+		for _, e := range es {
+			if name = append(name[:0], e.Name...); !changed(name) {
+				fn(nil, 0, e)
+			}
+		}
+	}
+	for ; j < len(names); j++ {
+		if e := d.changes[names[j]]; e != nil {
+			fn(nil, 0, e)
+		}
+	}
+}
+
+// changedNames returns the names of the changes of a clone, sorted. It
+// does not modify d, which may be shared once written.
+func (d *document) changedNames() []string {
+	if d.sorted {
+		return d.order
+	}
+	return slices.Sorted(slices.Values(d.order))
+}
+
+// encodeTo writes the plaintext of d to w, byte for byte as
+// format.EncodeWith would return it, and returns its length.
+func (d *document) encodeTo(w io.Writer) (int64, error) {
+	enc := format.NewEncoder(w, d.Version, d.Recipients)
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		if e == nil {
+			enc.Entry(fd, i)
+		} else {
+			enc.Record((*format.Record)(e))
+		}
+	})
+	return enc.Close(format.Integrity{StoreKey: d.key, Rotations: d.rotations})
+}
+
+// marshal returns the plaintext of d. A write streams it instead (see
+// encodeTo); this is for the memory store and tests.
+func (d *document) marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	c := &capped{w: &buf}
+	if _, err := d.encodeTo(c); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// capped passes on the first MaxStoreSize bytes written to it and counts
+// all of them, so that a plaintext over the limit is refused (check) with
+// its size, at the cost of encoding it, but not of encrypting it.
+type capped struct {
+	w io.Writer
+	n int64
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if c.n > MaxStoreSize {
+		return len(p), nil
+	}
+	return c.w.Write(p)
+}
+
+// check returns an error wrapping ErrLimit for a plaintext over the limit.
+func (c *capped) check() error {
+	if c.n > MaxStoreSize {
+		return fmt.Errorf("%w: store would be %d bytes, the limit is %d", ErrLimit, c.n, MaxStoreSize)
+	}
+	return nil
+}
+
+// names returns the entry names, sorted: list without the metadata. The
+// names are substrings of one string: one allocation, not one a name.
+func (d *document) names() []string {
+	n, size := 0, 0
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		n++
+		if e == nil {
+			size += fd.Entries[i].Name.Len()
+		} else {
+			size += len(e.Name)
+		}
+	})
+	if n == 0 {
+		return nil
+	}
+	var all strings.Builder
+	all.Grow(size)
+	ends := make([]int, 0, n)
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		if e == nil {
+			all.Write(fd.Bytes(fd.Entries[i].Name))
+		} else {
+			all.WriteString(e.Name)
+		}
+		ends = append(ends, all.Len())
+	})
+	s := all.String()
+	out := make([]string, n)
+	start := 0
+	for i, end := range ends {
+		out[i], start = s[start:end], end
+	}
+	return out
+}
+
+// appendQuoted appends strconv.Quote(s), without its cost for the common
+// name: printable ASCII with no quote or backslash is quoted as it is.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
