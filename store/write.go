@@ -188,7 +188,7 @@ func verifyFile(name string, size int64, ids []age.Identity) error {
 		return err
 	}
 	defer fh.Close()
-	_, _, err = decryptDocumentFrom(fh, size, ids)
+	_, _, err = decryptDocumentAt(fh, size, ids)
 	return err
 }
 
