@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -58,8 +59,14 @@ func (f *File) decryptFile() (*document, fileID, bool, error) {
 	// Decrypt straight from the file: the ciphertext is never held whole.
 	// The descriptor pins this version of the file, whatever renames
 	// happen meanwhile.
-	src := &ioErrReader{r: io.LimitReader(fh, 2*MaxStoreSize)}
+	// The file's digest is kept for the integrity check (see judge).
+	h := sha256.New()
+	src := &ioErrReader{r: io.TeeReader(io.LimitReader(fh, 2*MaxStoreSize), h)}
 	d, armored, err := decryptDocumentFrom(src, fi.Size(), f.opts.Identities)
+	if err == nil && f.opts.StateDir != "" {
+		_, err = io.Copy(io.Discard, src) // whatever the decrypter left unread
+		d.digest = [32]byte(h.Sum(nil))
+	}
 	if src.err != nil {
 		err = src.err // a failed read is an I/O error, not a bad file
 	}

@@ -29,20 +29,36 @@ import (
 //	rotation HEX       that version's rotation proofs, oldest first
 //	recipient "..."    its recipients
 //	name "..."         its entry names
+//	plugin "..."       plugin recipients this client accepted (see checkPlugins)
+//	seen HEX           SHA-256 of the store file of a version this client
+//	                   read or wrote, the last maxSeen of them, oldest first
 //
 // It never holds the store key, a value or a description. The names and
 // recipients are there so that `hush trust` can say what changed.
 
 const stateMagic = "hush accepted v1"
 
+// maxSeen bounds the versions a state remembers having read (about 7 KB).
+const maxSeen = 100
+
 // AcceptedState is what a client last accepted of a store: its
 // recipients and entry names (never values).
 type AcceptedState struct {
+	// Path is the store's absolute path.
+	Path       string
 	Recipients []string
 	Names      []string
 
 	key       *keyHash // nil for a store written before store keys
 	rotations [][]byte
+	plugins   []string   // plugin recipients accepted, as recipientKey
+	seen      [][32]byte // digests of versions read or written
+}
+
+// saw reports whether the store file whose SHA-256 is digest was read or
+// written by this client.
+func (st *AcceptedState) saw(digest [32]byte) bool {
+	return digest != [32]byte{} && slices.Contains(st.seen, digest)
 }
 
 // statePath returns the file holding the accepted state of the store at
@@ -94,6 +110,14 @@ func parseState(b []byte) (*AcceptedState, error) {
 		var err error
 		switch k {
 		case "store":
+			st.Path, err = strconv.Unquote(v)
+		case "seen":
+			var h []byte
+			if h, err = hex.DecodeString(v); err == nil && len(h) == 32 {
+				st.seen = append(st.seen, [32]byte(h))
+			} else {
+				err = errors.New("bad digest")
+			}
 		case "key":
 			var h []byte
 			if h, err = hex.DecodeString(v); err == nil && len(h) == len(keyHash{}) {
@@ -106,12 +130,15 @@ func parseState(b []byte) (*AcceptedState, error) {
 			if r, err = hex.DecodeString(v); err == nil {
 				st.rotations = append(st.rotations, r)
 			}
-		case "recipient", "name":
+		case "recipient", "name", "plugin":
 			var s string
 			if s, err = strconv.Unquote(v); err == nil {
-				if k == "name" {
+				switch k {
+				case "name":
 					st.Names = append(st.Names, s)
-				} else {
+				case "plugin":
+					st.plugins = append(st.plugins, s)
+				default:
 					st.Recipients = append(st.Recipients, s)
 				}
 			}
@@ -125,8 +152,11 @@ func parseState(b []byte) (*AcceptedState, error) {
 	return st, sc.Err()
 }
 
-// stateOf returns the state that accepting d records.
-func stateOf(d *document) *AcceptedState {
+// stateOf returns the state that accepting d records after prev (nil if
+// there was none): d's key, recipients and names; the plugin recipients
+// prev accepted, those given for d (or, on a first use or with all, every
+// one d has); and the versions prev saw, and d.
+func stateOf(d *document, prev *AcceptedState, all bool) *AcceptedState {
 	st := &AcceptedState{Recipients: slices.Clone(d.Recipients), rotations: d.rotations}
 	for _, e := range d.list() {
 		st.Names = append(st.Names, e.Name)
@@ -135,7 +165,32 @@ func stateOf(d *document) *AcceptedState {
 		h := hashKey(d.key)
 		st.key = &h
 	}
+	plugins := d.givenPlugins
+	if prev == nil || all {
+		plugins = d.Recipients
+	} else {
+		st.plugins = slices.Clone(prev.plugins)
+		st.seen = slices.Clone(prev.seen)
+	}
+	for _, r := range plugins {
+		if k := recipientKey(r); isPlugin(k) && !slices.Contains(st.plugins, k) {
+			st.plugins = append(st.plugins, k)
+		}
+	}
+	st.see(d.digest)
 	return st
+}
+
+// see adds digest to the versions st saw, forgetting the oldest beyond
+// maxSeen.
+func (st *AcceptedState) see(digest [32]byte) {
+	if digest == [32]byte{} || st.saw(digest) {
+		return
+	}
+	st.seen = append(st.seen, digest)
+	if n := len(st.seen) - maxSeen; n > 0 {
+		st.seen = st.seen[n:]
+	}
 }
 
 func (st *AcceptedState) marshal(path string) []byte {
@@ -153,18 +208,70 @@ func (st *AcceptedState) marshal(path string) []byte {
 	for _, n := range st.Names {
 		fmt.Fprintf(&b, "name %s\n", strconv.Quote(n))
 	}
+	for _, p := range st.plugins {
+		fmt.Fprintf(&b, "plugin %s\n", strconv.Quote(p))
+	}
+	for _, h := range st.seen {
+		fmt.Fprintf(&b, "seen %x\n", h[:])
+	}
 	return b.Bytes()
 }
 
-// accept records d as the version of the store this client accepts. It
-// writes only when the record changes.
-func (f *File) accept(d *document) error {
+// accept records d as the version of the store this client accepts,
+// after the state loaded before (prev, nil if none); with all, every
+// plugin recipient of d is accepted too (see stateOf).
+func (f *File) accept(d *document, prev *AcceptedState, all bool) error {
+	abs, _ := filepath.Abs(f.path)
+	return f.saveState(stateOf(d, prev, all).marshal(abs))
+}
+
+// acceptWritten records d, just written by this client.
+func (f *File) acceptWritten(d *document) error {
+	prev, err := f.loadState()
+	if err != nil {
+		prev = nil // a damaged state is replaced
+	}
+	return f.accept(d, prev, false)
+}
+
+// AcceptedStates returns the accepted states recorded in stateDir for the
+// stores inside dir (an absolute path), for tools that judge versions of
+// those stores which are not files (see [AcceptedState.Check]). A missing
+// stateDir holds none; a state that cannot be read is skipped.
+func AcceptedStates(stateDir, dir string) ([]*AcceptedState, error) {
+	des, err := os.ReadDir(stateDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*AcceptedState
+	for _, de := range des {
+		if !de.Type().IsRegular() || len(de.Name()) != 2*sha256.Size {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(stateDir, de.Name()))
+		if err != nil {
+			continue
+		}
+		st, err := parseState(b)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(dir, st.Path); err == nil && filepath.IsLocal(rel) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// saveState writes the state file, only when its content changes.
+func (f *File) saveState(b []byte) error {
 	p, err := f.statePath()
 	if p == "" || err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(f.path)
-	b := stateOf(d).marshal(abs)
 	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
 		return nil
 	}
@@ -177,20 +284,9 @@ func (f *File) accept(d *document) error {
 	return nil
 }
 
-// check applies the integrity policy to d, just read from the store:
-//
-//   - no accepted state, or one from before store keys: accept d and
-//     record it (trust on first use);
-//   - the same key as accepted: accept;
-//   - a key the rotation proofs in d lead to from the accepted one: accept
-//     and record;
-//   - a key from which the accepted version's proofs lead to the accepted
-//     one: an older version, superseded since by a rotation; refuse it
-//     with an *IntegrityError marked Superseded. It is not read either:
-//     a member removed by that rotation knows the old key and could have
-//     written it, so it cannot be told from a forgery;
-//   - anything else, a document without a key included: refuse with an
-//     *IntegrityError.
+// check applies the integrity policy (see judge) to d, just read from the
+// store, and records what it accepts. A superseded version it reads is
+// marked so that no write starts from it, and reported to Options.Warn.
 func (f *File) check(d *document) error {
 	if f.opts.StateDir == "" {
 		return nil
@@ -199,34 +295,40 @@ func (f *File) check(d *document) error {
 	if err != nil {
 		return &StoreError{Path: f.path, Err: err}
 	}
-	switch {
-	case st == nil || st.key == nil:
-	case d.key == nil:
-		return &IntegrityError{Path: f.path}
-	case hashKey(d.key) == *st.key:
-		// The accepted key: nothing to record. (Recording the names
-		// here would cost every first read a walk of the whole store;
-		// this client's own writes record them.)
-		return nil
-	case leadsTo(*st.key, hashKey(d.key), d.rotations):
-	case leadsTo(hashKey(d.key), *st.key, st.rotations):
+	abs, _ := filepath.Abs(f.path)
+	// A state directory that cannot be written (a read-only home) must
+	// not make a genuine store unreadable: the record is tried again on
+	// the next read.
+	switch judge(st, d.key, d.rotations, d.digest) {
+	case verdictNew:
+		_ = f.accept(d, st, false)
+	case verdictSame:
+		// Only the version is recorded, not its names: that would cost
+		// every first read a walk of the whole store (this client's own
+		// writes record them).
+		if !st.saw(d.digest) {
+			st.see(d.digest)
+			_ = f.saveState(st.marshal(abs))
+		}
+	case verdictSuperseded:
+		d.superseded = true
+		if f.opts.Warn != nil {
+			f.opts.Warn("warning: " + (&IntegrityError{Path: f.path, Superseded: true, Seen: true}).Error())
+		}
+	case verdictOld:
 		return &IntegrityError{Path: f.path, Superseded: true}
 	default:
 		return &IntegrityError{Path: f.path}
 	}
-	// The document passed the check; recording it only moves the accepted
-	// state forward. A state directory that cannot be written (a
-	// read-only home) must not make a genuine store unreadable: the
-	// record is tried again on the next read.
-	_ = f.accept(d)
 	return nil
 }
 
 // Trust reads the store without the integrity check and records it as
 // the version this client accepts, deliberately: for a store refused with
-// ErrUntrusted that the user has checked. It returns what was accepted
-// before (nil if nothing was, or the check is off) and what is accepted
-// now. It fails as Get does when the store cannot be read.
+// ErrUntrusted that the user has checked. Its plugin recipients are
+// accepted too. It returns what was accepted before (nil if nothing was,
+// or the check is off) and what is accepted now. It fails as Get does
+// when the store cannot be read.
 func (f *File) Trust(ctx context.Context) (before, now *AcceptedState, err error) {
 	if before, err = f.loadState(); err != nil {
 		before = nil // a damaged state is replaced
@@ -235,8 +337,8 @@ func (f *File) Trust(ctx context.Context) (before, now *AcceptedState, err error
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := f.accept(d); err != nil {
+	if err := f.accept(d, before, true); err != nil {
 		return nil, nil, &StoreError{Path: f.path, Err: err}
 	}
-	return before, stateOf(d), nil
+	return before, stateOf(d, before, true), nil
 }

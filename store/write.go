@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,9 @@ func (f *File) commit(ctx context.Context, fn func(*document) (bool, error)) err
 	return f.locked(ctx, func() error {
 		cur, err := f.load(ctx)
 		if err != nil {
+			return err
+		}
+		if err := f.writable(cur); err != nil {
 			return err
 		}
 		d := cur.clone()
@@ -58,10 +62,14 @@ func (f *File) locked(ctx context.Context, fn func() error) error {
 // the result and refuses with ErrLastRecipient otherwise.
 func (f *File) write(d *document, verify bool) error {
 	d.ensureKey()
+	if err := f.checkPlugins(d); err != nil {
+		return err
+	}
 	ciphertext, err := f.encrypt(d)
 	if err != nil {
 		return err
 	}
+	d.digest = sha256.Sum256(ciphertext)
 	if verify {
 		if _, _, err := decryptDocument(ciphertext, f.opts.Identities); err != nil {
 			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
@@ -101,7 +109,7 @@ func (f *File) write(d *document, verify bool) error {
 	}
 	f.mu.Unlock()
 	// The store is written: what this client wrote is what it accepts.
-	return f.accept(d)
+	return f.acceptWritten(d)
 }
 
 // removeStrays deletes the temp files that writers killed in mid-write
