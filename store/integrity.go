@@ -42,7 +42,7 @@ func (e *IntegrityError) Error() string {
 	case e.Plugin != "":
 		return "store " + e.Path + " lists the plugin recipient " + shortRecipient(e.Plugin) + ", which you never accepted: writing would run age-plugin-" + pluginName(e.Plugin)
 	case e.Seen:
-		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted: it is read, never written (a write would encrypt new secrets to recipients removed since)"
+		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted: it is never written (that would encrypt new secrets to recipients removed since)"
 	case e.Superseded:
 		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted, and not one read here before"
 	}

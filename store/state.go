@@ -313,7 +313,7 @@ func (f *File) check(d *document) error {
 	case verdictSuperseded:
 		d.superseded = true
 		if f.opts.Warn != nil {
-			f.opts.Warn("warning: " + (&IntegrityError{Path: f.path, Superseded: true, Seen: true}).Error())
+			f.opts.Warn("warning: store " + f.path + " is an older version, superseded since by a key rotation you accepted: read-only")
 		}
 	case verdictOld:
 		return &IntegrityError{Path: f.path, Superseded: true}
