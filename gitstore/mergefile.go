@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"filippo.io/age"
 
@@ -66,16 +65,7 @@ func MergeFiles(base, ours, theirs string, opts MergeFilesOptions) (*MergeReport
 
 	merged, conflicts := Merge(o, a, b)
 	rep := &MergeReport{Conflicts: conflicts}
-	for _, r := range merged.Recipients {
-		if !slices.Contains(a.Recipients, r) {
-			rep.RecipientsAdded = append(rep.RecipientsAdded, r)
-		}
-	}
-	for _, r := range a.Recipients {
-		if !slices.Contains(merged.Recipients, r) {
-			rep.RecipientsRemoved = append(rep.RecipientsRemoved, r)
-		}
-	}
+	rep.RecipientsAdded, rep.RecipientsRemoved = RecipientChanges(a.Recipients, merged.Recipients)
 	if len(merged.Recipients) == 0 {
 		return nil, fmt.Errorf("gitstore: merging %s: no recipients would remain", name(opts.Path, ours))
 	}

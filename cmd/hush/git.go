@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
@@ -28,7 +29,8 @@ changed, and which recipients came and went; a value shows only as a
 fingerprint keyed by a secret inside the store. The merge driver (hush git
 merge) merges by name: changes on one side are taken, and the same name
 changed on both sides, or changed on one and deleted on the other, is a
-conflict that you resolve with 'hush set' and 'git add'.
+conflict that you resolve with 'hush set' and 'git add'. Recipients
+changed on both sides are a conflict too.
 
 The drivers find identities as every command does (-i is not available to
 git; use HUSH_IDENTITY, HUSH_IDENTITY_FILE or the default identity file).
@@ -244,8 +246,9 @@ func (a *app) gitMergeCmd() *cobra.Command {
 
 Changes made on one side are taken. The same name changed to different
 values on both sides, or changed on one side and deleted on the other, is
-a conflict. Recipients merge as sets: an addition on either side is kept,
-and so is a removal unless the other side added the recipient anew.
+a conflict. Recipients merge as sets: a change on one side is taken and
+printed; changes to the recipients on both sides are a conflict that names
+them (OURS keeps our recipients until you decide).
 
 OURS is replaced by the merge, encrypted to the merged recipients. On a
 conflict hush exits 1 and OURS holds every clean change and our version of
@@ -276,22 +279,23 @@ func (a *app) runGitMerge(o gitMergeOptions) error {
 	}
 	var ce *gitstore.ConflictError
 	if errors.As(err, &ce) {
-		return mergeConflictHints(err, o.Path)
+		return mergeConflictHints(err, ce, o.Path)
 	}
 	return mergeVersionHints(err, o.Path)
 }
 
-// reportMerge says on stderr which recipients the merge added or removed,
-// and warns if the caller can no longer decrypt the result.
+// reportMerge says on stderr, always, which recipients the merge took
+// from their side (added or removed), and warns if the caller can no
+// longer decrypt the result.
 func (a *app) reportMerge(rep *gitstore.MergeReport, path string) {
 	if path == "" {
 		path = "the store"
 	}
 	for _, r := range rep.RecipientsAdded {
-		a.infof("merge of %s: recipient %s added", path, r)
+		a.warnf("merge of %s: recipient %s added (by their side)", path, printable(r))
 	}
 	for _, r := range rep.RecipientsRemoved {
-		a.infof("merge of %s: recipient %s removed", path, r)
+		a.warnf("merge of %s: recipient %s removed (by their side)", path, printable(r))
 	}
 	if rep.LostAccess {
 		a.warnf("warning: none of your identities can decrypt the merged %s: the other side removed you as a recipient", path)
@@ -316,11 +320,17 @@ func mergeVersionHints(err error, path string) error {
 	return err
 }
 
-// mergeConflictHints tells how to resolve the conflicting names of err.
-func mergeConflictHints(err error, path string) error {
+// mergeConflictHints tells how to resolve the conflicts of err, ce.
+func mergeConflictHints(err error, ce *gitstore.ConflictError, path string) error {
 	store := path
 	if store == "" {
 		store = "STORE"
+	}
+	if slices.ContainsFunc(ce.Conflicts, func(c gitstore.Conflict) bool { return c.Name == "" }) {
+		err = withHint(err, "%s keeps our recipients: check with your team who should read it, then 'hush --store %s recipients add' or 'rm' as agreed, 'git add %s' and commit", store, store, store)
+		if len(ce.Conflicts) == 1 {
+			return err
+		}
 	}
 	err = withHint(err, "or read their side: git show :3:%s | hush git textconv --show-values /dev/stdin", store)
 	err = withHint(err, "%s now holds every clean change and our version of each name above; set each one with 'hush --store %s set NAME' (or 'hush rm'), then 'git add %s' and commit (or 'git rebase --continue')", store, store, store)
