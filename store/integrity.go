@@ -255,3 +255,7 @@ func (f *File) writable(cur *document) error {
 	}
 	return nil
 }
+
+// HasStoreKey reports whether the snapshot was read from a store with a
+// store key (written since store keys exist).
+func (s *Snapshot) HasStoreKey() bool { return s.key != nil }

@@ -193,6 +193,10 @@ driver that 'hush git setup' installs.
 A store you cannot decrypt prints one placeholder line and a warning, and
 exits 0, so that git diff and git log keep working for everyone.
 
+A version written by someone who could not read the version this machine
+accepted of a store in the repository (a forgery: see 'hush trust') gets
+the line "integrity FORGED: ...", so git log -p shows where it came in.
+
 --show-values prints the values instead, for a person who asks:
   git -c diff.hush.textconv='hush git textconv --show-values' diff`,
 		Args: exactArgs(1, "one FILE"),
@@ -218,7 +222,7 @@ func (a *app) runGitTextconv(o gitTextconvOptions, w io.Writer) error {
 	if ferr == nil {
 		ids = found.Identities
 	}
-	err = gitstore.Textconv(w, data, gitstore.TextconvOptions{Identities: ids, ShowValues: o.ShowValues})
+	err = gitstore.Textconv(w, data, gitstore.TextconvOptions{Identities: ids, ShowValues: o.ShowValues, Accepted: a.acceptedHere()})
 	if errors.Is(err, store.ErrDecrypt) {
 		if ferr != nil {
 			err = ferr
@@ -227,6 +231,24 @@ func (a *app) runGitTextconv(o gitTextconvOptions, w io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// acceptedHere returns the states this client accepted of the stores in
+// the working directory's tree: git runs the diff driver at the top of the
+// work tree. None if there is no state directory.
+func (a *app) acceptedHere() []*store.AcceptedState {
+	dir, sd := "", a.stateDir()
+	if wd, err := os.Getwd(); err == nil && sd != "" {
+		dir = wd
+	}
+	if dir == "" {
+		return nil
+	}
+	states, err := store.AcceptedStates(sd, dir)
+	if err != nil {
+		a.infof("no integrity marks: %v", err)
+	}
+	return states
 }
 
 // gitMergeOptions are the arguments of hush git merge: git's %O %A %B and,

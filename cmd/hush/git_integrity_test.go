@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"os"
+
+	"filippo.io/age"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,4 +105,83 @@ func TestGitRemovedMemberBranch(t *testing.T) {
 	if _, stderr, code := bob.hush("", "ls"); code != 0 {
 		t.Errorf("bob after the merges: exit %d %s", code, stderr)
 	}
+}
+
+// git log -p marks the commit where someone who is not a member pushed a
+// store forged with the recipients' public keys, and no genuine commit:
+// not the rotation of a removal, not a merge, not commits older than it.
+func TestGitLogMarksForgery(t *testing.T) {
+	t.Parallel()
+	alice, bob := newTeam(t, false)
+	carol := newMember(t, t.TempDir(), "carol")
+	alice.mustHush("", "recipients", "add", carol.recipient)
+	alice.commit("add carol")
+	alice.mustHush("", "recipients", "rm", carol.recipient)
+	alice.commit("remove carol")
+	alice.mustGit("push", "-q")
+	bob.set("B", "CANARY-b")
+	bob.commit("bob sets B")
+	alice.set("A", "CANARY-a")
+	alice.commit("alice sets A")
+	alice.mustGit("push", "-q")
+	bob.mustGit("pull", "-q", "--no-edit")
+	bob.mustGit("push", "-q")
+	alice.mustGit("pull", "-q")
+	alice.mustHush("", "ls")
+
+	// mallory can push, and knows the recipients' public keys
+	root := filepath.Dir(alice.dir)
+	mallory := newMember(t, t.TempDir(), "mallory")
+	mallory.dir = filepath.Join(root, "mallory")
+	runGit(t, mallory.env, root, "clone", "-q", filepath.Join(root, "origin.git"), mallory.dir)
+	configureGit(t, mallory)
+	forged := forgeStore(t, `{"version":1,"recipients":[],"entries":{"BASH_ENV":{"value":"CANARY-pwned"}},"store_key":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="}`, alice.recipient, bob.recipient)
+	if err := os.WriteFile(mallory.storePath(), forged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mallory.commit("routine update")
+	mallory.mustGit("push", "-q")
+
+	alice.mustGit("fetch", "-q")
+	out := alice.mustGit("log", "-p", "origin/main")
+	checkNoCanary(t, "git log -p", out)
+	if n := strings.Count(out, "integrity FORGED"); n != 1 || !strings.Contains(out, "+integrity FORGED: written by someone who could not read the version accepted on this machine") {
+		t.Errorf("git log -p marks %d versions, want the forged one:\n%s", n, out)
+	}
+	if i, j := strings.Index(out, "routine update"), strings.Index(out, "integrity FORGED"); i < 0 || j < i || j > strings.Index(out, "alice sets A") {
+		t.Errorf("the mark is not in the forged commit:\n%s", out)
+	}
+	// a machine with no accepted state marks nothing
+	bob.env = append(bob.env, "XDG_STATE_HOME="+t.TempDir())
+	bob.mustGit("fetch", "-q")
+	if out := bob.mustGit("log", "-p", "origin/main"); strings.Contains(out, "integrity") {
+		t.Errorf("a machine that accepted nothing marks:\n%s", out)
+	}
+}
+
+// forgeStore encrypts doc (with its recipients set to rs) to rs, as stock
+// age -r does.
+func forgeStore(t *testing.T, doc string, rs ...string) []byte {
+	t.Helper()
+	quoted := make([]string, len(rs))
+	var recips []age.Recipient
+	for i, r := range rs {
+		quoted[i] = `"` + r + `"`
+		x, err := age.ParseX25519Recipient(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recips = append(recips, x)
+	}
+	doc = strings.Replace(doc, `"recipients":[]`, `"recipients":[`+strings.Join(quoted, ",")+`]`, 1)
+	var b bytes.Buffer
+	w, err := age.Encrypt(&b, recips...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(doc))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
