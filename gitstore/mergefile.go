@@ -22,6 +22,11 @@ type MergeFilesOptions struct {
 	// Store supplies the passphrase and plugin UI for encrypting the
 	// result; other fields are ignored.
 	Store store.Options
+	// Accepted is what this client accepted of the store (see
+	// store.AcceptedStateOf), or nil. The merge is encrypted to a plugin
+	// recipient (which runs its plugin program) only if Accepted accepts
+	// it, or, with no Accepted, if ours has it.
+	Accepted *store.AcceptedState
 }
 
 // MergeReport says what a merge did. It never holds a value.
@@ -66,6 +71,12 @@ func MergeFiles(base, ours, theirs string, opts MergeFilesOptions) (*MergeReport
 	merged, conflicts := Merge(o, a, b)
 	rep := &MergeReport{Conflicts: conflicts}
 	rep.RecipientsAdded, rep.RecipientsRemoved = RecipientChanges(a.Recipients, merged.Recipients)
+	for _, r := range merged.Recipients {
+		if !store.IsPluginRecipient(r) || opts.Accepted.AcceptsPlugin(r) || (opts.Accepted == nil && containsKey(a.Recipients, r)) {
+			continue
+		}
+		return nil, fmt.Errorf("gitstore: merging %s: %w", name(opts.Path, ours), &store.IntegrityError{Path: name(opts.Path, ours), Plugin: r})
+	}
 	if len(merged.Recipients) == 0 {
 		return nil, fmt.Errorf("gitstore: merging %s: no recipients would remain", name(opts.Path, ours))
 	}

@@ -181,3 +181,38 @@ func TestMergeFilesWriteUnsyncedAndAtomic(t *testing.T) {
 		t.Errorf("steps %v: want one rename and no fsync", steps)
 	}
 }
+
+// The merge driver never runs a plugin for a recipient that theirs
+// planted: with no accepted state, only plugin recipients ours has are
+// encrypted to; the merge fails with ErrUntrusted and ours is untouched.
+func TestMergeFilesPlantedPlugin(t *testing.T) {
+	bin := t.TempDir()
+	marker := filepath.Join(bin, "marker")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "age-plugin-x"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	x, _ := age.GenerateX25519Identity()
+	rx := x.Recipient().String()
+	const planted = "age1x1wpkxzmn5v4jz6un9vd5hq6t9de6z6erpw3sstxwuts"
+	o, a, b := writeVersions(t, snap([]string{rx}), snap([]string{rx}, "A", ent("a", 1)), nil)
+	var buf bytes.Buffer
+	w, _ := age.Encrypt(&buf, x.Recipient())
+	w.Write([]byte(`{"version":1,"recipients":["` + rx + `","` + planted + `"],"entries":{}}`))
+	w.Close()
+	if err := os.WriteFile(b, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(a)
+	_, err := MergeFiles(o, a, b, MergeFilesOptions{Identities: []age.Identity{x}})
+	if !errors.Is(err, store.ErrUntrusted) || !strings.Contains(err.Error(), "age-plugin-x") {
+		t.Fatalf("err = %v, want ErrUntrusted naming the plugin", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the merge ran the planted plugin")
+	}
+	if after, _ := os.ReadFile(a); !bytes.Equal(before, after) {
+		t.Error("ours changed")
+	}
+}

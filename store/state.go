@@ -234,6 +234,23 @@ func (f *File) acceptWritten(d *document) error {
 	return f.accept(d, prev, false)
 }
 
+// AcceptedStateOf returns the accepted state recorded in stateDir for the
+// store at path, or nil if there is none.
+func AcceptedStateOf(stateDir, path string) (*AcceptedState, error) {
+	return newFile(path, Options{StateDir: stateDir}).loadState()
+}
+
+// AcceptsPlugin reports whether r is a plugin recipient this client
+// accepted (see Options.StateDir): only then may a write run its plugin.
+// A nil st accepts none.
+func (st *AcceptedState) AcceptsPlugin(r string) bool {
+	return st != nil && slices.Contains(st.plugins, recipientKey(r))
+}
+
+// IsPluginRecipient reports whether encrypting to r runs a plugin
+// program (age1NAME1... or AGE-PLUGIN-NAME-1...).
+func IsPluginRecipient(r string) bool { return isPlugin(recipientKey(r)) }
+
 // AcceptedStates returns the accepted states recorded in stateDir for the
 // stores inside dir (an absolute path), for tools that judge versions of
 // those stores which are not files (see [AcceptedState.Check]). A missing

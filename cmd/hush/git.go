@@ -295,7 +295,12 @@ func (a *app) runGitMerge(o gitMergeOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := gitstore.MergeFiles(o.Base, o.Ours, o.Theirs, gitstore.MergeFilesOptions{Identities: found.Identities, Path: o.Path})
+	opts := gitstore.MergeFilesOptions{Identities: found.Identities, Path: o.Path}
+	if sd := a.stateDir(); sd != "" && o.Path != "" {
+		// git runs the driver at the top of the work tree, where %P is.
+		opts.Accepted, _ = store.AcceptedStateOf(sd, o.Path)
+	}
+	rep, err := gitstore.MergeFiles(o.Base, o.Ours, o.Theirs, opts)
 	if rep != nil {
 		a.reportMerge(rep, o.Path)
 	}
