@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,12 +28,17 @@ import (
 //	store "/abs/path/store.age"
 //	key HEX            H(store key) of the version last accepted, if it had one
 //	rotation HEX       that version's rotation proofs, oldest first
-//	recipient "..."    its recipients
-//	name "..."         its entry names
-//	plugin "..."       plugin recipients this client accepted (see checkPlugins)
 //	seen HEX           SHA-256 of the store file of a version this client
 //	                   read or wrote, the last maxSeen of them, oldest first
+//	file N N N N N N N HEX  the identity (device, inode, size, mtime and
+//	                   ctime, as the cache's) and SHA-256 of the file last
+//	                   read or written: a read of that same file takes its
+//	                   digest from here instead of hashing the file again
+//	plugin "..."       plugin recipients this client accepted (see checkPlugins)
+//	recipient "..."    its recipients
+//	name "..."         its entry names
 //
+// The integrity check reads only up to the first recipient line.
 // It never holds the store key, a value or a description. The names and
 // recipients are there so that `hush trust` can say what changed.
 
@@ -51,14 +57,16 @@ type AcceptedState struct {
 
 	key       *keyHash // nil for a store written before store keys
 	rotations [][]byte
-	plugins   []string   // plugin recipients accepted, as recipientKey
-	seen      [][32]byte // digests of versions read or written
+	plugins   []string // plugin recipients accepted, as recipientKey
+	seen      []string // digests of versions read or written, in hex
+	last      fileID   // the file last read or written, whose digest
+	lastSum   [32]byte // is lastSum
 }
 
 // saw reports whether the store file whose SHA-256 is digest was read or
 // written by this client.
 func (st *AcceptedState) saw(digest [32]byte) bool {
-	return digest != [32]byte{} && slices.Contains(st.seen, digest)
+	return digest != [32]byte{} && slices.Contains(st.seen, hex.EncodeToString(digest[:]))
 }
 
 // statePath returns the file holding the accepted state of the store at
@@ -76,28 +84,35 @@ func (f *File) statePath() (string, error) {
 }
 
 // loadState reads the accepted state of the store; nil if there is none.
-func (f *File) loadState() (*AcceptedState, error) {
+func (f *File) loadState() (*AcceptedState, error) { return f.loadStateTo(false) }
+
+// loadStateTo reads the accepted state; with head, only what the
+// integrity check needs (no recipients, no names).
+func (f *File) loadStateTo(head bool) (*AcceptedState, error) {
 	p, err := f.statePath()
 	if p == "" || err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(p)
+	fh, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil // no state (ENOTDIR: a path where none can be)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the accepted state: %w", err)
 	}
-	st, err := parseState(b)
+	defer fh.Close()
+	st, err := parseState(fh, head)
 	if err != nil {
 		return nil, fmt.Errorf("accepted state %s: %w (remove it to accept the store as it is now)", p, err)
 	}
 	return st, nil
 }
 
-func parseState(b []byte) (*AcceptedState, error) {
+// parseState reads a state from r; with head, it stops at the first
+// recipient or name.
+func parseState(r io.Reader, head bool) (*AcceptedState, error) {
 	st := &AcceptedState{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for n := 0; sc.Scan(); n++ {
 		k, v, _ := strings.Cut(sc.Text(), " ")
@@ -108,16 +123,19 @@ func parseState(b []byte) (*AcceptedState, error) {
 			continue
 		}
 		var err error
+		if head && (k == "recipient" || k == "name") {
+			break
+		}
 		switch k {
+		case "file":
+			err = st.parseFile(v)
 		case "store":
 			st.Path, err = strconv.Unquote(v)
 		case "seen":
-			var h []byte
-			if h, err = hex.DecodeString(v); err == nil && len(h) == 32 {
-				st.seen = append(st.seen, [32]byte(h))
-			} else {
+			if len(v) != 2*sha256.Size || strings.Trim(v, "0123456789abcdef") != "" {
 				err = errors.New("bad digest")
 			}
+			st.seen = append(st.seen, v)
 		case "key":
 			var h []byte
 			if h, err = hex.DecodeString(v); err == nil && len(h) == len(keyHash{}) {
@@ -178,6 +196,9 @@ func stateOf(d *document, prev *AcceptedState, all bool) *AcceptedState {
 		}
 	}
 	st.see(d.digest)
+	if d.fileID != (fileID{}) {
+		st.last, st.lastSum = d.fileID, d.digest
+	}
 	return st
 }
 
@@ -187,7 +208,7 @@ func (st *AcceptedState) see(digest [32]byte) {
 	if digest == [32]byte{} || st.saw(digest) {
 		return
 	}
-	st.seen = append(st.seen, digest)
+	st.seen = append(st.seen, hex.EncodeToString(digest[:]))
 	if n := len(st.seen) - maxSeen; n > 0 {
 		st.seen = st.seen[n:]
 	}
@@ -202,19 +223,62 @@ func (st *AcceptedState) marshal(path string) []byte {
 	for _, r := range st.rotations {
 		fmt.Fprintf(&b, "rotation %x\n", r)
 	}
+	for _, h := range st.seen {
+		fmt.Fprintf(&b, "seen %s\n", h)
+	}
+	if l := st.last; l != (fileID{}) {
+		fmt.Fprintf(&b, "file %d %d %d %d %d %d %d %x\n", l.dev, l.ino, l.size, l.mtimeS, l.mtimeN, l.ctimeS, l.ctimeN, st.lastSum[:])
+	}
+	for _, p := range st.plugins {
+		fmt.Fprintf(&b, "plugin %s\n", strconv.Quote(p))
+	}
 	for _, r := range st.Recipients {
 		fmt.Fprintf(&b, "recipient %s\n", strconv.Quote(r))
 	}
 	for _, n := range st.Names {
 		fmt.Fprintf(&b, "name %s\n", strconv.Quote(n))
 	}
-	for _, p := range st.plugins {
-		fmt.Fprintf(&b, "plugin %s\n", strconv.Quote(p))
-	}
-	for _, h := range st.seen {
-		fmt.Fprintf(&b, "seen %x\n", h[:])
-	}
 	return b.Bytes()
+}
+
+// parseFile parses the value of a file line.
+func (st *AcceptedState) parseFile(v string) error {
+	f := strings.Fields(v)
+	if len(f) != 8 {
+		return errors.New("bad file")
+	}
+	var n [7]int64
+	for i := range n {
+		x, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return errors.New("bad file")
+		}
+		n[i] = x
+	}
+	sum, err := hex.DecodeString(f[7])
+	if err != nil || len(sum) != 32 {
+		return errors.New("bad file")
+	}
+	st.last = fileID{dev: uint64(n[0]), ino: uint64(n[1]), size: uint64(n[2]), mtimeS: n[3], mtimeN: n[4], ctimeS: n[5], ctimeN: n[6]}
+	st.lastSum = [32]byte(sum)
+	return nil
+}
+
+// fileDigest returns the SHA-256 of the store file fh (identified as id),
+// from the state st when it is the file last read or written, else by
+// reading fh from its start.
+func fileDigest(st *AcceptedState, fh *os.File, id fileID) ([32]byte, error) {
+	if st != nil && id != (fileID{}) && st.last == id {
+		return st.lastSum, nil
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return [32]byte{}, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(fh, 2*MaxStoreSize)); err != nil {
+		return [32]byte{}, err
+	}
+	return [32]byte(h.Sum(nil)), nil
 }
 
 // accept records d as the version of the store this client accepts,
@@ -272,7 +336,7 @@ func AcceptedStates(stateDir, dir string) ([]*AcceptedState, error) {
 		if err != nil {
 			continue
 		}
-		st, err := parseState(b)
+		st, err := parseState(bytes.NewReader(b), true)
 		if err != nil {
 			continue
 		}
@@ -308,11 +372,10 @@ func (f *File) check(d *document) error {
 	if f.opts.StateDir == "" {
 		return nil
 	}
-	st, err := f.loadState()
+	st, err := d.state, d.stateErr
 	if err != nil {
 		return &StoreError{Path: f.path, Err: err}
 	}
-	abs, _ := filepath.Abs(f.path)
 	// A state directory that cannot be written (a read-only home) must
 	// not make a genuine store unreadable: the record is tried again on
 	// the next read.
@@ -323,9 +386,8 @@ func (f *File) check(d *document) error {
 		// Only the version is recorded, not its names: that would cost
 		// every first read a walk of the whole store (this client's own
 		// writes record them).
-		if !st.saw(d.digest) {
-			st.see(d.digest)
-			_ = f.saveState(st.marshal(abs))
+		if !st.saw(d.digest) || st.last != d.fileID {
+			_ = f.recordRead(d)
 		}
 	case verdictSuperseded:
 		d.superseded = true
@@ -338,6 +400,19 @@ func (f *File) check(d *document) error {
 		return &IntegrityError{Path: f.path}
 	}
 	return nil
+}
+
+// recordRead adds d, a version read under the accepted key, to the
+// versions seen, without recording its names.
+func (f *File) recordRead(d *document) error {
+	st, err := f.loadState()
+	if err != nil || st == nil {
+		return err
+	}
+	st.see(d.digest)
+	st.last, st.lastSum = d.fileID, d.digest
+	abs, _ := filepath.Abs(f.path)
+	return f.saveState(st.marshal(abs))
 }
 
 // Trust reads the store without the integrity check and records it as
