@@ -3,7 +3,6 @@ package store
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -59,13 +58,14 @@ func (f *File) decryptFile() (*document, fileID, bool, error) {
 	// Decrypt straight from the file: the ciphertext is never held whole.
 	// The descriptor pins this version of the file, whatever renames
 	// happen meanwhile.
-	// The file's digest is kept for the integrity check (see judge).
-	h := sha256.New()
-	src := &ioErrReader{r: io.TeeReader(io.LimitReader(fh, 2*MaxStoreSize), h)}
+	src := &ioErrReader{r: io.LimitReader(fh, 2*MaxStoreSize)}
 	d, armored, err := decryptDocumentFrom(src, fi.Size(), f.opts.Identities)
 	if err == nil && f.opts.StateDir != "" {
-		_, err = io.Copy(io.Discard, src) // whatever the decrypter left unread
-		d.digest = [32]byte(h.Sum(nil))
+		// What the integrity check needs (see check): the state, and
+		// the file's digest.
+		d.fileID = idOf(fi)
+		d.state, d.stateErr = f.loadStateTo(true)
+		d.digest, err = fileDigest(d.state, fh, d.fileID)
 	}
 	if src.err != nil {
 		err = src.err // a failed read is an I/O error, not a bad file

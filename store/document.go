@@ -33,9 +33,12 @@ type document struct {
 
 	// Integrity bookkeeping (see check and checkPlugins), never copied
 	// by clone.
-	digest       [32]byte // SHA-256 of the file read or written, if any
-	superseded   bool     // read as a superseded version: never written
-	givenPlugins []string // recipients given for this write
+	digest       [32]byte       // SHA-256 of the file read or written, if any
+	fileID       fileID         // and its identity
+	state        *AcceptedState // the accepted state when read (head only)
+	stateErr     error          // or why it could not be read
+	superseded   bool           // read as a superseded version: never written
+	givenPlugins []string       // recipients given for this write
 
 	once    sync.Once
 	decoded *format.Document     // when decoded: the source, immutable

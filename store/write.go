@@ -105,7 +105,7 @@ func (f *File) write(d *document, verify bool) error {
 	if err != nil {
 		f.cached = nil
 	} else {
-		f.cached, f.cacheID = d, idOf(fi)
+		f.cached, f.cacheID, d.fileID = d, idOf(fi), idOf(fi)
 	}
 	f.mu.Unlock()
 	// The store is written: what this client wrote is what it accepts.
