@@ -386,3 +386,33 @@ func TestFixturesGetAKey(t *testing.T) {
 		})
 	}
 }
+
+// hush trust keeps the versions seen before: one put back afterwards is
+// still read (superseded), not refused as unknown.
+func TestTrustKeepsSeenVersions(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := newMember(t), newMember(t)
+	path, rs := newTeamStore(t, alice, bob)
+	if _, err := alice.open(t, path).Get(ctx, "API_KEY"); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := os.ReadFile(path)
+	// bob, another member, makes a version alice cannot link to v1 (a
+	// store of his own at the same path): alice trusts it deliberately
+	os.Remove(path)
+	if _, err := Create(ctx, path, rs, Options{StateDir: bob.state}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.open(t, path).List(ctx); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("a new store at the path: %v", err)
+	}
+	if _, _, err := alice.open(t, path).Trust(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, v1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.open(t, path).Get(ctx, "API_KEY"); err != nil {
+		t.Fatalf("a version seen before trust: %v", err)
+	}
+}

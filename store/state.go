@@ -186,7 +186,8 @@ func stateOf(d *document, prev *AcceptedState, all bool) *AcceptedState {
 	plugins := d.givenPlugins
 	if prev == nil || all {
 		plugins = d.Recipients
-	} else {
+	}
+	if prev != nil {
 		st.plugins = slices.Clone(prev.plugins)
 		st.seen = slices.Clone(prev.seen)
 	}
