@@ -20,7 +20,7 @@ type Conflict struct {
 	Reason string // e.g. "changed on both sides", "deleted by us, changed by them"
 }
 
-// RecipientsConflict is the Reason of a recipients conflict begins with.
+// recipientsConflict begins the Reason of a recipients conflict.
 const recipientsConflict = "recipients changed on both sides"
 
 // ConflictError lists the conflicting names of a merge. It wraps
