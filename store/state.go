@@ -387,7 +387,9 @@ func (f *File) check(d *document) error {
 		// Only the version is recorded, not its names: that would cost
 		// every first read a walk of the whole store (this client's own
 		// writes record them).
-		if !st.saw(d.digest) || st.last != d.fileID {
+		// A version seen before is not recorded again, even as another
+		// file (a copy, a chmod): reads of a known version write nothing.
+		if !st.saw(d.digest) {
 			_ = f.recordRead(d)
 		}
 	case verdictSuperseded:
