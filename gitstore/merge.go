@@ -13,11 +13,15 @@ import (
 // incompatibly. Test for it with errors.Is.
 var ErrConflict = errors.New("merge conflict")
 
-// Conflict is one name the merge could not decide. It never holds a value.
+// Conflict is one name the merge could not decide, or (Name empty) the
+// recipients. It never holds a value.
 type Conflict struct {
 	Name   string
 	Reason string // e.g. "changed on both sides", "deleted by us, changed by them"
 }
+
+// recipientsConflict begins the Reason of a recipients conflict.
+const recipientsConflict = "recipients changed on both sides"
 
 // ConflictError lists the conflicting names of a merge. It wraps
 // ErrConflict. Its message names the keys and never a value.
@@ -37,6 +41,10 @@ func (e *ConflictError) Error() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
+		if c.Name == "" {
+			b.WriteString(c.Reason)
+			continue
+		}
 		b.WriteString(c.Name + " (" + c.Reason + ")")
 	}
 	return b.String()
@@ -55,8 +63,12 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 // on one side and deleted on the other, or added on both sides with
 // different values, is a conflict; the merged snapshot then holds our
 // version of that name, so it is always a valid store. Recipients merge as
-// sets: one side's additions and removals are both kept, and a recipient
-// one side removed stays only if the other side added it anew.
+// sets of keys (see store.SameRecipient), three-way: a change on one side
+// only is taken; changes on both sides to different sets are a conflict
+// (a Conflict with an empty Name whose Reason names the recipients each
+// side added and removed), and the merged snapshot keeps our recipients
+// until a person decides, because silently keeping a recipient one side
+// removed gives a removed member the rotated secrets.
 //
 // The fingerprint key (see [FingerprintKeyName]) never conflicts: when the
 // sides disagree, the lexically smaller key wins, so every clone converges
@@ -69,13 +81,17 @@ func Merge(base, ours, theirs *store.Snapshot) (*store.Snapshot, []Conflict) {
 	if base == nil {
 		base = &store.Snapshot{}
 	}
+	rs, rc := mergeRecipients(base.Recipients, ours.Recipients, theirs.Recipients)
 	out := &store.Snapshot{
-		Recipients: mergeRecipients(base.Recipients, ours.Recipients, theirs.Recipients),
+		Recipients: rs,
 		Entries:    make(map[string]store.SnapshotEntry),
 		Armored:    ours.Armored,
 	}
 	store.MergeIntegrity(out, ours, theirs) // readers of either side accept the merge
 	var conflicts []Conflict
+	if rc != nil {
+		conflicts = append(conflicts, *rc)
+	}
 	for _, name := range unionNames(base, ours, theirs) {
 		o, inO := base.Entries[name]
 		a, inA := ours.Entries[name]
@@ -172,24 +188,59 @@ func sameContent(x, y store.SnapshotEntry) bool {
 	return bytes.Equal(x.Value, y.Value) && x.Description == y.Description
 }
 
-// mergeRecipients keeps r if both sides have it, or if either side added
-// it (it is not in base). Our order comes first, then their additions.
-func mergeRecipients(base, ours, theirs []string) []string {
-	var out []string
-	add := func(r string) {
-		if !slices.Contains(out, r) {
-			out = append(out, r)
+// mergeRecipients merges the recipient sets three-way, comparing keys:
+// the side that changed the set wins, in its order. When both changed it
+// to different sets, the result is ours and the conflict names the
+// changes.
+func mergeRecipients(base, ours, theirs []string) ([]string, *Conflict) {
+	changedA, changedB := !sameSet(base, ours), !sameSet(base, theirs)
+	switch {
+	case !changedB:
+		return slices.Clone(ours), nil
+	case !changedA:
+		return slices.Clone(theirs), nil
+	case sameSet(ours, theirs):
+		return slices.Clone(ours), nil
+	}
+	reason := recipientsConflict + ": ours " + setChange(base, ours) + ", theirs " + setChange(base, theirs)
+	return slices.Clone(ours), &Conflict{Reason: reason}
+}
+
+// RecipientChanges returns the recipients in to and not in from (added)
+// and the reverse (removed), comparing keys.
+func RecipientChanges(from, to []string) (added, removed []string) {
+	for _, r := range to {
+		if !containsKey(from, r) {
+			added = append(added, r)
 		}
 	}
-	for _, r := range ours {
-		if slices.Contains(theirs, r) || !slices.Contains(base, r) {
-			add(r)
+	for _, r := range from {
+		if !containsKey(to, r) {
+			removed = append(removed, r)
 		}
 	}
-	for _, r := range theirs {
-		if !slices.Contains(base, r) {
-			add(r)
-		}
+	return added, removed
+}
+
+// setChange describes the change from base to side: "+R -S".
+func setChange(base, side []string) string {
+	added, removed := RecipientChanges(base, side)
+	var parts []string
+	for _, r := range added {
+		parts = append(parts, "+"+safe(r))
 	}
-	return out
+	for _, r := range removed {
+		parts = append(parts, "-"+safe(r))
+	}
+	return strings.Join(parts, " ")
+}
+
+func containsKey(rs []string, r string) bool {
+	return slices.ContainsFunc(rs, func(x string) bool { return store.SameRecipient(x, r) })
+}
+
+// sameSet reports whether a and b hold the same keys.
+func sameSet(a, b []string) bool {
+	added, removed := RecipientChanges(a, b)
+	return len(added) == 0 && len(removed) == 0
 }

@@ -121,25 +121,42 @@ func TestMergeMetadata(t *testing.T) {
 	}
 }
 
+// Recipients merge three-way as sets of keys: one side's change is
+// taken; changes on both sides are a conflict naming the recipients (the
+// result keeps ours), unless both made the same set.
 func TestMergeRecipients(t *testing.T) {
+	const (
+		k1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 one@laptop"
+		k2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey1 one@desktop"
+	)
 	cases := []struct {
 		name               string
 		base, ours, theirs []string
 		want               []string
+		conflict           string
 	}{
-		{"added on each side", []string{"a"}, []string{"a", "b"}, []string{"a", "c"}, []string{"a", "b", "c"}},
-		{"removed by us", []string{"a", "b"}, []string{"a"}, []string{"a", "b"}, []string{"a"}},
-		{"removed by them", []string{"a", "b"}, []string{"a", "b"}, []string{"a"}, []string{"a"}},
-		{"removed by us, kept and another added by them", []string{"a", "b"}, []string{"a"}, []string{"a", "b", "c"}, []string{"a", "c"}},
-		{"removed by them, added back by us", []string{"a"}, []string{"a", "b"}, []string{"b"}, []string{"b"}},
-		{"added on both sides", []string{"a"}, []string{"a", "b"}, []string{"b", "a"}, []string{"a", "b"}},
-		{"no base", nil, []string{"a"}, []string{"b"}, []string{"a", "b"}},
+		{"added on each side", []string{"a"}, []string{"a", "b"}, []string{"a", "c"}, []string{"a", "b"}, "ours +b, theirs +c"},
+		{"removed by us", []string{"a", "b"}, []string{"a"}, []string{"a", "b"}, []string{"a"}, ""},
+		{"removed by them", []string{"a", "b"}, []string{"a", "b"}, []string{"a"}, []string{"a"}, ""},
+		{"added by them", []string{"a", "b"}, []string{"a", "b"}, []string{"a", "b", "c"}, []string{"a", "b", "c"}, ""},
+		{"removed by us, kept and another added by them", []string{"a", "b"}, []string{"a"}, []string{"a", "b", "c"}, []string{"a"}, "ours -b, theirs +c"},
+		{"removed by them, added back by us", []string{"a"}, []string{"a", "b"}, []string{"b"}, []string{"a", "b"}, "ours +b, theirs +b -a"},
+		{"added on both sides", []string{"a"}, []string{"a", "b"}, []string{"b", "a"}, []string{"a", "b"}, ""},
+		{"the same key with another comment", []string{k1}, []string{k1, "a"}, []string{k2, "a"}, []string{k1, "a"}, ""},
+		{"no base", nil, []string{"a"}, []string{"b"}, []string{"a"}, "ours +a, theirs +b"},
+		{"no base, the same set", nil, []string{"a", "b"}, []string{"b", "a"}, []string{"a", "b"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, _ := Merge(snap(c.base), snap(c.ours), snap(c.theirs))
+			got, cs := Merge(snap(c.base), snap(c.ours), snap(c.theirs))
 			if diff := cmp.Diff(c.want, got.Recipients); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+			switch {
+			case c.conflict == "" && len(cs) != 0:
+				t.Errorf("conflicts %v", cs)
+			case c.conflict != "" && (len(cs) != 1 || cs[0].Name != "" || cs[0].Reason != "recipients changed on both sides: "+c.conflict):
+				t.Errorf("conflicts %v, want one naming %q", cs, c.conflict)
 			}
 		})
 	}
@@ -211,6 +228,13 @@ func TestMergeProperties(t *testing.T) {
 		}
 		if !cmp.Equal(v1, v2) {
 			t.Fatalf("clean names merge differently by side: %v vs %v", v1, v2)
+		}
+		if slices.Contains(n1, "") {
+			// Recipients changed on both sides: each keeps its own.
+			if !slices.Equal(m1.Recipients, a.Recipients) || !slices.Equal(m2.Recipients, b.Recipients) {
+				t.Fatalf("a recipients conflict did not keep ours: %v %v", m1.Recipients, m2.Recipients)
+			}
+			return
 		}
 		r1, r2 := slices.Sorted(slices.Values(m1.Recipients)), slices.Sorted(slices.Values(m2.Recipients))
 		if !slices.Equal(r1, r2) {

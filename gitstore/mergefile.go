@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"filippo.io/age"
 
@@ -23,6 +22,11 @@ type MergeFilesOptions struct {
 	// Store supplies the passphrase and plugin UI for encrypting the
 	// result; other fields are ignored.
 	Store store.Options
+	// Accepted is what this client accepted of the store (see
+	// store.AcceptedStateOf), or nil. The merge is encrypted to a plugin
+	// recipient (which runs its plugin program) only if Accepted accepts
+	// it, or, with no Accepted, if ours has it.
+	Accepted *store.AcceptedState
 }
 
 // MergeReport says what a merge did. It never holds a value.
@@ -66,15 +70,12 @@ func MergeFiles(base, ours, theirs string, opts MergeFilesOptions) (*MergeReport
 
 	merged, conflicts := Merge(o, a, b)
 	rep := &MergeReport{Conflicts: conflicts}
+	rep.RecipientsAdded, rep.RecipientsRemoved = RecipientChanges(a.Recipients, merged.Recipients)
 	for _, r := range merged.Recipients {
-		if !slices.Contains(a.Recipients, r) {
-			rep.RecipientsAdded = append(rep.RecipientsAdded, r)
+		if !store.IsPluginRecipient(r) || opts.Accepted.AcceptsPlugin(r) || (opts.Accepted == nil && containsKey(a.Recipients, r)) {
+			continue
 		}
-	}
-	for _, r := range a.Recipients {
-		if !slices.Contains(merged.Recipients, r) {
-			rep.RecipientsRemoved = append(rep.RecipientsRemoved, r)
-		}
+		return nil, fmt.Errorf("gitstore: merging %s: %w", name(opts.Path, ours), &store.IntegrityError{Path: name(opts.Path, ours), Plugin: r})
 	}
 	if len(merged.Recipients) == 0 {
 		return nil, fmt.Errorf("gitstore: merging %s: no recipients would remain", name(opts.Path, ours))

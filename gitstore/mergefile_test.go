@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,31 +94,32 @@ func TestMergeFilesUnreadableVersionLeavesOurs(t *testing.T) {
 	}
 }
 
-func TestMergeFilesRemovalsAndLostAccess(t *testing.T) {
+// Recipients removed on both sides are a conflict: the file is left
+// encrypted to ours, with every clean entry change, for a person to
+// decide; the error names the recipients.
+func TestMergeFilesRecipientsOnBothSides(t *testing.T) {
 	x, _ := age.GenerateX25519Identity()
 	y, _ := age.GenerateX25519Identity()
 	z, _ := age.GenerateX25519Identity()
 	rx, ry, rz := x.Recipient().String(), y.Recipient().String(), z.Recipient().String()
-	// I hold x and y. Ours removed x, theirs removed y: both removals
-	// stand, only z can read the result, and the report says so.
 	o, a, b := writeVersions(t, snap([]string{rx, ry, rz}), snap([]string{ry, rz}, "A", ent("a", 1)), snap([]string{rx, rz}, "B", ent("b", 1)))
 	rep, err := MergeFiles(o, a, b, MergeFilesOptions{Identities: []age.Identity{x, y}})
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "recipients changed on both sides: ours -"+rx+", theirs -"+ry) {
+		t.Fatalf("err = %v", err)
 	}
-	if !rep.LostAccess || len(rep.RecipientsRemoved) != 1 || rep.RecipientsRemoved[0] != ry {
+	if rep == nil || rep.LostAccess || len(rep.RecipientsAdded)+len(rep.RecipientsRemoved) != 0 {
 		t.Errorf("report %+v", rep)
 	}
 	data, _ := os.ReadFile(a)
-	got, err := store.DecryptSnapshot(data, []age.Identity{z})
+	got, err := store.DecryptSnapshot(data, []age.Identity{y})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := values(got); v["A"] != "a" || v["B"] != "b" || len(got.Recipients) != 1 {
+	if v := values(got); v["A"] != "a" || v["B"] != "b" || !slices.Equal(got.Recipients, []string{ry, rz}) {
 		t.Errorf("merged %v %v", v, got.Recipients)
 	}
-	if _, err := store.DecryptSnapshot(data, []age.Identity{x, y}); !errors.Is(err, store.ErrDecrypt) {
-		t.Error("removed recipients can read the merge")
+	if _, err := store.DecryptSnapshot(data, []age.Identity{x}); !errors.Is(err, store.ErrDecrypt) {
+		t.Error("a recipient ours removed can read the merge")
 	}
 }
 
@@ -177,5 +179,40 @@ func TestMergeFilesWriteUnsyncedAndAtomic(t *testing.T) {
 	}
 	if steps[atomicfile.StepRename] != 1 || steps[atomicfile.StepSync] != 0 || steps[atomicfile.StepDirSync] != 0 {
 		t.Errorf("steps %v: want one rename and no fsync", steps)
+	}
+}
+
+// The merge driver never runs a plugin for a recipient that theirs
+// planted: with no accepted state, only plugin recipients ours has are
+// encrypted to; the merge fails with ErrUntrusted and ours is untouched.
+func TestMergeFilesPlantedPlugin(t *testing.T) {
+	bin := t.TempDir()
+	marker := filepath.Join(bin, "marker")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "age-plugin-x"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	x, _ := age.GenerateX25519Identity()
+	rx := x.Recipient().String()
+	const planted = "age1x1wpkxzmn5v4jz6un9vd5hq6t9de6z6erpw3sstxwuts"
+	o, a, b := writeVersions(t, snap([]string{rx}), snap([]string{rx}, "A", ent("a", 1)), nil)
+	var buf bytes.Buffer
+	w, _ := age.Encrypt(&buf, x.Recipient())
+	w.Write([]byte(`{"version":1,"recipients":["` + rx + `","` + planted + `"],"entries":{}}`))
+	w.Close()
+	if err := os.WriteFile(b, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(a)
+	_, err := MergeFiles(o, a, b, MergeFilesOptions{Identities: []age.Identity{x}})
+	if !errors.Is(err, store.ErrUntrusted) || !strings.Contains(err.Error(), "age-plugin-x") {
+		t.Fatalf("err = %v, want ErrUntrusted naming the plugin", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the merge ran the planted plugin")
+	}
+	if after, _ := os.ReadFile(a); !bytes.Equal(before, after) {
+		t.Error("ours changed")
 	}
 }

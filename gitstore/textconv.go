@@ -22,6 +22,11 @@ type TextconvOptions struct {
 	// ShowValues prints each value (quoted) instead of its fingerprint,
 	// for a person who asks. Never set it for output others may read.
 	ShowValues bool
+	// Accepted are the states this client accepted of the stores the
+	// file may be a version of (see store.AcceptedStates). A version that
+	// none of them accepts or knows as superseded is marked (see
+	// Textconv). None: nothing is marked.
+	Accepted []*store.AcceptedState
 }
 
 // textconvHeader opens every rendering; it never changes, so it never
@@ -37,6 +42,14 @@ const textconvHeader = "# hush store (values hidden; fp: keyed fingerprint, chan
 //
 // When the store has no fingerprint key, each line carries the entry's
 // updated time instead, which also changes with the value.
+//
+// A version that every state in opts.Accepted refuses as written by
+// someone who could not read the accepted version (a forgery: see
+// store.ErrUntrusted; a superseded version is not one) gets a line after
+// the header, "integrity FORGED: ...", or "integrity UNVERIFIED: ..." for
+// a version without a store key (forged, or from before store keys and
+// never read here). Genuine versions get no such line, so
+// the line shows in a diff exactly where a forged version comes or goes.
 //
 // Empty input writes nothing and returns nil (git's side of an added or
 // deleted file). If the file cannot be decrypted, Textconv writes one
@@ -59,17 +72,36 @@ func Textconv(w io.Writer, ciphertext []byte, opts TextconvOptions) error {
 		}
 		return err
 	}
+	if opts.ShowValues {
+		bw.WriteString("# hush store (values shown: --show-values)\n")
+	} else {
+		bw.WriteString(textconvHeader + "\n")
+	}
+	if forged(snap, ciphertext, opts.Accepted) {
+		if snap.HasStoreKey() {
+			bw.WriteString("integrity FORGED: written by someone who could not read the version accepted on this machine\n")
+		} else {
+			bw.WriteString("integrity UNVERIFIED: no store key (forged, or written before store keys and never read here)\n")
+		}
+	}
 	render(bw, snap, opts.ShowValues)
 	clearSnapshot(snap)
 	return bw.Flush()
 }
 
-func render(w *bufio.Writer, snap *store.Snapshot, showValues bool) {
-	if showValues {
-		w.WriteString("# hush store (values shown: --show-values)\n")
-	} else {
-		w.WriteString(textconvHeader + "\n")
+// forged reports whether every state in states refuses the version snap
+// (decrypted from ciphertext) as a forgery; false with no states.
+func forged(snap *store.Snapshot, ciphertext []byte, states []*store.AcceptedState) bool {
+	for _, st := range states {
+		var ie *store.IntegrityError
+		if err := st.Check(snap, ciphertext); !errors.As(err, &ie) || ie.Superseded {
+			return false
+		}
 	}
+	return len(states) > 0
+}
+
+func render(w *bufio.Writer, snap *store.Snapshot, showValues bool) {
 	key := snap.Entries[FingerprintKeyName].Value
 	if !showValues {
 		if key != nil {

@@ -60,6 +60,13 @@ func (f *File) decryptFile() (*document, fileID, bool, error) {
 	// happen meanwhile.
 	src := &ioErrReaderAt{r: fh}
 	d, armored, err := decryptDocumentAt(src, fi.Size(), f.opts.Identities)
+	if err == nil && f.opts.StateDir != "" {
+		// What the integrity check needs (see check): the state, and
+		// the file's digest.
+		d.fileID = idOf(fi)
+		d.state, d.stateErr = f.loadStateTo(true)
+		d.digest, err = fileDigest(d.state, fh, d.fileID)
+	}
 	if src.err != nil {
 		err = src.err // a failed read is an I/O error, not a bad file
 	}

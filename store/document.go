@@ -31,6 +31,15 @@ type document struct {
 	key       []byte   // the store key; nil in a document from before keys
 	rotations [][]byte // rotation proofs, oldest first; see package format
 
+	// Integrity bookkeeping (see check and checkPlugins), never copied
+	// by clone.
+	digest       [32]byte       // SHA-256 of the file read or written, if any
+	fileID       fileID         // and its identity
+	state        *AcceptedState // the accepted state when read (head only)
+	stateErr     error          // or why it could not be read
+	superseded   bool           // read as a superseded version: never written
+	givenPlugins []string       // recipients given for this write
+
 	once    sync.Once
 	decoded *format.Document     // when decoded: the source, immutable
 	entries map[string]*docEntry // built on demand when decoded; see all

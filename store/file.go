@@ -50,6 +50,10 @@ type Options struct {
 	// Empty means no check. The library never reads the environment for
 	// it: the hush CLI passes $XDG_STATE_HOME/hush.
 	StateDir string
+	// Warn, if set, hears of a version read with a caveat: one line, an
+	// older version superseded since by a key rotation, which is read
+	// but never written.
+	Warn func(msg string)
 
 	scryptWorkFactor int // test seam: cheaper scrypt for passphrase stores; 0 is age's default
 }
@@ -145,7 +149,9 @@ func Create(ctx context.Context, path string, recipients []string, opts Options)
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		return f.write(newDocument(append([]string(nil), recipients...)), false)
+		d := newDocument(append([]string(nil), recipients...))
+		d.givenPlugins = recipients
+		return f.write(d, false)
 	})
 	if err != nil {
 		return nil, &StoreError{Path: path, Err: err}

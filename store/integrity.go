@@ -21,15 +21,30 @@ var ErrUntrusted = errors.New("store written by someone who could not read the a
 type IntegrityError struct {
 	Path string
 	// Superseded is set for a version older than a key rotation this
-	// client accepted since (an old commit checked out, an old copy put
-	// back, or a forgery by a member removed by that rotation, who knows
-	// the old key: the two cannot be told apart).
+	// client accepted since. Unless Seen, it is refused: a version this
+	// client never read (an old commit never checked out here, or a
+	// forgery by a member removed by that rotation, who knows the old
+	// key: the two cannot be told apart).
 	Superseded bool
+	// Seen is set for a superseded version this client read or wrote
+	// before (an old copy put back, an old commit read here): it is read
+	// (Options.Warn hears of it) but never written, and the error is
+	// that of a write.
+	Seen bool
+	// Plugin is set when a write is refused because the store lists a
+	// plugin recipient this client never accepted: encrypting to it would
+	// run the plugin program it names.
+	Plugin string
 }
 
 func (e *IntegrityError) Error() string {
-	if e.Superseded {
-		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted"
+	switch {
+	case e.Plugin != "":
+		return "store " + e.Path + " lists the plugin recipient " + shortRecipient(e.Plugin) + ", which you never accepted: writing would run age-plugin-" + pluginName(e.Plugin)
+	case e.Seen:
+		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted: it is never written (that would encrypt new secrets to recipients removed since)"
+	case e.Superseded:
+		return "store " + e.Path + " is an older version, superseded since by a key rotation you accepted, and not one read here before"
 	}
 	return "store " + e.Path + " was written by someone who could not read the version you last accepted"
 }
@@ -170,3 +185,77 @@ outer:
 	}
 	return out
 }
+
+// verdict is how a version of a store stands with an accepted state.
+type verdict int
+
+const (
+	verdictNew        verdict = iota // no state (first use), or a key the version's rotation proofs lead to
+	verdictSame                      // the accepted key
+	verdictSuperseded                // older than the accepted version, and read or written here before
+	verdictOld                       // an older key, in a version never read here
+	verdictForged                    // anything else
+)
+
+// judge applies the integrity policy to a version with store key key (nil
+// before store keys), rotation proofs rotations and file digest digest:
+//
+//   - no accepted state, or one from before store keys: new (trust on
+//     first use);
+//   - the same key as accepted: same;
+//   - a key the version's rotation proofs lead to from the accepted one:
+//     new;
+//   - a version this client read or wrote before (its digest is in the
+//     state): superseded, readable but never written;
+//   - a key from which the accepted version's proofs lead to the accepted
+//     one: old, refused. A member removed by that rotation knows the old
+//     key and could have written it, so it cannot be told from a forgery;
+//   - anything else, a version without a key included: forged.
+func judge(st *AcceptedState, key []byte, rotations [][]byte, digest [32]byte) verdict {
+	switch {
+	case st == nil || st.key == nil:
+		return verdictNew
+	case key != nil && hashKey(key) == *st.key:
+		return verdictSame
+	case key != nil && leadsTo(*st.key, hashKey(key), rotations):
+		return verdictNew
+	case st.saw(digest):
+		return verdictSuperseded
+	case key != nil && leadsTo(hashKey(key), *st.key, st.rotations):
+		return verdictOld
+	}
+	return verdictForged
+}
+
+// Check reports whether a reader holding st accepts the store version s,
+// decrypted from the file bytes ciphertext: nil if it does, else an
+// *IntegrityError as a read would give (Superseded with Seen for a
+// version read only with a warning). A nil st accepts everything.
+func (st *AcceptedState) Check(s *Snapshot, ciphertext []byte) error {
+	v := judge(st, s.key, s.rotations, sha256.Sum256(ciphertext))
+	path := ""
+	if st != nil {
+		path = st.Path
+	}
+	switch v {
+	case verdictSuperseded:
+		return &IntegrityError{Path: path, Superseded: true, Seen: true}
+	case verdictOld:
+		return &IntegrityError{Path: path, Superseded: true}
+	case verdictForged:
+		return &IntegrityError{Path: path}
+	}
+	return nil
+}
+
+// writable refuses a write that starts from cur, a superseded version.
+func (f *File) writable(cur *document) error {
+	if cur.superseded {
+		return &IntegrityError{Path: f.path, Superseded: true, Seen: true}
+	}
+	return nil
+}
+
+// HasStoreKey reports whether the snapshot was read from a store with a
+// store key (written since store keys exist).
+func (s *Snapshot) HasStoreKey() bool { return s.key != nil }

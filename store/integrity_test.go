@@ -28,6 +28,10 @@ func newMember(t *testing.T) member {
 	return member{id: id, state: filepath.Join(t.TempDir(), "state")}
 }
 
+func (m member) opts() Options {
+	return Options{Identities: []age.Identity{m.id}, StateDir: m.state}
+}
+
 func (m member) open(t *testing.T, path string) *File {
 	t.Helper()
 	f, err := Open(path, Options{Identities: []age.Identity{m.id}, StateDir: m.state})
@@ -170,9 +174,11 @@ func TestMembersNeverTripTheCheck(t *testing.T) {
 	_ = rs
 }
 
-// A version from before a rotation, put back (or forged by the member
-// that rotation removed, who knows its key), is refused as superseded,
-// for reads and writes, and nothing is written.
+// A version from before a rotation that this client read before, put
+// back, is read with a warning and never written (SPEC: superseded); a
+// version under the old key that this client never read (a member removed
+// by that rotation knows the old key and could have forged it) is refused
+// for reads and writes. Nothing is written.
 func TestReplayIsSuperseded(t *testing.T) {
 	ctx := context.Background()
 	alice, mallory := newMember(t), newMember(t)
@@ -181,22 +187,53 @@ func TestReplayIsSuperseded(t *testing.T) {
 	if err := alice.open(t, path).RemoveRecipients(ctx, rs[1:], false); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, before, 0o600); err != nil {
+	// mallory writes under the old key from her copy: a version alice
+	// never read.
+	old, _, err := decryptDocument(before, mallory.opts().Identities)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := alice.open(t, path)
-	var ie *IntegrityError
-	for _, op := range []func() error{
-		func() error { _, err := f.Get(ctx, "API_KEY"); return err },
-		func() error { return f.Set(ctx, "NEW", []byte("v")) },
-		func() error { return f.AddRecipients(ctx, rs[1:]) },
-	} {
-		if err := op(); !errors.Is(err, ErrUntrusted) || !errors.As(err, &ie) || !ie.Superseded {
-			t.Fatalf("on the superseded version: %v", err)
-		}
+	forged := old.clone()
+	forged.all()["BASH_ENV"] = newEntry("BASH_ENV", []byte("pwned"))
+	g := newFile(path, Options{})
+	unseen, err := g.encrypt(forged)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
-		t.Fatal("the superseded version was written")
+	for _, tc := range []struct {
+		name string
+		file []byte
+		seen bool
+	}{{"seen", before, true}, {"unseen", unseen, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tc.file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var warned []string
+			opts := alice.opts()
+			opts.Warn = func(m string) { warned = append(warned, m) }
+			f := mustOpen(t, path, opts)
+			var ie *IntegrityError
+			_, err := f.Get(ctx, "API_KEY")
+			switch {
+			case tc.seen && (err != nil || len(warned) != 1 || !strings.Contains(warned[0], "superseded")):
+				t.Fatalf("reading a superseded version read before: %v, warned %q", err, warned)
+			case !tc.seen && (!errors.As(err, &ie) || !ie.Superseded || ie.Seen):
+				t.Fatalf("reading an unseen version under the old key: %v", err)
+			}
+			for _, op := range []func() error{
+				func() error { return f.Set(ctx, "NEW", []byte("v")) },
+				func() error { return f.AddRecipients(ctx, rs[1:]) },
+				func() error { return f.Rekey(ctx) },
+			} {
+				if err := op(); !errors.Is(err, ErrUntrusted) || !errors.As(err, &ie) || !ie.Superseded {
+					t.Fatalf("writing the superseded version: %v", err)
+				}
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, tc.file) {
+				t.Fatal("the superseded version was written")
+			}
+		})
 	}
 }
 
@@ -324,9 +361,58 @@ func TestFixturesGetAKey(t *testing.T) {
 			}
 			orig, _ := os.ReadFile(filepath.Join(fixtureDir, s.file))
 			mustWriteFile(t, p, orig, 0o600)
+			// Read here before: readable, never written.
+			if _, err := mustOpen(t, p, opts).Get(ctx, "API_TOKEN"); err != nil {
+				t.Fatalf("the keyless fixture read before, after an upgrade: %v", err)
+			}
+			if err := mustOpen(t, p, opts).Set(ctx, "NEW2", []byte("v")); !errors.Is(err, ErrUntrusted) {
+				t.Fatalf("writing the keyless fixture after an upgrade: %v; want ErrUntrusted", err)
+			}
+			// Never read here: refused.
+			d, armored, err := decryptDocument(orig, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := newFile("", Options{})
+			g.armored = armored
+			unseen, err := g.encrypt(d)
+			if err != nil || d.key != nil {
+				t.Fatal(err)
+			}
+			mustWriteFile(t, p, unseen, 0o600)
 			if _, err := mustOpen(t, p, opts).Get(ctx, "API_TOKEN"); !errors.Is(err, ErrUntrusted) {
-				t.Fatalf("the keyless fixture after an upgrade: %v; want ErrUntrusted", err)
+				t.Fatalf("an unseen keyless version after an upgrade: %v; want ErrUntrusted", err)
 			}
 		})
+	}
+}
+
+// hush trust keeps the versions seen before: one put back afterwards is
+// still read (superseded), not refused as unknown.
+func TestTrustKeepsSeenVersions(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := newMember(t), newMember(t)
+	path, rs := newTeamStore(t, alice, bob)
+	if _, err := alice.open(t, path).Get(ctx, "API_KEY"); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := os.ReadFile(path)
+	// bob, another member, makes a version alice cannot link to v1 (a
+	// store of his own at the same path): alice trusts it deliberately
+	os.Remove(path)
+	if _, err := Create(ctx, path, rs, Options{StateDir: bob.state}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.open(t, path).List(ctx); !errors.Is(err, ErrUntrusted) {
+		t.Fatalf("a new store at the path: %v", err)
+	}
+	if _, _, err := alice.open(t, path).Trust(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, v1, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.open(t, path).Get(ctx, "API_KEY"); err != nil {
+		t.Fatalf("a version seen before trust: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -25,6 +26,7 @@ func ParseRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
 		r   age.Recipient
 		err error
 	)
+	s = normalRecipient(s)
 	switch {
 	case strings.HasPrefix(s, "age1pq1"):
 		r, err = age.ParseHybridRecipient(s)
@@ -118,6 +120,90 @@ func ParseRecipientsFile(data []byte, ui *plugin.ClientUI) ([]string, error) {
 	return out, nil
 }
 
+// normalRecipient returns s with an upper-case bech32 recipient (AGE1...)
+// in lower case, the form age writes; anything else as it is.
+func normalRecipient(s string) string {
+	if strings.HasPrefix(s, "AGE1") && s == strings.ToUpper(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// recipientKey returns what identifies the key of recipient s: a bech32
+// recipient in lower case, an SSH key without its comment.
+func recipientKey(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(strings.ToLower(s), "age1") {
+		return strings.ToLower(s)
+	}
+	if strings.HasPrefix(strings.ToUpper(s), "AGE-PLUGIN-") {
+		return strings.ToUpper(s)
+	}
+	if f := strings.Fields(s); len(f) >= 2 && (strings.HasPrefix(f[0], "ssh-") || strings.HasPrefix(f[0], "ecdsa-")) {
+		return f[0] + " " + f[1]
+	}
+	return s
+}
+
+// SameRecipient reports whether a and b are the same key: an SSH key with
+// another comment, or a bech32 recipient in another case, is.
+func SameRecipient(a, b string) bool { return recipientKey(a) == recipientKey(b) }
+
+// indexRecipient returns the index of the first of rs that is the same
+// key as r, or -1.
+func indexRecipient(rs []string, r string) int {
+	return slices.IndexFunc(rs, func(x string) bool { return SameRecipient(x, r) })
+}
+
+// isPlugin reports whether the recipient key k (see recipientKey) is
+// encrypted to by running a plugin program: age1NAME1... or
+// AGE-PLUGIN-NAME-1....
+func isPlugin(k string) bool {
+	return strings.HasPrefix(k, "AGE-PLUGIN-") ||
+		(strings.HasPrefix(k, "age1") && !strings.HasPrefix(k, "age1pq1") && strings.Count(k, "1") > 1)
+}
+
+// pluginName returns the NAME of a plugin recipient (age-plugin-NAME).
+func pluginName(r string) string {
+	k := recipientKey(r)
+	if rest, ok := strings.CutPrefix(k, "AGE-PLUGIN-"); ok {
+		k = "age1" + rest
+	}
+	k = strings.TrimPrefix(strings.ToLower(k), "age1")
+	if i := strings.LastIndexAny(k, "1"); i >= 0 {
+		k = strings.TrimSuffix(k[:i], "-")
+	}
+	return k
+}
+
+// checkPlugins refuses to write d if it lists a plugin recipient that
+// this client never accepted (see stateOf) and that was not given for
+// this write: encrypting to it would run a program named by whoever wrote
+// the store. With no state (the check off, or a first use whose record
+// failed) every recipient is accepted.
+func (f *File) checkPlugins(d *document) error {
+	if f.opts.StateDir == "" {
+		return nil
+	}
+	var st *AcceptedState
+	for _, r := range d.Recipients {
+		k := recipientKey(r)
+		if !isPlugin(k) || indexRecipient(d.givenPlugins, k) >= 0 {
+			continue
+		}
+		if st == nil {
+			var err error
+			if st, err = f.loadState(); err != nil || st == nil {
+				return err
+			}
+		}
+		if !slices.Contains(st.plugins, k) {
+			return &IntegrityError{Path: f.path, Plugin: r}
+		}
+	}
+	return nil
+}
+
 // Recipients returns the recipients the store is encrypted to.
 func (f *File) Recipients(ctx context.Context) ([]string, error) {
 	d, err := f.load(ctx)
@@ -127,13 +213,17 @@ func (f *File) Recipients(ctx context.Context) ([]string, error) {
 	return slices.Clone(d.Recipients), nil
 }
 
-// AddRecipients adds recipients (duplicates are ignored) and re-encrypts.
+// AddRecipients adds recipients and re-encrypts. Recipients compare as
+// keys (see SameRecipient): one already present, or given twice, is
+// added once; when none is new, nothing is written. The plugin
+// recipients given are accepted by this client (see Options.StateDir)
+// even then.
 func (f *File) AddRecipients(ctx context.Context, add []string) error {
-	return f.changeRecipients(ctx, false, false, func(cur []string) ([]string, error) {
+	return f.changeRecipients(ctx, false, false, add, func(cur []string) ([]string, error) {
 		out := slices.Clone(cur)
 		for _, r := range add {
-			if !slices.Contains(out, r) {
-				out = append(out, r)
+			if indexRecipient(out, r) < 0 {
+				out = append(out, normalRecipient(strings.TrimSpace(r)))
 			}
 		}
 		return out, nil
@@ -142,20 +232,21 @@ func (f *File) AddRecipients(ctx context.Context, add []string) error {
 
 // RemoveRecipients removes recipients and re-encrypts with a new store
 // key (and a proof that the writer knew the old one), so that a removed
-// recipient cannot write a store that readers accept from then on. Unless
-// force is set, it refuses with ErrLastRecipient when none of the
-// caller's identities could decrypt the result. Removing a recipient that
-// is not present is an error.
+// recipient cannot write a store that readers accept from then on.
+// Recipients compare as keys (see SameRecipient). Unless force is set, it
+// refuses with ErrLastRecipient when none of the caller's identities
+// could decrypt the result. Removing a recipient that is not present is
+// an error.
 func (f *File) RemoveRecipients(ctx context.Context, remove []string, force bool) error {
-	return f.changeRecipients(ctx, !force, true, func(cur []string) ([]string, error) {
+	return f.changeRecipients(ctx, !force, true, nil, func(cur []string) ([]string, error) {
 		var out []string
 		for _, r := range remove {
-			if !slices.Contains(cur, r) {
+			if indexRecipient(cur, r) < 0 {
 				return nil, fmt.Errorf("%w %s: not a recipient of this store", ErrInvalidRecipient, shortRecipient(r))
 			}
 		}
 		for _, r := range cur {
-			if !slices.Contains(remove, r) {
+			if indexRecipient(remove, r) < 0 {
 				out = append(out, r)
 			}
 		}
@@ -169,13 +260,19 @@ func (f *File) RemoveRecipients(ctx context.Context, remove []string, force bool
 // Rekey re-encrypts the store to its recipients with a fresh file key
 // and a fresh store key.
 func (f *File) Rekey(ctx context.Context) error {
-	return f.changeRecipients(ctx, false, true, func(cur []string) ([]string, error) { return cur, nil })
+	return f.changeRecipients(ctx, false, true, nil, func(cur []string) ([]string, error) { return cur, nil })
 }
 
-func (f *File) changeRecipients(ctx context.Context, verify, rotate bool, change func([]string) ([]string, error)) error {
+// changeRecipients writes the store with the recipients change returns,
+// rotating the store key if rotate. Without rotate, an unchanged list
+// writes nothing, but the plugin recipients given are still accepted.
+func (f *File) changeRecipients(ctx context.Context, verify, rotate bool, given []string, change func([]string) ([]string, error)) error {
 	return f.locked(ctx, func() error {
 		cur, err := f.load(ctx)
 		if err != nil {
+			return err
+		}
+		if err := f.writable(cur); err != nil {
 			return err
 		}
 		d := cur.clone()
@@ -186,6 +283,29 @@ func (f *File) changeRecipients(ctx context.Context, verify, rotate bool, change
 		if err != nil {
 			return err
 		}
+		d.givenPlugins = given
+		if !rotate && slices.Equal(d.Recipients, cur.Recipients) {
+			return f.acceptPlugins(given)
+		}
 		return f.write(d, verify)
 	})
+}
+
+// acceptPlugins records the plugin recipients among rs as accepted.
+func (f *File) acceptPlugins(rs []string) error {
+	st, err := f.loadState()
+	if err != nil || st == nil {
+		return err
+	}
+	n := len(st.plugins)
+	for _, r := range rs {
+		if k := recipientKey(r); isPlugin(k) && !slices.Contains(st.plugins, k) {
+			st.plugins = append(st.plugins, k)
+		}
+	}
+	if len(st.plugins) == n {
+		return nil
+	}
+	abs, _ := filepath.Abs(f.path)
+	return f.saveState(st.marshal(abs))
 }

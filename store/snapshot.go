@@ -172,7 +172,7 @@ func (f *File) encrypt(d *document) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if _, err := f.encryptTo(&buf, d, rs); err != nil {
+	if _, _, err := f.encryptTo(&buf, d, rs); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

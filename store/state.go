@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,22 +28,45 @@ import (
 //	store "/abs/path/store.age"
 //	key HEX            H(store key) of the version last accepted, if it had one
 //	rotation HEX       that version's rotation proofs, oldest first
+//	seen HEX           SHA-256 of the store file of a version this client
+//	                   read or wrote, the last maxSeen of them, oldest first
+//	file N N N N N N N HEX  the identity (device, inode, size, mtime and
+//	                   ctime, as the cache's) and SHA-256 of the file last
+//	                   read or written: a read of that same file takes its
+//	                   digest from here instead of hashing the file again
+//	plugin "..."       plugin recipients this client accepted (see checkPlugins)
 //	recipient "..."    its recipients
 //	name "..."         its entry names
 //
+// The integrity check reads only up to the first recipient line.
 // It never holds the store key, a value or a description. The names and
 // recipients are there so that `hush trust` can say what changed.
 
 const stateMagic = "hush accepted v1"
 
+// maxSeen bounds the versions a state remembers having read (about 7 KB).
+const maxSeen = 100
+
 // AcceptedState is what a client last accepted of a store: its
 // recipients and entry names (never values).
 type AcceptedState struct {
+	// Path is the store's absolute path.
+	Path       string
 	Recipients []string
 	Names      []string
 
 	key       *keyHash // nil for a store written before store keys
 	rotations [][]byte
+	plugins   []string // plugin recipients accepted, as recipientKey
+	seen      []string // digests of versions read or written, in hex
+	last      fileID   // the file last read or written, whose digest
+	lastSum   [32]byte // is lastSum
+}
+
+// saw reports whether the store file whose SHA-256 is digest was read or
+// written by this client.
+func (st *AcceptedState) saw(digest [32]byte) bool {
+	return digest != [32]byte{} && slices.Contains(st.seen, hex.EncodeToString(digest[:]))
 }
 
 // statePath returns the file holding the accepted state of the store at
@@ -60,28 +84,35 @@ func (f *File) statePath() (string, error) {
 }
 
 // loadState reads the accepted state of the store; nil if there is none.
-func (f *File) loadState() (*AcceptedState, error) {
+func (f *File) loadState() (*AcceptedState, error) { return f.loadStateTo(false) }
+
+// loadStateTo reads the accepted state; with head, only what the
+// integrity check needs (no recipients, no names).
+func (f *File) loadStateTo(head bool) (*AcceptedState, error) {
 	p, err := f.statePath()
 	if p == "" || err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(p)
+	fh, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil // no state (ENOTDIR: a path where none can be)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the accepted state: %w", err)
 	}
-	st, err := parseState(b)
+	defer fh.Close()
+	st, err := parseState(fh, head)
 	if err != nil {
 		return nil, fmt.Errorf("accepted state %s: %w (remove it to accept the store as it is now)", p, err)
 	}
 	return st, nil
 }
 
-func parseState(b []byte) (*AcceptedState, error) {
+// parseState reads a state from r; with head, it stops at the first
+// recipient or name.
+func parseState(r io.Reader, head bool) (*AcceptedState, error) {
 	st := &AcceptedState{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for n := 0; sc.Scan(); n++ {
 		k, v, _ := strings.Cut(sc.Text(), " ")
@@ -92,8 +123,19 @@ func parseState(b []byte) (*AcceptedState, error) {
 			continue
 		}
 		var err error
+		if head && (k == "recipient" || k == "name") {
+			break
+		}
 		switch k {
+		case "file":
+			err = st.parseFile(v)
 		case "store":
+			st.Path, err = strconv.Unquote(v)
+		case "seen":
+			if len(v) != 2*sha256.Size || strings.Trim(v, "0123456789abcdef") != "" {
+				err = errors.New("bad digest")
+			}
+			st.seen = append(st.seen, v)
 		case "key":
 			var h []byte
 			if h, err = hex.DecodeString(v); err == nil && len(h) == len(keyHash{}) {
@@ -106,12 +148,15 @@ func parseState(b []byte) (*AcceptedState, error) {
 			if r, err = hex.DecodeString(v); err == nil {
 				st.rotations = append(st.rotations, r)
 			}
-		case "recipient", "name":
+		case "recipient", "name", "plugin":
 			var s string
 			if s, err = strconv.Unquote(v); err == nil {
-				if k == "name" {
+				switch k {
+				case "name":
 					st.Names = append(st.Names, s)
-				} else {
+				case "plugin":
+					st.plugins = append(st.plugins, s)
+				default:
 					st.Recipients = append(st.Recipients, s)
 				}
 			}
@@ -125,15 +170,47 @@ func parseState(b []byte) (*AcceptedState, error) {
 	return st, sc.Err()
 }
 
-// stateOf returns the state that accepting d records.
-func stateOf(d *document) *AcceptedState {
+// stateOf returns the state that accepting d records after prev (nil if
+// there was none): d's key, recipients and names; the plugin recipients
+// prev accepted, those given for d (or, on a first use or with all, every
+// one d has); and the versions prev saw, and d.
+func stateOf(d *document, prev *AcceptedState, all bool) *AcceptedState {
 	st := &AcceptedState{Recipients: slices.Clone(d.Recipients), rotations: d.rotations}
 	st.Names = d.names()
 	if d.key != nil {
 		h := hashKey(d.key)
 		st.key = &h
 	}
+	plugins := d.givenPlugins
+	if prev == nil || all {
+		plugins = d.Recipients
+	}
+	if prev != nil {
+		st.plugins = slices.Clone(prev.plugins)
+		st.seen = slices.Clone(prev.seen)
+	}
+	for _, r := range plugins {
+		if k := recipientKey(r); isPlugin(k) && !slices.Contains(st.plugins, k) {
+			st.plugins = append(st.plugins, k)
+		}
+	}
+	st.see(d.digest)
+	if d.fileID != (fileID{}) {
+		st.last, st.lastSum = d.fileID, d.digest
+	}
 	return st
+}
+
+// see adds digest to the versions st saw, forgetting the oldest beyond
+// maxSeen.
+func (st *AcceptedState) see(digest [32]byte) {
+	if digest == [32]byte{} || st.saw(digest) {
+		return
+	}
+	st.seen = append(st.seen, hex.EncodeToString(digest[:]))
+	if n := len(st.seen) - maxSeen; n > 0 {
+		st.seen = st.seen[n:]
+	}
 }
 
 func (st *AcceptedState) marshal(path string) []byte {
@@ -144,6 +221,15 @@ func (st *AcceptedState) marshal(path string) []byte {
 	}
 	for _, r := range st.rotations {
 		fmt.Fprintf(&b, "rotation %x\n", r)
+	}
+	for _, h := range st.seen {
+		fmt.Fprintf(&b, "seen %s\n", h)
+	}
+	if l := st.last; l != (fileID{}) {
+		fmt.Fprintf(&b, "file %d %d %d %d %d %d %d %x\n", l.dev, l.ino, l.size, l.mtimeS, l.mtimeN, l.ctimeS, l.ctimeN, st.lastSum[:])
+	}
+	for _, p := range st.plugins {
+		fmt.Fprintf(&b, "plugin %s\n", strconv.Quote(p))
 	}
 	for _, r := range st.Recipients {
 		fmt.Fprintf(&b, "recipient %s\n", strconv.Quote(r))
@@ -161,15 +247,118 @@ func (st *AcceptedState) marshal(path string) []byte {
 	return b.Bytes()
 }
 
-// accept records d as the version of the store this client accepts. It
-// writes only when the record changes.
-func (f *File) accept(d *document) error {
+// parseFile parses the value of a file line.
+func (st *AcceptedState) parseFile(v string) error {
+	f := strings.Fields(v)
+	if len(f) != 8 {
+		return errors.New("bad file")
+	}
+	var n [7]int64
+	for i := range n {
+		x, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return errors.New("bad file")
+		}
+		n[i] = x
+	}
+	sum, err := hex.DecodeString(f[7])
+	if err != nil || len(sum) != 32 {
+		return errors.New("bad file")
+	}
+	st.last = fileID{dev: uint64(n[0]), ino: uint64(n[1]), size: uint64(n[2]), mtimeS: n[3], mtimeN: n[4], ctimeS: n[5], ctimeN: n[6]}
+	st.lastSum = [32]byte(sum)
+	return nil
+}
+
+// fileDigest returns the SHA-256 of the store file fh (identified as id),
+// from the state st when it is the file last read or written, else by
+// reading fh from its start.
+func fileDigest(st *AcceptedState, fh *os.File, id fileID) ([32]byte, error) {
+	if st != nil && id != (fileID{}) && st.last == id {
+		return st.lastSum, nil
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return [32]byte{}, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(fh, 2*MaxStoreSize)); err != nil {
+		return [32]byte{}, err
+	}
+	return [32]byte(h.Sum(nil)), nil
+}
+
+// accept records d as the version of the store this client accepts,
+// after the state loaded before (prev, nil if none); with all, every
+// plugin recipient of d is accepted too (see stateOf).
+func (f *File) accept(d *document, prev *AcceptedState, all bool) error {
+	abs, _ := filepath.Abs(f.path)
+	return f.saveState(stateOf(d, prev, all).marshal(abs))
+}
+
+// acceptWritten records d, just written by this client.
+func (f *File) acceptWritten(d *document) error {
+	prev, err := f.loadState()
+	if err != nil {
+		prev = nil // a damaged state is replaced
+	}
+	return f.accept(d, prev, false)
+}
+
+// AcceptedStateOf returns the accepted state recorded in stateDir for the
+// store at path, or nil if there is none.
+func AcceptedStateOf(stateDir, path string) (*AcceptedState, error) {
+	return newFile(path, Options{StateDir: stateDir}).loadState()
+}
+
+// AcceptsPlugin reports whether r is a plugin recipient this client
+// accepted (see Options.StateDir): only then may a write run its plugin.
+// A nil st accepts none.
+func (st *AcceptedState) AcceptsPlugin(r string) bool {
+	return st != nil && slices.Contains(st.plugins, recipientKey(r))
+}
+
+// IsPluginRecipient reports whether encrypting to r runs a plugin
+// program (age1NAME1... or AGE-PLUGIN-NAME-1...).
+func IsPluginRecipient(r string) bool { return isPlugin(recipientKey(r)) }
+
+// AcceptedStates returns the accepted states recorded in stateDir for the
+// stores inside dir (an absolute path), for tools that judge versions of
+// those stores which are not files (see [AcceptedState.Check]). A missing
+// stateDir holds none; a state that cannot be read is skipped.
+func AcceptedStates(stateDir, dir string) ([]*AcceptedState, error) {
+	des, err := os.ReadDir(stateDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*AcceptedState
+	for _, de := range des {
+		if !de.Type().IsRegular() || len(de.Name()) != 2*sha256.Size {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(stateDir, de.Name()))
+		if err != nil {
+			continue
+		}
+		st, err := parseState(bytes.NewReader(b), true)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(dir, st.Path); err == nil && filepath.IsLocal(rel) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// saveState writes the state file, only when its content changes.
+func (f *File) saveState(b []byte) error {
 	p, err := f.statePath()
 	if p == "" || err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(f.path)
-	b := stateOf(d).marshal(abs)
 	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, b) {
 		return nil
 	}
@@ -182,56 +371,64 @@ func (f *File) accept(d *document) error {
 	return nil
 }
 
-// check applies the integrity policy to d, just read from the store:
-//
-//   - no accepted state, or one from before store keys: accept d and
-//     record it (trust on first use);
-//   - the same key as accepted: accept;
-//   - a key the rotation proofs in d lead to from the accepted one: accept
-//     and record;
-//   - a key from which the accepted version's proofs lead to the accepted
-//     one: an older version, superseded since by a rotation; refuse it
-//     with an *IntegrityError marked Superseded. It is not read either:
-//     a member removed by that rotation knows the old key and could have
-//     written it, so it cannot be told from a forgery;
-//   - anything else, a document without a key included: refuse with an
-//     *IntegrityError.
+// check applies the integrity policy (see judge) to d, just read from the
+// store, and records what it accepts. A superseded version it reads is
+// marked so that no write starts from it, and reported to Options.Warn.
 func (f *File) check(d *document) error {
 	if f.opts.StateDir == "" {
 		return nil
 	}
-	st, err := f.loadState()
+	st, err := d.state, d.stateErr
 	if err != nil {
 		return &StoreError{Path: f.path, Err: err}
 	}
-	switch {
-	case st == nil || st.key == nil:
-	case d.key == nil:
-		return &IntegrityError{Path: f.path}
-	case hashKey(d.key) == *st.key:
-		// The accepted key: nothing to record. (Recording the names
-		// here would cost every first read a walk of the whole store;
-		// this client's own writes record them.)
-		return nil
-	case leadsTo(*st.key, hashKey(d.key), d.rotations):
-	case leadsTo(hashKey(d.key), *st.key, st.rotations):
+	// A state directory that cannot be written (a read-only home) must
+	// not make a genuine store unreadable: the record is tried again on
+	// the next read.
+	switch judge(st, d.key, d.rotations, d.digest) {
+	case verdictNew:
+		_ = f.accept(d, st, false)
+	case verdictSame:
+		// Only the version is recorded, not its names: that would cost
+		// every first read a walk of the whole store (this client's own
+		// writes record them).
+		// A version seen before is not recorded again, even as another
+		// file (a copy, a chmod): reads of a known version write nothing.
+		if !st.saw(d.digest) {
+			_ = f.recordRead(d)
+		}
+	case verdictSuperseded:
+		d.superseded = true
+		if f.opts.Warn != nil {
+			f.opts.Warn("warning: store " + f.path + " is an older version, superseded since by a key rotation you accepted: read-only")
+		}
+	case verdictOld:
 		return &IntegrityError{Path: f.path, Superseded: true}
 	default:
 		return &IntegrityError{Path: f.path}
 	}
-	// The document passed the check; recording it only moves the accepted
-	// state forward. A state directory that cannot be written (a
-	// read-only home) must not make a genuine store unreadable: the
-	// record is tried again on the next read.
-	_ = f.accept(d)
 	return nil
+}
+
+// recordRead adds d, a version read under the accepted key, to the
+// versions seen, without recording its names.
+func (f *File) recordRead(d *document) error {
+	st, err := f.loadState()
+	if err != nil || st == nil {
+		return err
+	}
+	st.see(d.digest)
+	st.last, st.lastSum = d.fileID, d.digest
+	abs, _ := filepath.Abs(f.path)
+	return f.saveState(st.marshal(abs))
 }
 
 // Trust reads the store without the integrity check and records it as
 // the version this client accepts, deliberately: for a store refused with
-// ErrUntrusted that the user has checked. It returns what was accepted
-// before (nil if nothing was, or the check is off) and what is accepted
-// now. It fails as Get does when the store cannot be read.
+// ErrUntrusted that the user has checked. Its plugin recipients are
+// accepted too. It returns what was accepted before (nil if nothing was,
+// or the check is off) and what is accepted now. It fails as Get does
+// when the store cannot be read.
 func (f *File) Trust(ctx context.Context) (before, now *AcceptedState, err error) {
 	if before, err = f.loadState(); err != nil {
 		before = nil // a damaged state is replaced
@@ -240,8 +437,8 @@ func (f *File) Trust(ctx context.Context) (before, now *AcceptedState, err error
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := f.accept(d); err != nil {
+	if err := f.accept(d, before, true); err != nil {
 		return nil, nil, &StoreError{Path: f.path, Err: err}
 	}
-	return before, stateOf(d), nil
+	return before, stateOf(d, before, true), nil
 }

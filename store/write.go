@@ -3,8 +3,10 @@ package store
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,6 +23,9 @@ func (f *File) commit(ctx context.Context, fn func(*document) (bool, error)) err
 	return f.locked(ctx, func() error {
 		cur, err := f.load(ctx)
 		if err != nil {
+			return err
+		}
+		if err := f.writable(cur); err != nil {
 			return err
 		}
 		d := cur.clone()
@@ -64,6 +69,9 @@ func (f *File) locked(ctx context.Context, fn func() error) error {
 // into the temp file that then replaces the store (see encryptTo).
 func (f *File) write(d *document, verify bool) error {
 	d.ensureKey()
+	if err := f.checkPlugins(d); err != nil {
+		return err
+	}
 	rs, err := f.parseRecipients(d.Recipients)
 	if err != nil {
 		return err
@@ -78,10 +86,11 @@ func (f *File) write(d *document, verify bool) error {
 		return err
 	}
 	defer p.Cleanup()
-	size, err := f.encryptTo(p, d, rs)
+	size, digest, err := f.encryptTo(p, d, rs)
 	if err != nil {
 		return err
 	}
+	d.digest = digest
 	if verify {
 		if err := verifyFile(p.Name(), size, f.opts.Identities); err != nil {
 			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
@@ -104,11 +113,11 @@ func (f *File) write(d *document, verify bool) error {
 	if err != nil {
 		f.cached = nil
 	} else {
-		f.cached, f.cacheID = d, idOf(fi)
+		f.cached, f.cacheID, d.fileID = d, idOf(fi), idOf(fi)
 	}
 	f.mu.Unlock()
 	// The store is written: what this client wrote is what it accepts.
-	return f.accept(d)
+	return f.acceptWritten(d)
 }
 
 // fileBuffer is the buffer between age (or its armor) and the store file:
@@ -116,28 +125,30 @@ func (f *File) write(d *document, verify bool) error {
 const fileBuffer = 256 << 10
 
 // encryptTo encrypts d to rs, armored if f.armored, and writes the store
-// file to w, through a buffer; it returns the file's size. The plaintext
+// file to w, through a buffer; it returns the file's size and SHA-256
+// digest (the integrity state's record of this version). The plaintext
 // streams from the encoder into age's writer: no copy of the whole
 // document is made. An error of w is returned as it is (an
 // *atomicfile.Error for a pending file); a plaintext over MaxStoreSize is
 // an error wrapping ErrLimit, after which w holds part of a file.
-func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, error) {
+func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, [sha256.Size]byte, error) {
 	f.mu.Lock()
 	armored := f.armored
 	f.mu.Unlock()
-	fw := &firstErr{w: w}
+	fw := &firstErr{w: w, h: sha256.New()}
 	bw := bufio.NewWriterSize(fw, fileBuffer)
+	var digest [sha256.Size]byte
 	out := io.Writer(bw)
 	var aw io.WriteCloser
 	if armored {
 		aw = armor.NewWriter(bw)
 		out = aw
 	}
-	fail := func(err error) (int64, error) {
+	fail := func(err error) (int64, [sha256.Size]byte, error) {
 		if fw.err != nil {
-			return 0, fw.err
+			return 0, digest, fw.err
 		}
-		return 0, fmt.Errorf("encrypting the store: %w", err)
+		return 0, digest, fmt.Errorf("encrypting the store: %w", err)
 	}
 	ew, err := age.Encrypt(out, rs...)
 	if err != nil {
@@ -148,7 +159,7 @@ func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, e
 		return fail(err)
 	}
 	if err := c.check(); err != nil {
-		return 0, err
+		return 0, digest, err
 	}
 	if err := ew.Close(); err != nil {
 		return fail(err)
@@ -161,12 +172,15 @@ func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, e
 	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
-	return fw.n, nil
+	fw.h.Sum(digest[:0])
+	return fw.n, digest, nil
 }
 
-// firstErr counts the bytes written to w and keeps its first error.
+// firstErr counts and hashes the bytes written to w and keeps its first
+// error.
 type firstErr struct {
 	w   io.Writer
+	h   hash.Hash
 	n   int64
 	err error
 }
@@ -174,6 +188,7 @@ type firstErr struct {
 func (e *firstErr) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.n += int64(n)
+	e.h.Write(p[:n])
 	if err != nil && e.err == nil {
 		e.err = err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
@@ -28,7 +29,8 @@ changed, and which recipients came and went; a value shows only as a
 fingerprint keyed by a secret inside the store. The merge driver (hush git
 merge) merges by name: changes on one side are taken, and the same name
 changed on both sides, or changed on one and deleted on the other, is a
-conflict that you resolve with 'hush set' and 'git add'.
+conflict that you resolve with 'hush set' and 'git add'. Recipients
+changed on both sides are a conflict too.
 
 The drivers find identities as every command does (-i is not available to
 git; use HUSH_IDENTITY, HUSH_IDENTITY_FILE or the default identity file).
@@ -191,6 +193,10 @@ driver that 'hush git setup' installs.
 A store you cannot decrypt prints one placeholder line and a warning, and
 exits 0, so that git diff and git log keep working for everyone.
 
+A version written by someone who could not read the version this machine
+accepted of a store in the repository (a forgery: see 'hush trust') gets
+the line "integrity FORGED: ...", so git log -p shows where it came in.
+
 --show-values prints the values instead, for a person who asks:
   git -c diff.hush.textconv='hush git textconv --show-values' diff`,
 		Args: exactArgs(1, "one FILE"),
@@ -216,7 +222,7 @@ func (a *app) runGitTextconv(o gitTextconvOptions, w io.Writer) error {
 	if ferr == nil {
 		ids = found.Identities
 	}
-	err = gitstore.Textconv(w, data, gitstore.TextconvOptions{Identities: ids, ShowValues: o.ShowValues})
+	err = gitstore.Textconv(w, data, gitstore.TextconvOptions{Identities: ids, ShowValues: o.ShowValues, Accepted: a.acceptedHere()})
 	if errors.Is(err, store.ErrDecrypt) {
 		if ferr != nil {
 			err = ferr
@@ -225,6 +231,24 @@ func (a *app) runGitTextconv(o gitTextconvOptions, w io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// acceptedHere returns the states this client accepted of the stores in
+// the working directory's tree: git runs the diff driver at the top of the
+// work tree. None if there is no state directory.
+func (a *app) acceptedHere() []*store.AcceptedState {
+	dir, sd := "", a.stateDir()
+	if wd, err := os.Getwd(); err == nil && sd != "" {
+		dir = wd
+	}
+	if dir == "" {
+		return nil
+	}
+	states, err := store.AcceptedStates(sd, dir)
+	if err != nil {
+		a.infof("no integrity marks: %v", err)
+	}
+	return states
 }
 
 // gitMergeOptions are the arguments of hush git merge: git's %O %A %B and,
@@ -244,8 +268,9 @@ func (a *app) gitMergeCmd() *cobra.Command {
 
 Changes made on one side are taken. The same name changed to different
 values on both sides, or changed on one side and deleted on the other, is
-a conflict. Recipients merge as sets: an addition on either side is kept,
-and so is a removal unless the other side added the recipient anew.
+a conflict. Recipients merge as sets: a change on one side is taken and
+printed; changes to the recipients on both sides are a conflict that names
+them (OURS keeps our recipients until you decide).
 
 OURS is replaced by the merge, encrypted to the merged recipients. On a
 conflict hush exits 1 and OURS holds every clean change and our version of
@@ -270,28 +295,34 @@ func (a *app) runGitMerge(o gitMergeOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := gitstore.MergeFiles(o.Base, o.Ours, o.Theirs, gitstore.MergeFilesOptions{Identities: found.Identities, Path: o.Path})
+	opts := gitstore.MergeFilesOptions{Identities: found.Identities, Path: o.Path}
+	if sd := a.stateDir(); sd != "" && o.Path != "" {
+		// git runs the driver at the top of the work tree, where %P is.
+		opts.Accepted, _ = store.AcceptedStateOf(sd, o.Path)
+	}
+	rep, err := gitstore.MergeFiles(o.Base, o.Ours, o.Theirs, opts)
 	if rep != nil {
 		a.reportMerge(rep, o.Path)
 	}
 	var ce *gitstore.ConflictError
 	if errors.As(err, &ce) {
-		return mergeConflictHints(err, o.Path)
+		return mergeConflictHints(err, ce, o.Path)
 	}
 	return mergeVersionHints(err, o.Path)
 }
 
-// reportMerge says on stderr which recipients the merge added or removed,
-// and warns if the caller can no longer decrypt the result.
+// reportMerge says on stderr, always, which recipients the merge took
+// from their side (added or removed), and warns if the caller can no
+// longer decrypt the result.
 func (a *app) reportMerge(rep *gitstore.MergeReport, path string) {
 	if path == "" {
 		path = "the store"
 	}
 	for _, r := range rep.RecipientsAdded {
-		a.infof("merge of %s: recipient %s added", path, r)
+		a.warnf("merge of %s: recipient %s added (by their side)", path, printable(r))
 	}
 	for _, r := range rep.RecipientsRemoved {
-		a.infof("merge of %s: recipient %s removed", path, r)
+		a.warnf("merge of %s: recipient %s removed (by their side)", path, printable(r))
 	}
 	if rep.LostAccess {
 		a.warnf("warning: none of your identities can decrypt the merged %s: the other side removed you as a recipient", path)
@@ -316,11 +347,17 @@ func mergeVersionHints(err error, path string) error {
 	return err
 }
 
-// mergeConflictHints tells how to resolve the conflicting names of err.
-func mergeConflictHints(err error, path string) error {
+// mergeConflictHints tells how to resolve the conflicts of err, ce.
+func mergeConflictHints(err error, ce *gitstore.ConflictError, path string) error {
 	store := path
 	if store == "" {
 		store = "STORE"
+	}
+	if slices.ContainsFunc(ce.Conflicts, func(c gitstore.Conflict) bool { return c.Name == "" }) {
+		err = withHint(err, "%s keeps our recipients: check with your team who should read it, then 'hush --store %s recipients add' or 'rm' as agreed, 'git add %s' and commit", store, store, store)
+		if len(ce.Conflicts) == 1 {
+			return err
+		}
 	}
 	err = withHint(err, "or read their side: git show :3:%s | hush git textconv --show-values /dev/stdin", store)
 	err = withHint(err, "%s now holds every clean change and our version of each name above; set each one with 'hush --store %s set NAME' (or 'hush rm'), then 'git add %s' and commit (or 'git rebase --continue')", store, store, store)

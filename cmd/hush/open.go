@@ -70,6 +70,7 @@ func (a *app) openFile() (*store.File, error) {
 	}
 	opts.Identities = found.Identities
 	opts.StateDir = a.stateDir()
+	opts.Warn = func(msg string) { a.warnf("%s", msg) }
 	a.infof("store %s", p)
 	return store.Open(p, opts)
 }

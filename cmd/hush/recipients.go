@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -82,11 +83,27 @@ func (a *app) runRecipientsAdd(ctx context.Context, o recipientsAddOptions) erro
 	if err != nil {
 		return err
 	}
+	cur, err := f.Recipients(ctx)
+	if err != nil {
+		return err
+	}
+	var added []string
+	for _, r := range rs {
+		if slices.ContainsFunc(cur, func(c string) bool { return store.SameRecipient(c, r) }) ||
+			slices.ContainsFunc(added, func(c string) bool { return store.SameRecipient(c, r) }) {
+			a.warnf("%s is already a recipient", printable(r))
+			continue
+		}
+		added = append(added, r)
+	}
 	if err := f.AddRecipients(ctx, rs); err != nil {
 		return err
 	}
-	a.warnf("the store is now encrypted to %d more recipient(s) as well", len(rs))
-	a.warnf("hint: anyone with an old copy of the file can still read the old contents; rotate secrets that must stay private")
+	if len(added) == 0 {
+		a.warnf("no recipient added; the store is unchanged")
+		return nil
+	}
+	a.warnf("added %d recipient(s) and re-encrypted the store to them as well", len(added))
 	return nil
 }
 
