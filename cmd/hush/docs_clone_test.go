@@ -53,11 +53,11 @@ func TestREADMECIQuickStartAfterClone(t *testing.T) {
 		quickStart("after a clone"),
 		// A new version of the store comes in by a pull...
 		step("dev", "echo extra | HUSH_IDENTITY=$secrets_HUSH_IDENTITY hush --store deploy/secrets.age set EXTRA\ngit commit -qam 'add EXTRA' && git push -q"),
-		step("ci", "rm .env\ngit pull -q --no-rebase"),
+		step("ci", "rm -f .env key.path\ngit pull -q --no-rebase"),
 		quickStart("after a pull"),
 		// ... and by a merge with a local commit.
 		step("dev", "echo extra2 | HUSH_IDENTITY=$secrets_HUSH_IDENTITY hush --store deploy/secrets.age set EXTRA\ngit commit -qam 'change EXTRA' && git push -q"),
-		step("ci", "rm .env\necho note >NOTES && git add NOTES && git commit -qm 'local note'\ngit pull -q --no-rebase --no-edit\ntest \"$(git rev-list --merges --count HEAD)\" = 1"),
+		step("ci", "rm -f .env key.path\necho note >NOTES && git add NOTES && git commit -qm 'local note'\ngit pull -q --no-rebase --no-edit\ntest \"$(git rev-list --merges --count HEAD)\" = 1"),
 		quickStart("after a merge"),
 	}
 	for i := range blocks {
