@@ -45,8 +45,12 @@ type app struct {
 	// started is set once a command's own code runs. An error before
 	// that came from cobra parsing the command line: a usage error.
 	started bool
+	// command is the path of the command run, without "hush ".
+	command string
 	// readOnly: the command run is annotated readOnly (it takes no lock).
 	readOnly bool
+	// noLock: the command run is annotated readOnly or noLock.
+	noLock bool
 
 	// execve replaces the process (exec command); syscall.Exec in
 	// production, a fake in unit tests.
@@ -132,7 +136,9 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
+			a.command = strings.TrimPrefix(cmd.CommandPath(), "hush ")
 			a.readOnly = cmd.Annotations[readOnly] != ""
+			a.noLock = a.readOnly || cmd.Annotations[noLock] != ""
 			if !a.readOnly {
 				a.watchSignals()
 			}
@@ -172,6 +178,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		a.rekeyCmd(),
 		a.editCmd(),
 	)
+	markNoLock(root)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	}
@@ -190,6 +197,30 @@ func readOnlyCmd(c *cobra.Command) *cobra.Command {
 	}
 	c.Annotations[readOnly] = "true"
 	return c
+}
+
+// noLock annotates commands that never take the store's write lock but
+// may write elsewhere or prompt (so they keep watchSignals): like
+// readOnly commands, they ignore a malformed HUSH_LOCK_TIMEOUT.
+const noLock = "hush-no-lock"
+
+// markNoLock annotates the subcommands, built in their own files, that
+// only read the store (readOnly) or write no store (noLock).
+func markNoLock(root *cobra.Command) {
+	for _, path := range [][]string{{"recipients", "ls"}, {"migrate", "plan"}, {"trust"}} {
+		c, _, err := root.Find(path)
+		if err != nil || c.Name() != path[len(path)-1] {
+			panic("hush: no command " + strings.Join(path, " "))
+		}
+		if c.Annotations == nil {
+			c.Annotations = map[string]string{}
+		}
+		if path[0] == "trust" { // writes its state file: keeps signals
+			c.Annotations[noLock] = "true"
+		} else {
+			c.Annotations[readOnly] = "true"
+		}
+	}
 }
 
 // watchSignals makes SIGINT and SIGTERM cancel a.ctx instead of killing
@@ -265,9 +296,9 @@ func (a *app) identityPath() (string, error) {
 
 // lockWait is --lock-timeout, else HUSH_LOCK_TIMEOUT, else the default.
 // A bare number is seconds. An invalid value is a usage error, except a
-// HUSH_LOCK_TIMEOUT seen by a read-only command, which takes no lock: it
-// is ignored (said with -v), so that a typo in a profile breaks writes
-// with a clear error and never the reads a service runs on.
+// HUSH_LOCK_TIMEOUT seen by a command that takes no lock (readOnly or
+// noLock): it is ignored (said with -v), so that a typo in a profile
+// breaks writes with a clear error and never the reads a service runs on.
 func (a *app) lockWait() (time.Duration, error) {
 	s, from := a.lockTimeout, "--lock-timeout"
 	if s == "" {
@@ -277,7 +308,7 @@ func (a *app) lockWait() (time.Duration, error) {
 		return store.DefaultLockTimeout, nil
 	}
 	d, err := parseTimeout(s, from)
-	if err != nil && a.readOnly && from == "HUSH_LOCK_TIMEOUT" {
+	if err != nil && a.noLock && from == "HUSH_LOCK_TIMEOUT" {
 		a.infof("ignored (this command takes no lock): %v", err)
 		return store.DefaultLockTimeout, nil
 	}
@@ -327,7 +358,7 @@ func (a *app) report(err error) {
 		msg = "error"
 	}
 	for _, line := range strings.Split(msg, "\n") {
-		fmt.Fprintf(a.stderr, "hush: %s\n", lowerFirst(line))
+		fmt.Fprintf(a.stderr, "hush: %s\n", lowerFirst(unpackaged(line, a.command)))
 	}
 	for _, h := range hints(err, a) {
 		fmt.Fprintf(a.stderr, "hush: hint: %s\n", h)

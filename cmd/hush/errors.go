@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/hush-secrets/hush/formats"
 	"github.com/hush-secrets/hush/internal/inputfile"
@@ -45,6 +47,81 @@ func usageErr(err error) error {
 
 func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// flagError is a library's validation error shown under the flag the
+// user typed, without the library's package prefix: "--scope Bad: invalid
+// scope name: only a-z and 0-9 are allowed". It unwraps to the library's
+// error, so errors.Is (scope.ErrInvalidScope, migrate.ErrInvalidRule) and
+// the exit code are unchanged.
+type flagError struct {
+	flag, value, reason string
+	err                 error
+	bare                bool // flag is a label of its own, without value
+}
+
+func (e *flagError) Error() string {
+	if e.bare {
+		return e.flag + ": " + e.reason
+	}
+	v := printable(e.value)
+	if v == e.value && (v == "" || strings.ContainsAny(v, " \t")) {
+		v = strconv.Quote(v)
+	}
+	return e.flag + " " + v + ": " + e.reason
+}
+
+func (e *flagError) Unwrap() error { return e.err }
+
+// scopeFlagErr relabels err from scope.ValidateScope(value) for flag.
+func scopeFlagErr(flag, value string, err error) error {
+	return &flagError{flag: flag, value: value, reason: scopeReason(err.Error(), value), err: err}
+}
+
+// scopeReason is msg, an error of scope.ValidateScope(s), without its
+// package prefix and without s, which the flag's label shows.
+func scopeReason(msg, s string) string {
+	msg = strings.TrimPrefix(msg, "scope: ")
+	invalid := scope.ErrInvalidScope.Error()
+	return strings.Replace(msg, invalid+" "+strconv.Quote(s), invalid, 1)
+}
+
+// ruleFlagErr relabels err from migrate.ParseRule(value) for --rule.
+func ruleFlagErr(value string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "migrate: ")
+	msg = strings.TrimPrefix(msg, migrate.ErrInvalidRule.Error())
+	msg = strings.TrimPrefix(msg, ": ")
+	for _, r := range []string{value, strconv.Quote(value)} {
+		msg = strings.TrimPrefix(msg, " "+r+": ")
+	}
+	if i := strings.LastIndexByte(value, '='); i >= 0 {
+		msg = scopeReason(msg, value[i+1:])
+	}
+	return &flagError{flag: "--rule", value: value, reason: msg, err: err}
+}
+
+// nameFlagErr relabels err from migrate.Migration.Validate, once every
+// rule is valid: the migration's name, --name or derived from the rules.
+func nameFlagErr(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "migrate: ")
+	msg = strings.TrimPrefix(msg, migrate.ErrInvalidRule.Error()+": ")
+	msg = strings.TrimPrefix(msg, "migration name: ")
+	if name == "" {
+		return withHint(&flagError{flag: "the migration name derived from the rules", reason: msg, err: err, bare: true}, "name the migration with --name")
+	}
+	return &flagError{flag: "--name", value: name, reason: msg, err: err}
+}
+
+// unpackaged returns line with a library package's name in front (such
+// as "gitstore: reading theirs: ...", from the git merge driver) replaced
+// by the command the user ran, command: the CLI names what was typed,
+// never a Go package (issue 20).
+func unpackaged(line, command string) string {
+	const pkg = "gitstore: "
+	if command == "" || !strings.HasPrefix(line, pkg) {
+		return line
+	}
+	return command + ": " + strings.TrimPrefix(line, pkg)
 }
 
 // hintError attaches a next step to an error.

@@ -38,6 +38,8 @@ func TestExitCode(t *testing.T) {
 		{"invalid recipient", fmt.Errorf("%w x", store.ErrInvalidRecipient), 2},
 		{"invalid scope", fmt.Errorf("scope: %w", scope.ErrInvalidScope), 2},
 		{"invalid rule", fmt.Errorf("migrate: %w", migrate.ErrInvalidRule), 2},
+		{"invalid --scope", scopeFlagErr("--scope", "Bad", scope.ValidateScope("Bad")), 2},
+		{"invalid --rule", ruleFlagErr("A=Bad", func() error { _, err := migrate.ParseRule("A=Bad"); return err }()), 2},
 		{"not found", keyErr(store.ErrNotFound), 3},
 		{"not found via hint", withHint(keyErr(store.ErrNotFound), "h"), 3},
 		{"reserved", keyErr(fmt.Errorf("%w (x)", scope.ErrReserved)), 4},
@@ -79,5 +81,22 @@ func TestLowerFirst(t *testing.T) {
 		if got := lowerFirst(in); got != want {
 			t.Errorf("lowerFirst(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFlagErrorKeepsIdentity: relabelling a library error under the flag
+// the user typed keeps what errors.Is sees.
+func TestFlagErrorKeepsIdentity(t *testing.T) {
+	err := scopeFlagErr("--scope", "Bad", scope.ValidateScope("Bad"))
+	if !errors.Is(err, scope.ErrInvalidScope) {
+		t.Errorf("%v: not scope.ErrInvalidScope", err)
+	}
+	_, rerr := migrate.ParseRule("A=Bad")
+	if err := ruleFlagErr("A=Bad", rerr); !errors.Is(err, migrate.ErrInvalidRule) {
+		t.Errorf("%v: not migrate.ErrInvalidRule", err)
+	}
+	m := migrate.Migration{Name: "a b", Rules: []migrate.Rule{{Prefix: "A", Scope: "x"}}}
+	if err := nameFlagErr(m.Name, m.Validate()); !errors.Is(err, migrate.ErrInvalidRule) {
+		t.Errorf("%v: not migrate.ErrInvalidRule", err)
 	}
 }

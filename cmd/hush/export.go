@@ -132,7 +132,8 @@ func (a *app) runExport(ctx context.Context, p store.Provider, o exportOptions) 
 		}
 		return appendFile(o.GitHubEnv, env.Bytes())
 	case o.Output != "":
-		return atomicfile.WriteFile(o.Output, out.Bytes(), 0o600)
+		removeStaleTemps(o.Output)
+		return atomicfile.WriteFile(o.Output, out.Bytes(), 0o600, atomicfile.Unnamed())
 	}
 	_, err = a.stdout.Write(out.Bytes())
 	return err

@@ -145,12 +145,13 @@ func getJSON(ctx context.Context, p store.Provider, names []string, w io.Writer)
 // run removes it: older than any write in progress.
 const staleAfter = time.Minute
 
-// removeStaleTemps removes what a `get -o` to target killed at the one
-// moment that can leave something (between giving its unnamed temp file a
-// name and renaming it over the target; see atomicfile.Unnamed) left
-// beside target: a complete 0600 file named atomicfile.TempPrefix(target)
-// and random hex. Only files older than staleAfter are removed, so that
-// another get -o writing the same target is never disturbed. Errors are
+// removeStaleTemps removes what a `get -o`, `export -o` or `render -o` to
+// target killed at the one moment that can leave something (between
+// giving its unnamed temp file a name and renaming it over the target;
+// see atomicfile.Unnamed) left beside target: a complete 0600 file named
+// atomicfile.TempPrefix(target) and random hex. Only files older than
+// staleAfter are removed, so that another -o writing the same target is
+// never disturbed. Errors are
 // ignored: this only tidies up.
 func removeStaleTemps(target string) {
 	dest, err := atomicfile.Resolve(target)

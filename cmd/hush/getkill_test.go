@@ -46,6 +46,28 @@ func init() {
 // held before.
 func TestGetOutputKilledLeavesNoPlaintext(t *testing.T) {
 	t.Parallel()
+	testOutputKilled(t, func(out string) []string { return []string{"get", "-o", out, "K"} })
+}
+
+// TestExportOutputKilledLeavesNoPlaintext: the same for `hush export -o`,
+// whose file holds every value.
+func TestExportOutputKilledLeavesNoPlaintext(t *testing.T) {
+	t.Parallel()
+	testOutputKilled(t, func(out string) []string { return []string{"export", "-o", out} })
+}
+
+// TestRenderOutputKilledLeavesNoPlaintext: the same for `hush render -o`.
+func TestRenderOutputKilledLeavesNoPlaintext(t *testing.T) {
+	t.Parallel()
+	tpl := filepath.Join(t.TempDir(), "tpl")
+	os.WriteFile(tpl, []byte("k={{ hush://K }}\n"), 0o600)
+	testOutputKilled(t, func(out string) []string { return []string{"render", "-o", out, tpl} })
+}
+
+// testOutputKilled runs the hush command args(FILE) that writes the
+// secret K to FILE, kills it at each step of the write with each signal,
+// and checks the directory holds what it held before.
+func testOutputKilled(t *testing.T, args func(out string) []string) {
 	if runtime.GOOS != "linux" {
 		t.Skip("unnamed temp files are linux-only")
 	}
@@ -68,7 +90,7 @@ func TestGetOutputKilledLeavesNoPlaintext(t *testing.T) {
 						os.WriteFile(out, []byte("old"), 0o600)
 					}
 					ready := filepath.Join(t.TempDir(), "ready")
-					cmd := hushCmd(t, append(env, "HUSH_TEST_HANG_AT="+string(step), "HUSH_TEST_HANG_READY="+ready), "get", "-o", out, "K")
+					cmd := hushCmd(t, append(env, "HUSH_TEST_HANG_AT="+string(step), "HUSH_TEST_HANG_READY="+ready), args(out)...)
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
@@ -77,7 +99,7 @@ func TestGetOutputKilledLeavesNoPlaintext(t *testing.T) {
 					cmd.Process.Signal(sig)
 					err := cmd.Wait()
 					if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
-						t.Fatalf("hush get -o: %v, want killed by %v", err, sig)
+						t.Fatalf("hush %s: %v, want killed by %v", strings.Join(args(out), " "), err, sig)
 					}
 					entries, _ := os.ReadDir(dir)
 					var names []string
@@ -103,32 +125,38 @@ func TestGetOutputKilledLeavesNoPlaintext(t *testing.T) {
 	}
 }
 
-// TestGetOutputRemovesStaleTemp: a temp file a killed get -o left (it can
-// only be left between the link and the rename) is removed by the next
-// get -o to the same file once it is a minute old, and not before.
+// TestGetOutputRemovesStaleTemp: a temp file a killed get -o (or
+// export -o) left (it can only be left between the link and the rename)
+// is removed by the next one to the same file once it is a minute old,
+// and not before.
 func TestGetOutputRemovesStaleTemp(t *testing.T) {
 	t.Parallel()
 	_, env := homeWithStore(t)
 	if _, stderr, code := runHush(t, env, []byte("v"), "set", "K"); code != 0 {
 		t.Fatalf("set: exit %d: %s", code, stderr)
 	}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out.txt")
-	stale := filepath.Join(dir, atomicfile.TempPrefix(out)+"0123456789abcdef")
-	fresh := filepath.Join(dir, atomicfile.TempPrefix(out)+"fedcba9876543210")
-	other := filepath.Join(dir, atomicfile.TempPrefix(filepath.Join(dir, "else"))+"0123456789abcdef")
-	for _, p := range []string{stale, fresh, other} {
-		os.WriteFile(p, []byte("v"), 0o600)
-	}
-	old := time.Now().Add(-2 * time.Minute)
-	os.Chtimes(stale, old, old)
-	os.Chtimes(other, old, old)
-	if _, stderr, code := runHush(t, env, nil, "get", "-o", out, "K"); code != 0 {
-		t.Fatalf("get -o: exit %d: %s", code, stderr)
-	}
-	for p, want := range map[string]bool{stale: false, fresh: true, other: true, out: true} {
-		if _, err := os.Stat(p); (err == nil) != want {
-			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
-		}
+	for _, args := range [][]string{{"get", "-o", "OUT", "K"}, {"export", "-o", "OUT"}} {
+		t.Run(args[0], func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out.txt")
+			stale := filepath.Join(dir, atomicfile.TempPrefix(out)+"0123456789abcdef")
+			fresh := filepath.Join(dir, atomicfile.TempPrefix(out)+"fedcba9876543210")
+			other := filepath.Join(dir, atomicfile.TempPrefix(filepath.Join(dir, "else"))+"0123456789abcdef")
+			for _, p := range []string{stale, fresh, other} {
+				os.WriteFile(p, []byte("v"), 0o600)
+			}
+			old := time.Now().Add(-2 * time.Minute)
+			os.Chtimes(stale, old, old)
+			os.Chtimes(other, old, old)
+			args[2] = out
+			if _, stderr, code := runHush(t, env, nil, args...); code != 0 {
+				t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, stderr)
+			}
+			for p, want := range map[string]bool{stale: false, fresh: true, other: true, out: true} {
+				if _, err := os.Stat(p); (err == nil) != want {
+					t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+				}
+			}
+		})
 	}
 }

@@ -29,11 +29,14 @@ func (o migrateOptions) migration() (migrate.Migration, error) {
 	for _, s := range o.Rules {
 		r, err := migrate.ParseRule(s)
 		if err != nil {
-			return m, err
+			return m, ruleFlagErr(s, err)
 		}
 		m.Rules = append(m.Rules, r)
 	}
-	return m, m.Validate()
+	if err := m.Validate(); err != nil {
+		return m, nameFlagErr(o.Name, err)
+	}
+	return m, nil
 }
 
 // planJSON is the output of `hush migrate plan --json` (docs/CLI.md).

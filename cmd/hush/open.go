@@ -103,7 +103,7 @@ func (a *app) acceptInsecure(err error) bool {
 func (a *app) openView() (store.Provider, *store.File, error) {
 	if a.scopeFlag != "" {
 		if err := scope.ValidateScope(a.scopeFlag); err != nil {
-			return nil, nil, err
+			return nil, nil, scopeFlagErr("--scope", a.scopeFlag, err)
 		}
 	}
 	f, err := a.openFile()

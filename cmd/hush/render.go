@@ -77,7 +77,8 @@ func (a *app) runRender(ctx context.Context, o renderOptions) error {
 	}
 	defer clear(out)
 	if o.Output != "" {
-		return atomicfile.WriteFile(o.Output, out, 0o600)
+		removeStaleTemps(o.Output)
+		return atomicfile.WriteFile(o.Output, out, 0o600, atomicfile.Unnamed())
 	}
 	_, err = a.stdout.Write(out)
 	return err
