@@ -45,8 +45,6 @@ type app struct {
 	// started is set once a command's own code runs. An error before
 	// that came from cobra parsing the command line: a usage error.
 	started bool
-	// command is the path of the command run, without "hush ".
-	command string
 	// readOnly: the command run is annotated readOnly (it takes no lock).
 	readOnly bool
 	// noLock: the command run is annotated readOnly or noLock.
@@ -136,7 +134,6 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		Args:          cobra.ArbitraryArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
-			a.command = strings.TrimPrefix(cmd.CommandPath(), "hush ")
 			a.readOnly = cmd.Annotations[readOnly] != ""
 			a.noLock = a.readOnly || cmd.Annotations[noLock] != ""
 			if !a.readOnly {
@@ -358,7 +355,7 @@ func (a *app) report(err error) {
 		msg = "error"
 	}
 	for _, line := range strings.Split(msg, "\n") {
-		fmt.Fprintf(a.stderr, "hush: %s\n", lowerFirst(unpackaged(line, a.command)))
+		fmt.Fprintf(a.stderr, "hush: %s\n", lowerFirst(line))
 	}
 	for _, h := range hints(err, a) {
 		fmt.Fprintf(a.stderr, "hush: hint: %s\n", h)

@@ -112,18 +112,6 @@ func nameFlagErr(name string, err error) error {
 	return &flagError{flag: "--name", value: name, reason: msg, err: err}
 }
 
-// unpackaged returns line with a library package's name in front (such
-// as "gitstore: reading theirs: ...", from the git merge driver) replaced
-// by the command the user ran, command: the CLI names what was typed,
-// never a Go package (issue 20).
-func unpackaged(line, command string) string {
-	const pkg = "gitstore: "
-	if command == "" || !strings.HasPrefix(line, pkg) {
-		return line
-	}
-	return command + ": " + strings.TrimPrefix(line, pkg)
-}
-
 // hintError attaches a next step to an error.
 type hintError struct {
 	err  error

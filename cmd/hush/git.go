@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
@@ -303,6 +304,9 @@ func (a *app) runGitMerge(o gitMergeOptions) error {
 	rep, err := gitstore.MergeFiles(o.Base, o.Ours, o.Theirs, opts)
 	if rep != nil {
 		a.reportMerge(rep, o.Path)
+	}
+	if err != nil && strings.HasPrefix(err.Error(), "gitstore: ") {
+		err = relabel("git merge", "gitstore: ", err) // the command, not the package
 	}
 	var ce *gitstore.ConflictError
 	if errors.As(err, &ce) {
