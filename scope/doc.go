@@ -26,9 +26,10 @@
 // *store.KeyError a store returns with the caller's name, so a caller
 // never sees a namespace it did not ask about. Batch operations
 // (DeleteMany, Cleanup, Update) are one atomic change of the store
-// underneath when it is a [store.Updater], as the file store is; use
-// [store.DeleteMany] and [store.Cleanup] to reach them through a plain
-// store.Provider.
+// underneath when it is a [store.Updater], as the file store is, and
+// GetMany reads its names from one version of a store that offers
+// [store.GetManyProvider]; use [store.GetMany], [store.DeleteMany] and
+// [store.Cleanup] to reach them through a plain store.Provider.
 //
 // A program that needs both kinds of secret takes two providers, never
 // one raw store: it resolves the names its users give (flags, config

@@ -114,6 +114,11 @@ var viewOps = map[string]func(p store.Provider) error{
 	"Set":        func(p store.Provider) error { return p.Set(ctx, "k", []byte("w")) },
 	"Delete":     func(p store.Provider) error { return p.Delete(ctx, "k") },
 	"List":       func(p store.Provider) error { _, err := p.List(ctx); return err },
+	"GetMany":    func(p store.Provider) error { _, err := store.GetMany(ctx, p, []string{"k", "j"}); return err },
+	"GetManyMissing": func(p store.Provider) error {
+		_, err := store.GetMany(ctx, p, []string{"k", "j-missing"})
+		return err
+	},
 	"DeleteMany": func(p store.Provider) error { return store.DeleteMany(ctx, p, []string{"k", "j"}) },
 	"Cleanup":    func(p store.Provider) error { return store.Cleanup(ctx, p) },
 	"tx.Get":     inTx(func(tx store.Tx) error { _, err := tx.Get("k"); return err }),

@@ -40,6 +40,7 @@ type View struct {
 var (
 	_ store.Provider           = (*View)(nil)
 	_ store.Updater            = (*View)(nil)
+	_ store.GetManyProvider    = (*View)(nil)
 	_ store.DeleteManyProvider = (*View)(nil)
 	_ store.CleanupProvider    = (*View)(nil)
 )
@@ -235,6 +236,36 @@ func (v *View) Get(ctx context.Context, name string) ([]byte, error) {
 		return v.fallback(ctx, name, k, err)
 	}
 	return nil, err
+}
+
+// GetMany returns the values of names, in order, through [store.GetMany]
+// on the Provider underneath: from one version of the store when that
+// Provider reads many names at once. Its errors are those of a loop of
+// [View.Get] calls that stops at the first error: the values before the
+// first name the view refuses, or the Provider fails for, and that
+// name's error, naming the caller's name. A view with a migration
+// fallback ([View.WithFallback]) reads each name with Get, so that a
+// missing scoped key can still fall back to its bare one.
+func (v *View) GetMany(ctx context.Context, names []string) ([][]byte, error) {
+	if v.legacy != nil {
+		// Hiding the method makes store.GetMany loop over v.Get.
+		return store.GetMany(ctx, struct{ store.Provider }{v}, names)
+	}
+	keys := make([]string, 0, len(names))
+	var refused error
+	for _, n := range names {
+		k, err := v.key("get", n)
+		if err != nil {
+			refused = err
+			break
+		}
+		keys = append(keys, k)
+	}
+	vals, err := store.GetMany(ctx, v.p, keys)
+	if err != nil {
+		return vals, v.fix(err)
+	}
+	return vals, refused
 }
 
 // Set creates or replaces name; the errors are those of the Provider

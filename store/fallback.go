@@ -28,6 +28,50 @@ type CleanupProvider interface {
 	Cleanup(ctx context.Context) error
 }
 
+// GetManyProvider is a Provider that can read several names at once.
+// [GetMany] uses the method when a Provider has it.
+type GetManyProvider interface {
+	Provider
+
+	// GetMany returns the values of names, in the order of names, all
+	// read from one version of the store. Its errors are those of a loop
+	// of Get calls that stops at the first error: if a name is refused
+	// (ErrInvalidName, a view's refusal), absent (ErrNotFound) or the store
+	// cannot be read, GetMany returns the values of the names before it
+	// and that name's error, the *KeyError Get would give for it.
+	GetMany(ctx context.Context, names []string) ([][]byte, error)
+}
+
+// GetMany returns the values of names from p, in the order of names:
+//
+//   - if p is a [GetManyProvider], GetMany calls its method: the file
+//     and memory stores read the store once, so every value comes from
+//     one version of it;
+//   - otherwise it calls p.Get for each name in turn. A writer may then
+//     replace the store partway, and each Get may read it again.
+//
+// Either way, on error it returns the values of the names before the
+// failing one and that name's error, p's, unchanged.
+func GetMany(ctx context.Context, p Provider, names []string) ([][]byte, error) {
+	if g, ok := p.(GetManyProvider); ok {
+		return g.GetMany(ctx, names)
+	}
+	return getAll(func(name string) ([]byte, error) { return p.Get(ctx, name) }, names)
+}
+
+// getAll calls get for each name, stopping at the first error.
+func getAll(get func(name string) ([]byte, error), names []string) ([][]byte, error) {
+	vals := make([][]byte, 0, len(names))
+	for _, n := range names {
+		v, err := get(n)
+		if err != nil {
+			return vals, err
+		}
+		vals = append(vals, v)
+	}
+	return vals, nil
+}
+
 // DeleteMany removes names from p, ignoring the absent ones, in the best
 // way p offers:
 //

@@ -18,11 +18,12 @@ type docStore interface {
 	now() time.Time
 }
 
-// ops implements Provider, Updater, DeleteManyProvider and CleanupProvider
-// for any docStore.
+// ops implements Provider, Updater, GetManyProvider, DeleteManyProvider
+// and CleanupProvider for any docStore.
 type ops struct{ s docStore }
 
 var (
+	_ GetManyProvider    = (*File)(nil)
 	_ DeleteManyProvider = (*File)(nil)
 	_ CleanupProvider    = (*File)(nil)
 )
@@ -40,6 +41,29 @@ func (o ops) Get(ctx context.Context, name string) ([]byte, error) {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
 	return e.bytes(), nil
+}
+
+// GetMany implements [GetManyProvider]: one load of the store, then a
+// lookup per name. Each name is checked before the store is read, as Get
+// checks it, so a refused name gives the same error wherever it is.
+func (o ops) GetMany(ctx context.Context, names []string) ([][]byte, error) {
+	var d *document
+	return getAll(func(name string) ([]byte, error) {
+		if err := ValidateExistingName(name); err != nil {
+			return nil, &KeyError{Op: "get", Name: name, Err: err}
+		}
+		if d == nil {
+			var err error
+			if d, err = o.s.load(ctx); err != nil {
+				return nil, &KeyError{Op: "get", Name: name, Err: err}
+			}
+		}
+		e, ok := d.get(name)
+		if !ok {
+			return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
+		}
+		return e.bytes(), nil
+	}, names)
 }
 
 func (o ops) Set(ctx context.Context, name string, value []byte) error {
@@ -113,6 +137,7 @@ type Memory struct {
 var (
 	_ Provider           = (*Memory)(nil)
 	_ Updater            = (*Memory)(nil)
+	_ GetManyProvider    = (*Memory)(nil)
 	_ DeleteManyProvider = (*Memory)(nil)
 	_ CleanupProvider    = (*Memory)(nil)
 )

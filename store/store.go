@@ -36,10 +36,11 @@ type Entry struct {
 // secret value. Not-found is detected with errors.Is(err, ErrNotFound) and
 // nothing else.
 //
-// Providers may offer atomic batches ([Updater]) and faster or atomic bulk
-// deletes ([DeleteManyProvider], [CleanupProvider]); [Update],
-// [DeleteMany] and [Cleanup] use them when present and fall back to the
-// four methods here otherwise.
+// Providers may offer atomic batches ([Updater]), reads of many names
+// from one version of the store ([GetManyProvider]) and faster or atomic
+// bulk deletes ([DeleteManyProvider], [CleanupProvider]); [Update],
+// [GetMany], [DeleteMany] and [Cleanup] use them when present and fall
+// back to the four methods here otherwise.
 type Provider interface {
 	// Get returns the value of name. It returns an error wrapping
 	// ErrNotFound if name is absent; any other error (ErrDecrypt,

@@ -152,6 +152,24 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			ms = append(ms, mapping{name: e.Name, target: o.Prefix + e.Name})
 		}
 	}
+	// The values of the mappings that pass the checks below, up to the
+	// first one --strict refuses, read from one version of the store; the
+	// loop then meets each check, value and error in the order of ms.
+	var names []string
+	for _, m := range ms {
+		if !formats.ValidEnvName(m.target) && o.Strict {
+			break
+		}
+		if formats.ValidEnvName(m.target) && (m.explicit || !loaderVar(m.target)) {
+			names = append(names, m.name)
+		}
+	}
+	vals, getErr := store.GetMany(ctx, p, names)
+	defer func() { // the values an early return left unused
+		for _, v := range vals {
+			clear(v)
+		}
+	}()
 	var skipped, loaders []string
 	for _, m := range ms {
 		if !formats.ValidEnvName(m.target) {
@@ -166,10 +184,11 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			loaders = append(loaders, loaderWarning(m))
 			continue
 		}
-		v, err := p.Get(ctx, m.name)
-		if err != nil {
-			return nil, secretFor("exec: "+m.via(), err)
+		if len(vals) == 0 {
+			return nil, secretFor("exec: "+m.via(), getErr)
 		}
+		v := vals[0]
+		vals = vals[1:]
 		if bytes.IndexByte(v, 0) >= 0 {
 			clear(v)
 			if o.Strict {

@@ -92,18 +92,18 @@ func (a *app) runExport(ctx context.Context, p store.Provider, o exportOptions) 
 			names = append(names, e.Name)
 		}
 	}
-	secrets := make([]formats.Secret, 0, len(names))
+	// every value from one version of the store
+	vals, err := store.GetMany(ctx, p, names)
+	secrets := make([]formats.Secret, len(vals))
+	for i, v := range vals {
+		secrets[i] = formats.Secret{Name: names[i], Value: v}
+	}
 	defer func() { clearSecrets(secrets) }()
-	for _, n := range names {
-		v, err := p.Get(ctx, n)
-		if err != nil {
-			return err
-		}
-		secrets = append(secrets, formats.Secret{Name: n, Value: v})
+	if err != nil {
+		return err
 	}
 	var out, env bytes.Buffer
 	defer func() { clear(out.Bytes()); clear(env.Bytes()) }()
-	var err error
 	switch o.Format {
 	case "json":
 		err = formats.WriteJSON(&out, secrets)

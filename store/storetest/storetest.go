@@ -1,7 +1,8 @@
 // Package storetest is a conformance suite for store.Provider
 // implementations, in the manner of testing/fstest: TestProvider runs the
 // whole contract against fresh, empty providers, including the helpers
-// store.DeleteMany and store.Cleanup in each way they can take.
+// store.GetMany, store.DeleteMany and store.Cleanup in each way they can
+// take.
 package storetest
 
 import (
@@ -132,10 +133,14 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		wantValue(t, p, "b", "2")
 	})
 
-	// The helpers store.DeleteMany and store.Cleanup, in each way they
-	// can take: p's own method (or p's best way when it has none), one
-	// Update, and one call at a time.
+	// The helpers store.GetMany, store.DeleteMany and store.Cleanup, in
+	// each way they can take: p's own method (or p's best way when it has
+	// none), one Update, and one call at a time.
 	for _, way := range ways {
+		run("GetMany"+way, func(t *testing.T, p store.Provider) {
+			testGetMany(t, p, hide(t, p, way), true)
+		})
+
 		run("DeleteMany"+way, func(t *testing.T, p store.Provider) {
 			for _, n := range []string{"a", "b", "c", "d"} {
 				mustSet(t, p, n, n)
@@ -315,6 +320,9 @@ func testReadOnly(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		es, err := p.List(ctx)
 		if err != nil || len(es) != len(Values()) {
 			t.Fatalf("List = %v, %v", names(es), err)
+		}
+		for _, way := range []string{"", "OneByOne"} {
+			testGetMany(t, p, hide(t, p, way), false)
 		}
 	})
 	t.Run("RefusesWrites", func(t *testing.T) {

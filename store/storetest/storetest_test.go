@@ -18,13 +18,17 @@ func TestFile(t *testing.T) {
 }
 
 // TestPlain runs the suite over a provider with none of the optional
-// methods (no DeleteMany, Cleanup or Update), so store.DeleteMany and
-// store.Cleanup take their one-call-at-a-time fallbacks.
+// methods (no GetMany, DeleteMany, Cleanup or Update), so store.GetMany,
+// store.DeleteMany and store.Cleanup take their one-call-at-a-time
+// fallbacks.
 func TestPlain(t *testing.T) {
 	storetest.TestProvider(t, func(t *testing.T) store.Provider {
 		p := struct{ store.Provider }{store.NewMemory()}
 		if _, ok := store.Provider(p).(store.DeleteManyProvider); ok {
 			t.Fatal("the plain provider has DeleteMany")
+		}
+		if _, ok := store.Provider(p).(store.GetManyProvider); ok {
+			t.Fatal("the plain provider has GetMany")
 		}
 		return p
 	})
