@@ -40,26 +40,30 @@ func TestStoreOwnedByRootReadByAnotherUser(t *testing.T) {
 	}
 	path := filepath.Join(root, "store.age")
 	copyFile(t, f.Path(), path, 0o644)
-	run := func() (string, error) {
+	// stdout is the value alone; stderr the error (and, under -race, the
+	// race runtime's warnings about a chroot without /proc).
+	run := func() (string, string, error) {
 		cmd := testkit.CommandAs(root, nobody, bin, "-test.run=^TestHelperProcess$", "-test.count=1")
 		cmd.Env = []string{envChild + "=get", envStore + "=/store.age", envIdentity + "=" + identity, "GORACE=atexit_sleep_ms=0"}
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
 	}
-	out, err := run()
+	out, errOut, err := run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("uid %d cannot start the test binary in its chroot: %v", nobody, err)
 	}
 	if err != nil || strings.TrimSpace(out) != "v" {
-		t.Fatalf("uid %d reading a root-owned 0644 store: %v\n%s", nobody, err, out)
+		t.Fatalf("uid %d reading a root-owned 0644 store: %v\nstdout: %q\nstderr: %s", nobody, err, out, errOut)
 	}
 	if err := os.Chmod(path, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	out, err = run()
-	if err == nil || !strings.Contains(out, "writable by group or others") {
-		t.Fatalf("uid %d reading a root-owned 0666 store: %v\n%s", nobody, err, out)
+	out, errOut, err = run()
+	if err == nil || !strings.Contains(out+errOut, "writable by group or others") {
+		t.Fatalf("uid %d reading a root-owned 0666 store: %v\n%s%s", nobody, err, out, errOut)
 	}
 	if _, err := store.Open(path, store.Options{}); !errors.Is(err, store.ErrInsecurePermissions) {
 		t.Fatalf("root opening it: %v; want ErrInsecurePermissions", err)
