@@ -89,3 +89,28 @@ echo "target: exec/get <= 1.30x"
 "$WORK/benchcli" "${RUNS:-50}" "hush exec --file SECRET_0500 -- true" "$HUSH" exec --file SECRET_0500 true \
   -- "hush exec --only SECRET_0500 -- true" "$HUSH" exec --only SECRET_0500 true
 echo "target: --file adds < 2 ms (the difference of the medians)"
+
+# The agent (issue 19), on the 1,000-entry store re-encrypted to a second,
+# passphrase-protected identity too: hush get with that identity, held by
+# `hush agent start`, against hush get with the plain identity; target
+# <= 1.5x. The passphrase is typed on a terminal that script(1) provides.
+echo
+if command -v script >/dev/null; then
+  echo "# agent: a passphrase identity through the agent against a plain identity"
+  PASS=bench-passphrase-$$
+  export XDG_RUNTIME_DIR=$WORK/run
+  mkdir -m 700 "$XDG_RUNTIME_DIR"
+  (sleep 0.5; printf '%s\n' "$PASS"; sleep 0.5; printf '%s\n' "$PASS"; sleep 1) |
+    script -qec "'$HUSH' -q keygen --passphrase -o '$WORK/pass-identity.age'" /dev/null >"$WORK/keygen.out"
+  PUB=$(tr -d '\r' <"$WORK/keygen.out" | grep '^age1' | tail -1)
+  "$HUSH" -q recipients add "$PUB"
+  (sleep 0.5; printf '%s\n' "$PASS"; sleep 2) |
+    script -qec "'$HUSH' -q -i '$WORK/pass-identity.age' agent start" /dev/null >/dev/null
+  "$HUSH" agent status >/dev/null
+  "$WORK/benchcli" "${RUNS:-50}" "hush get, passphrase identity, agent" "$HUSH" -i "$WORK/pass-identity.age" get SECRET_0500 \
+    -- "hush get, plain identity" "$HUSH" -i "$ID" get SECRET_0500
+  echo "target: agent/plain <= 1.50x"
+  "$HUSH" agent stop >/dev/null
+else
+  echo "# agent: skipped (no script(1) to type the passphrase on a terminal)"
+fi
