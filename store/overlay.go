@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hush-secrets/hush/store/internal/format"
@@ -242,17 +241,4 @@ func (d *document) names() []string {
 		out[i], start = s[start:end], end
 	}
 	return out
-}
-
-// appendQuoted appends strconv.Quote(s), without its cost for the common
-// name: printable ASCII with no quote or backslash is quoted as it is.
-func appendQuoted(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			return strconv.AppendQuote(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
