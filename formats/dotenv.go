@@ -28,6 +28,9 @@ import (
 //
 // Errors are *ParseError values giving the line number; they never contain
 // a value (nor a line that might be part of one).
+//
+// The values of unquoted and single-quoted assignments are slices of one
+// copy of the input, each with its capacity at its length.
 func ParseDotenv(r io.Reader) ([]Secret, error) {
 	data, err := readAllLimited(r)
 	if err != nil {
@@ -87,10 +90,18 @@ func (p *dotenvParser) skipLine() {
 	}
 }
 
+// maxPresize bounds the assignments a parser makes room for before it
+// has read them.
+const maxPresize = 1 << 17
+
 func (p *dotenvParser) parse() ([]Secret, error) {
 	p.data = bytes.TrimPrefix(p.data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	var out []Secret
-	seen := map[string]int{}
+	// One assignment a line, as files mostly are: sized once, not grown
+	// by copies (and rehashes) at every doubling; up to a bound, so that
+	// a file of empty lines costs no more than that.
+	n := min(bytes.Count(p.data, []byte{'\n'})+1, maxPresize)
+	out := make([]Secret, 0, n)
+	seen := make(map[string]int, n)
 	for {
 		p.skipBlanks()
 		if p.eof() {
@@ -170,7 +181,7 @@ func (p *dotenvParser) value() ([]byte, error) {
 	v := bytes.TrimRight(p.data[start:end], " \t\r\v\f")
 	p.pos = end
 	p.skipLine()
-	return append([]byte{}, v...), nil
+	return v[:len(v):len(v)], nil
 }
 
 func (p *dotenvParser) singleQuoted() ([]byte, error) {
@@ -180,7 +191,7 @@ func (p *dotenvParser) singleQuoted() ([]byte, error) {
 	if i < 0 {
 		return nil, p.errorf(open, "single quote opened here is never closed")
 	}
-	v := append([]byte{}, p.data[p.pos:p.pos+i]...)
+	v := p.data[p.pos : p.pos+i : p.pos+i]
 	p.line += bytes.Count(v, []byte{'\n'})
 	p.pos += i + 1
 	return v, p.afterQuote()
