@@ -20,28 +20,37 @@ import (
 // in the file of the same name with ".names" appended, for `hush trust`'s
 // report of what changed; only Trust (and AcceptedStateOf) reads them:
 //
-//	hush accepted names v1 HEX   HEX: the SHA-256 of the lines below
-//	name "..."                   one line per entry name, in name order
+//	hush accepted names v1
+//	name "..."         one line per entry name, in name order
+//	sum HEX            the SHA-256 of the lines above it
 //
-// A write rewrites the names file only when the names changed: it hashes
-// the lines it would write (one pass over the entry names, through a
-// 64 KiB buffer, no copy of them) and compares that with the first line
-// of the file. A write that changes values, descriptions or recipients,
-// or a read of a new version, leaves the names file alone. A names file
-// whose lines are not those its first line hashes (damaged, or cut short)
-// is ignored: the names are then unknown (nil). A state written before the
-// names file existed lists its names inline ("name" lines); it is still
-// read, and the next record of a version moves them out. The state file
-// itself did not change format, so an earlier hush still reads it.
+// A write rewrites the names file only when the names changed. A write
+// that adds or removes none (a value, a description, the recipients)
+// hashes the file it would write (one pass over the entry names through a
+// 64 KiB buffer, no copy of them), compares that with the file's last
+// line, and writes nothing when they agree; any other write writes the
+// file in one pass, hashing as it goes. A read of a new version leaves
+// the names file alone. A names file whose lines are not those its last
+// line hashes (damaged, or cut short) is ignored: the names are then
+// unknown (nil). A state written before the names file existed lists its
+// names inline ("name" lines); it is still read, and the next record of a
+// version moves them out. The state file itself did not change format, so
+// an earlier hush still reads it.
 
-const namesMagic = "hush accepted names v1 "
+const (
+	namesMagic = "hush accepted names v1\n"
+	sumPrefix  = "sum "
+	sumLine    = len(sumPrefix) + 2*sha256.Size + 1
+)
 
 // namesPath returns the names file of the state file p.
 func namesPath(p string) string { return p + ".names" }
 
-// writeNames writes the name lines of d to w.
-func writeNames(w io.Writer, d *document) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
+// writeNames writes the names file of d to w, and returns its last line.
+func writeNames(w io.Writer, d *document) (string, error) {
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 64<<10)
+	bw.WriteString(namesMagic)
 	line := make([]byte, 0, 2*MaxNameLen)
 	d.each(func(fd *format.Document, i int, e *docEntry) {
 		line = append(line[:0], "name "...)
@@ -52,25 +61,34 @@ func writeNames(w io.Writer, d *document) error {
 		}
 		bw.Write(append(line, '\n'))
 	})
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return "", err
+	}
+	last := sumPrefix + hex.EncodeToString(h.Sum(nil)) + "\n"
+	_, err := io.WriteString(w, last)
+	return last, err
 }
 
-// namesHeader returns the first line of the names file of d.
-func namesHeader(d *document) string {
-	h := sha256.New()
-	writeNames(h, d) // a hash never fails
-	return namesMagic + hex.EncodeToString(h.Sum(nil)) + "\n"
+// namesChanged reports whether d holds a name its base does not, or lacks
+// one its base has; true if d is not a clone.
+func (d *document) namesChanged() bool {
+	if d.base == nil {
+		return true
+	}
+	for name, e := range d.changes {
+		if (e == nil) == d.has(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // saveNames makes the names file of the state file p hold d's names,
 // unless it does already.
 func (f *File) saveNames(p string, d *document) error {
-	head := namesHeader(d)
-	if fh, err := os.Open(namesPath(p)); err == nil {
-		old := make([]byte, len(head))
-		_, err := io.ReadFull(fh, old)
-		fh.Close()
-		if err == nil && string(old) == head {
+	if !d.namesChanged() {
+		last, _ := writeNames(io.Discard, d)
+		if lastLine(namesPath(p)) == last {
 			return nil
 		}
 	}
@@ -81,19 +99,33 @@ func (f *File) saveNames(p string, d *document) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(pf, head); err != nil {
-		pf.Cleanup()
-		return err
-	}
-	if err := writeNames(pf, d); err != nil {
+	if _, err := writeNames(pf, d); err != nil {
 		pf.Cleanup()
 		return err
 	}
 	return pf.CloseAtomicallyReplace()
 }
 
+// lastLine returns the sum line that ends the file at p, or "".
+func lastLine(p string) string {
+	fh, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil || fi.Size() < int64(len(namesMagic)+sumLine) {
+		return ""
+	}
+	b := make([]byte, sumLine)
+	if _, err := fh.ReadAt(b, fi.Size()-int64(sumLine)); err != nil {
+		return ""
+	}
+	return string(b)
+}
+
 // loadNames reads the names file of the state file p; nil when there is
-// none, or its lines are not those its first line hashes.
+// none, or its lines are not those its last line hashes.
 func loadNames(p string) ([]string, error) {
 	b, err := os.ReadFile(namesPath(p))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -102,9 +134,13 @@ func loadNames(p string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the accepted names: %w", err)
 	}
-	head, rest, _ := bytes.Cut(b, []byte("\n"))
-	sum := sha256.Sum256(rest)
-	if string(head) != namesMagic+hex.EncodeToString(sum[:]) {
+	if len(b) < len(namesMagic)+sumLine {
+		return nil, nil
+	}
+	body, last := b[:len(b)-sumLine], b[len(b)-sumLine:]
+	sum := sha256.Sum256(body)
+	rest, ok := bytes.CutPrefix(body, []byte(namesMagic))
+	if !ok || string(last) != sumPrefix+hex.EncodeToString(sum[:])+"\n" {
 		return nil, nil
 	}
 	names := make([]string, 0, bytes.Count(rest, []byte("\n")))
