@@ -131,6 +131,33 @@ func (d *document) get(name string) (*docEntry, bool) {
 	return e, ok
 }
 
+// value returns a copy of the value of the entry name: get's bytes,
+// without building the entry's record (its strings and times) for an
+// entry of a decoded base.
+func (d *document) value(name string) ([]byte, bool) {
+	if d.base != nil {
+		if e, ok := d.changes[name]; ok {
+			if e == nil {
+				return nil, false
+			}
+			return e.bytes(), true
+		}
+		return d.base.value(name)
+	}
+	if fd := d.decoded; fd != nil {
+		i, ok := fd.Find(name)
+		if !ok {
+			return nil, false
+		}
+		return fd.Value(&fd.Entries[i]), true
+	}
+	e, ok := d.all()[name]
+	if !ok {
+		return nil, false
+	}
+	return e.bytes(), true
+}
+
 func (d *document) len() int {
 	if d.base != nil {
 		return d.overlayLen()
@@ -175,11 +202,11 @@ func (t *docTx) Get(name string) ([]byte, error) {
 	if err := ValidateExistingName(name); err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
 	}
-	e, ok := t.doc.get(name)
+	v, ok := t.doc.value(name)
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
-	return e.bytes(), nil
+	return v, nil
 }
 
 func (t *docTx) Lookup(name string) (Entry, error) {

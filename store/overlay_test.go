@@ -32,7 +32,11 @@ func TestCloneEncodesAsEncoder(t *testing.T) {
 		model := map[string]*docEntry{}
 		for range rng.IntN(200) {
 			n := name()
-			e := newEntry(n, []byte(strconv.Itoa(rng.Int())))
+			v := []byte(strconv.Itoa(rng.Int()))
+			if rng.IntN(5) == 0 {
+				v = append(v, 0xff) // not UTF-8: stored as base64
+			}
+			e := newEntry(n, v)
 			e.Created, e.Updated = t0, t0.Add(time.Duration(rng.IntN(3))*time.Millisecond)
 			if rng.IntN(4) == 0 {
 				e.Description = "d " + n
@@ -90,6 +94,9 @@ func TestCloneEncodesAsEncoder(t *testing.T) {
 				m, mok := model[n]
 				if ok != mok || ok && (e.Value != m.Value || e.Description != m.Description) {
 					t.Fatalf("round %d batch %d: get %s = %+v, %v; want %+v", round, batch, n, e, ok, m)
+				}
+				if v, vok := d.value(n); vok != mok || ok && !bytes.Equal(v, m.bytes()) {
+					t.Fatalf("round %d batch %d: value %s = %q, %v; want %q", round, batch, n, v, vok, m.bytes())
 				}
 			}
 			if all := d.all(); len(all) != len(model) {
