@@ -70,6 +70,10 @@ func TestTableSmoke(t *testing.T) {
 	var out bytes.Buffer
 	printTable(&out, res)
 	t.Logf("table:\n%s", &out)
+	// The import row's runs kept their accepted state apart from HOME's.
+	if m, _ := filepath.Glob(filepath.Join(work, "10", "state", "hush", "*")); len(m) == 0 {
+		t.Error("the import row left no accepted state of its own (XDG_STATE_HOME)")
+	}
 
 	var got []string
 	for line := range strings.Lines(out.String()) {
