@@ -101,7 +101,11 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 	// a file of empty lines costs no more than that.
 	n := min(bytes.Count(p.data, []byte{'\n'})+1, maxPresize)
 	out := make([]Secret, 0, n)
-	seen := make(map[string]int, n)
+	// While the names come in order (as hush export writes them) none can
+	// repeat, and their lines are all a duplicate's message needs; the map
+	// of names is built only once a name comes out of order.
+	lines := make([]int, 0, n)
+	var seen map[string]int
 	for {
 		p.skipBlanks()
 		if p.eof() {
@@ -121,10 +125,21 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		if err != nil {
 			return nil, err
 		}
-		if first, dup := seen[name]; dup {
-			return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+		switch {
+		case seen == nil && (len(out) == 0 || name > out[len(out)-1].Name):
+			lines = append(lines, line)
+		default:
+			if seen == nil {
+				seen = make(map[string]int, n)
+				for i, s := range out {
+					seen[s.Name] = lines[i]
+				}
+			}
+			if first, dup := seen[name]; dup {
+				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+			}
+			seen[name] = line
 		}
-		seen[name] = line
 		value, err := p.value()
 		if err != nil {
 			return nil, err

@@ -106,6 +106,10 @@ var malformedDotenv = []struct {
 	{"text after double", `A="SECRET"more`, 1, "after a closing quote"},
 	{"duplicate", "A=SECRET1\nA=SECRET2", 2, "given twice (first on line 1)"},
 	{"duplicate after a multi-line value", "A=1\nB='SECRET\nline'\nA=3", 4, "given twice (first on line 1)"},
+	// The names in order, then one out of it: the parser's record of the
+	// names so far must hold each line.
+	{"duplicate after names in order", "A=1\n\nB=2\nC=3\nB=SECRET", 5, "given twice (first on line 3)"},
+	{"duplicate after names out of order", "B=1\nA=2\nC=3\nA=SECRET", 4, "given twice (first on line 2)"},
 }
 
 func TestParseDotenvMalformed(t *testing.T) {
