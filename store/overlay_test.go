@@ -163,3 +163,56 @@ func TestCappedRefusesOverLimit(t *testing.T) {
 		t.Fatalf("passed on %q", got.String())
 	}
 }
+
+// A clone finds its changes without a map while they come in order (an
+// import of a sorted file), by binary search for a name put again, and
+// with one once a name comes out of order: every path must agree with a
+// plain map of the same changes.
+func TestCloneChangesInAndOutOfOrder(t *testing.T) {
+	base := newDocument([]string{"age1x"})
+	base.put("B", newEntry("B", []byte("base")))
+	d := base.clone()
+	model := map[string]*docEntry{"B": base.all()["B"]}
+	set := func(n, v string) {
+		e := newEntry(n, []byte(v))
+		if v == "" {
+			e = nil
+			delete(model, n)
+		} else {
+			model[n] = e
+		}
+		d.put(n, e)
+	}
+	check := func(step string) {
+		t.Helper()
+		for _, n := range []string{"A", "B", "C", "D", "E", "F", "G"} {
+			e, ok := d.get(n)
+			m, mok := model[n]
+			if ok != mok || ok && e.Value != m.Value {
+				t.Fatalf("%s: get %s = %v, %v; want %v", step, n, e, ok, m)
+			}
+		}
+		if got, want := d.names(), slices.Sorted(maps.Keys(model)); !slices.Equal(got, want) {
+			t.Fatalf("%s: names %v, want %v", step, got, want)
+		}
+	}
+	set("C", "1")
+	set("E", "2")
+	set("F", "3")
+	check("in order")
+	set("E", "4") // put again while in order: found by binary search
+	set("C", "")  // deleted
+	check("put again in order")
+	if d.index != nil {
+		t.Fatal("a clone with its changes in order built an index")
+	}
+	set("D", "5") // out of order: from now on an index
+	set("A", "6")
+	set("E", "7")
+	check("out of order")
+	c := d.clone() // a clone of a clone starts in order again
+	d = c
+	set("G", "8")
+	set("B", "")
+	check("clone of a clone")
+}

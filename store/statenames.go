@@ -75,8 +75,8 @@ func (d *document) namesChanged() bool {
 	if d.base == nil {
 		return true
 	}
-	for name, e := range d.changes {
-		if (e == nil) == d.has(name) {
+	for i, name := range d.keys {
+		if (d.vals[i] == nil) == d.has(name) {
 			return true
 		}
 	}
