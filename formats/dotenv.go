@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/hush-secrets/hush/store"
 )
 
 // ParseDotenv reads a dotenv file. The dialect, which the exporter
@@ -35,6 +37,17 @@ func ParseDotenv(r io.Reader) ([]Secret, error) {
 	data, err := readAllLimited(r)
 	if err != nil {
 		return nil, err
+	}
+	return ParseDotenvBytes(data)
+}
+
+// ParseDotenvBytes is [ParseDotenv] of data, without copying it: the
+// values of unquoted and single-quoted assignments are slices of data,
+// which must not change while they are in use. Data over the largest
+// store (store.MaxStoreSize) is refused as ParseDotenv refuses it.
+func ParseDotenvBytes(data []byte) ([]Secret, error) {
+	if len(data) > store.MaxStoreSize {
+		return nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
 	}
 	p := &dotenvParser{data: data, line: 1}
 	return p.parse()

@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -212,5 +213,27 @@ func TestWriteDotenvSkips(t *testing.T) {
 	b.Reset()
 	if err := WriteDotenv(&b, sec("A", "1", "A", "2")); err == nil || b.Len() != 0 {
 		t.Errorf("duplicate names: %v, wrote %q", err, b.String())
+	}
+}
+
+// ParseDotenvBytes reads what ParseDotenv reads, in place: its values are
+// slices of the input, not copies.
+func TestParseDotenvBytes(t *testing.T) {
+	in := []byte("B=plain # c\nA='single'\nC=\"dq\\n\"\n")
+	want, err := ParseDotenv(bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseDotenvBytes(in)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseDotenvBytes = %q, %v; want %q", got, err, want)
+	}
+	if &got[0].Value[0] != &in[2] || cap(got[0].Value) != len("plain") {
+		t.Error("an unquoted value is not a slice of the input, capped at its length")
+	}
+	for _, bad := range malformedDotenv {
+		if _, err := ParseDotenvBytes([]byte(bad.in)); err == nil {
+			t.Errorf("%s: no error", bad.name)
+		}
 	}
 }
