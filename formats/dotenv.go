@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/hush-secrets/hush/store"
 )
 
 // ParseDotenv reads a dotenv file. The dialect, which the exporter
@@ -28,10 +30,24 @@ import (
 //
 // Errors are *ParseError values giving the line number; they never contain
 // a value (nor a line that might be part of one).
+//
+// The values of unquoted and single-quoted assignments are slices of one
+// copy of the input, each with its capacity at its length.
 func ParseDotenv(r io.Reader) ([]Secret, error) {
 	data, err := readAllLimited(r)
 	if err != nil {
 		return nil, err
+	}
+	return ParseDotenvBytes(data)
+}
+
+// ParseDotenvBytes is [ParseDotenv] of data, without copying it: the
+// values of unquoted and single-quoted assignments are slices of data,
+// which must not change while they are in use. Data over the largest
+// store (store.MaxStoreSize) is refused as ParseDotenv refuses it.
+func ParseDotenvBytes(data []byte) ([]Secret, error) {
+	if len(data) > store.MaxStoreSize {
+		return nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
 	}
 	p := &dotenvParser{data: data, line: 1}
 	return p.parse()
@@ -87,10 +103,22 @@ func (p *dotenvParser) skipLine() {
 	}
 }
 
+// maxPresize bounds the assignments a parser makes room for before it
+// has read them.
+const maxPresize = 1 << 17
+
 func (p *dotenvParser) parse() ([]Secret, error) {
 	p.data = bytes.TrimPrefix(p.data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	var out []Secret
-	seen := map[string]int{}
+	// One assignment a line, as files mostly are: sized once, not grown
+	// by copies (and rehashes) at every doubling; up to a bound, so that
+	// a file of empty lines costs no more than that.
+	n := min(bytes.Count(p.data, []byte{'\n'})+1, maxPresize)
+	out := make([]Secret, 0, n)
+	// While the names come in order (as hush export writes them) none can
+	// repeat, and their lines are all a duplicate's message needs; the map
+	// of names is built only once a name comes out of order.
+	lines := make([]int, 0, n)
+	var seen map[string]int
 	for {
 		p.skipBlanks()
 		if p.eof() {
@@ -110,10 +138,21 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		if err != nil {
 			return nil, err
 		}
-		if first, dup := seen[name]; dup {
-			return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+		switch {
+		case seen == nil && (len(out) == 0 || name > out[len(out)-1].Name):
+			lines = append(lines, line)
+		default:
+			if seen == nil {
+				seen = make(map[string]int, n)
+				for i, s := range out {
+					seen[s.Name] = lines[i]
+				}
+			}
+			if first, dup := seen[name]; dup {
+				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+			}
+			seen[name] = line
 		}
-		seen[name] = line
 		value, err := p.value()
 		if err != nil {
 			return nil, err
@@ -170,7 +209,7 @@ func (p *dotenvParser) value() ([]byte, error) {
 	v := bytes.TrimRight(p.data[start:end], " \t\r\v\f")
 	p.pos = end
 	p.skipLine()
-	return append([]byte{}, v...), nil
+	return v[:len(v):len(v)], nil
 }
 
 func (p *dotenvParser) singleQuoted() ([]byte, error) {
@@ -180,7 +219,7 @@ func (p *dotenvParser) singleQuoted() ([]byte, error) {
 	if i < 0 {
 		return nil, p.errorf(open, "single quote opened here is never closed")
 	}
-	v := append([]byte{}, p.data[p.pos:p.pos+i]...)
+	v := p.data[p.pos : p.pos+i : p.pos+i]
 	p.line += bytes.Count(v, []byte{'\n'})
 	p.pos += i + 1
 	return v, p.afterQuote()

@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -106,6 +107,10 @@ var malformedDotenv = []struct {
 	{"text after double", `A="SECRET"more`, 1, "after a closing quote"},
 	{"duplicate", "A=SECRET1\nA=SECRET2", 2, "given twice (first on line 1)"},
 	{"duplicate after a multi-line value", "A=1\nB='SECRET\nline'\nA=3", 4, "given twice (first on line 1)"},
+	// The names in order, then one out of it: the parser's record of the
+	// names so far must hold each line.
+	{"duplicate after names in order", "A=1\n\nB=2\nC=3\nB=SECRET", 5, "given twice (first on line 3)"},
+	{"duplicate after names out of order", "B=1\nA=2\nC=3\nA=SECRET", 4, "given twice (first on line 2)"},
 }
 
 func TestParseDotenvMalformed(t *testing.T) {
@@ -208,5 +213,27 @@ func TestWriteDotenvSkips(t *testing.T) {
 	b.Reset()
 	if err := WriteDotenv(&b, sec("A", "1", "A", "2")); err == nil || b.Len() != 0 {
 		t.Errorf("duplicate names: %v, wrote %q", err, b.String())
+	}
+}
+
+// ParseDotenvBytes reads what ParseDotenv reads, in place: its values are
+// slices of the input, not copies.
+func TestParseDotenvBytes(t *testing.T) {
+	in := []byte("B=plain # c\nA='single'\nC=\"dq\\n\"\n")
+	want, err := ParseDotenv(bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseDotenvBytes(in)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ParseDotenvBytes = %q, %v; want %q", got, err, want)
+	}
+	if &got[0].Value[0] != &in[2] || cap(got[0].Value) != len("plain") {
+		t.Error("an unquoted value is not a slice of the input, capped at its length")
+	}
+	for _, bad := range malformedDotenv {
+		if _, err := ParseDotenvBytes([]byte(bad.in)); err == nil {
+			t.Errorf("%s: no error", bad.name)
+		}
 	}
 }

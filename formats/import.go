@@ -63,36 +63,50 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 	}
 	var rep *ImportReport
 	err := store.Update(ctx, p, func(tx store.Tx) error {
-		rep = &ImportReport{}
-		var write []Secret
-		var clashes []string
 		// Every read and check before the first write, so that even a
 		// provider without atomic batches writes nothing on a refusal.
-		for _, s := range secrets {
+		// What to do with each secret is one byte, and the report's lists
+		// are sized from their counts: no list of a hundred thousand
+		// secrets grows by copies.
+		act := make([]importAction, len(secrets))
+		var count [actions]int
+		for i, s := range secrets {
 			cur, err := tx.Get(s.Name)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				rep.Added = append(rep.Added, s.Name)
-				write = append(write, s)
+				act[i] = actAdd
 			case err != nil:
 				return err
 			case bytes.Equal(cur, s.Value):
-				rep.Unchanged = append(rep.Unchanged, s.Name)
+				act[i] = actUnchanged
 			case mode == ImportOverwrite:
-				rep.Overwritten = append(rep.Overwritten, s.Name)
-				write = append(write, s)
+				act[i] = actOverwrite
 			case mode == ImportSkipExisting:
-				rep.Skipped = append(rep.Skipped, s.Name)
+				act[i] = actSkip
 			default:
-				clashes = append(clashes, s.Name)
+				act[i] = actClash
 			}
+			count[act[i]]++
 		}
-		if len(clashes) > 0 {
+		rep = &ImportReport{Added: sized(count[actAdd]), Overwritten: sized(count[actOverwrite]),
+			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
+		lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
+			actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
+		if count[actClash] > 0 {
+			clashes := make([]string, 0, count[actClash])
+			for i, s := range secrets {
+				if act[i] == actClash {
+					clashes = append(clashes, s.Name)
+				}
+			}
 			return &ClashError{Names: clashes}
 		}
-		for _, s := range write {
-			if err := tx.Set(s.Name, s.Value); err != nil {
-				return err
+		for i, s := range secrets {
+			*lists[act[i]] = append(*lists[act[i]], s.Name)
+			if act[i] == actAdd || act[i] == actOverwrite {
+				if err := tx.Set(s.Name, s.Value); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -101,4 +115,24 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 		return nil, err
 	}
 	return rep, nil
+}
+
+// importAction is what Import does with one secret.
+type importAction uint8
+
+const (
+	actAdd importAction = iota
+	actOverwrite
+	actUnchanged
+	actSkip
+	actClash
+	actions // the number of actions
+)
+
+// sized returns an empty list with room for n names; nil for none.
+func sized(n int) []string {
+	if n == 0 {
+		return nil
+	}
+	return make([]string, 0, n)
 }

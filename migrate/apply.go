@@ -26,7 +26,10 @@ import (
 //     atomic change, so a new key created meanwhile by anyone else is
 //     never clobbered.
 //  2. verify: each new key written is read back through p and compared
-//     with the value copied; on a difference the old key is kept.
+//     with the value copied; on a difference the old key is kept. The
+//     read-backs are one store.Update that changes nothing (on the file
+//     store, one read of the store as written, under its lock, and no
+//     write), not one Get per key.
 //  3. delete: the old key is deleted if it still holds the new key's
 //     value (already absent is fine; changed since the copy, it is kept
 //     and the move becomes a clash), and once every move is through with
@@ -72,6 +75,7 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 	if err != nil {
 		return rep, err
 	}
+	verified := verifyAll(ctx, p, moves, res)
 	var toDelete []Move
 	var verifyErr, clashErr error
 	for _, mv := range moves {
@@ -84,7 +88,7 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 		case copyAbsent:
 			rep.Skipped = append(rep.Skipped, mv.Old)
 		default:
-			if err := verify(ctx, p, mv, r.value); err != nil {
+			if err := verified[mv.Old]; err != nil {
 				if verifyErr == nil {
 					verifyErr = err
 				}
@@ -176,9 +180,36 @@ func copyMoves(ctx context.Context, p store.Provider, moves []Move) (map[string]
 	return res, nil
 }
 
-// verify is step 2: read the new key back through p and compare.
-func verify(ctx context.Context, p store.Provider, mv Move, want []byte) error {
-	got, err := p.Get(ctx, mv.New)
+// verifyAll is step 2 for every move copied (res: copyDone): read the new
+// key back through p and compare, all in one batch that writes nothing.
+// It returns the failures, by old name; a batch that fails as a whole
+// fails every move it was to verify.
+func verifyAll(ctx context.Context, p store.Provider, moves []Move, res map[string]copyResult) map[string]error {
+	failed := map[string]error{}
+	err := store.Update(ctx, p, func(tx store.Tx) error {
+		clear(failed)
+		for _, mv := range moves {
+			if r := res[mv.Old]; r.kind == copyDone {
+				if err := verify(tx, mv, r.value); err != nil {
+					failed[mv.Old] = err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, mv := range moves {
+			if res[mv.Old].kind == copyDone {
+				failed[mv.Old] = &StepError{Key: mv.Old, Step: StepVerify, Err: err}
+			}
+		}
+	}
+	return failed
+}
+
+// verify reads the new key of mv back through tx and compares it with want.
+func verify(tx store.Tx, mv Move, want []byte) error {
+	got, err := tx.Get(mv.New)
 	if err != nil {
 		return &StepError{Key: mv.Old, Step: StepVerify, Err: err}
 	}

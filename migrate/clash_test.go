@@ -169,12 +169,13 @@ func TestApplyLateClash(t *testing.T) {
 			raw := newStore(t)
 			seed(t, raw, map[string]string{"BEARER_TOKEN_a": "a", "BEARER_TOKEN_z": "z"})
 			// Right after the read-back of the new key is the moment between
-			// the copy and the deletion: its first Get through the provider
-			// with batches, its second (after the copy's check) without.
+			// the copy and the deletion: with batches, the end of the second
+			// (the read-backs'); without, its second Get (after the copy's
+			// check).
 			h := &hooked{Provider: raw, name: "__hush_workloads_BEARER_TOKEN_a", nth: 2, hook: func() error { return tc.meddle(raw) }}
 			var p store.Provider = h
 			if batched {
-				h.nth = 1
+				h.nth, h.afterUpdate = 0, 2
 				p = hookedU{h, raw}
 			}
 			rep, err := workloads.Apply(ctx, p)
@@ -195,13 +196,14 @@ func TestApplyLateClash(t *testing.T) {
 	}
 }
 
-// hooked runs hook right after the nth Get of name.
+// hooked runs hook right after the nth Get of name (with hookedU, after
+// its afterUpdate-th Update instead).
 type hooked struct {
 	store.Provider
-	name string
-	nth  int
-	hook func() error
-	seen int
+	name             string
+	nth, afterUpdate int
+	hook             func() error
+	seen, updates    int
 }
 
 func (h *hooked) Get(ctx context.Context, name string) ([]byte, error) {
@@ -223,7 +225,13 @@ type hookedU struct {
 }
 
 func (h hookedU) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return h.f.Update(ctx, fn)
+	if err := h.f.Update(ctx, fn); err != nil {
+		return err
+	}
+	if h.updates++; h.updates == h.afterUpdate {
+		return h.hook()
+	}
+	return nil
 }
 
 // TestApplyMixedClashes: a store of many keys, some of them clashing, loses

@@ -160,9 +160,13 @@ func (m Migration) Plan(ctx context.Context, p store.Provider) ([]Move, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	moves, exists, err := m.moves(ctx, p)
+	moves, es, err := m.moves(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	exists := make(map[string]bool, len(es))
+	for _, e := range es {
+		exists[e.Name] = true
 	}
 	for i, mv := range moves {
 		if !exists[mv.New] {
@@ -184,15 +188,11 @@ func (m Migration) Plan(ctx context.Context, p store.Provider) ([]Move, error) {
 }
 
 // moves lists the moves from the current keys, in name order, without
-// reading any value, and the set of every key that exists.
-func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, map[string]bool, error) {
+// reading any value, and every key that exists.
+func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, []store.Entry, error) {
 	es, err := p.List(ctx)
 	if err != nil {
 		return nil, nil, &StepError{Step: StepPlan, Err: err}
-	}
-	exists := make(map[string]bool, len(es))
-	for _, e := range es {
-		exists[e.Name] = true
 	}
 	var moves []Move
 	for _, e := range es {
@@ -207,7 +207,7 @@ func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, map[str
 		}
 		moves = append(moves, mv)
 	}
-	return moves, exists, nil
+	return moves, es, nil
 }
 
 // Done reports whether the store records the migration complete. Any error

@@ -46,11 +46,14 @@ type document struct {
 
 	// A document cloned for a change (see clone and overlay.go) keeps the
 	// document it came from, never modified, as its base, and holds only
-	// the entries set since (nil for those deleted) in changes.
-	base    *document
-	changes map[string]*docEntry
-	order   []string // the names in changes, sorted if sorted is set
-	sorted  bool
+	// the entries set since: keys[i] set to vals[i] (nil: deleted). While
+	// the names were put in increasing order (an import of a sorted file),
+	// index is nil and a name is found by binary search, or at once past
+	// the last; once one comes out of order, index finds each.
+	base  *document
+	keys  []string
+	vals  []*docEntry
+	index map[string]int
 }
 
 // docEntry is one secret, as format.Record: Value holds the bytes as text
@@ -115,7 +118,7 @@ func (d *document) all() map[string]*docEntry {
 // get returns the entry for name.
 func (d *document) get(name string) (*docEntry, bool) {
 	if d.base != nil {
-		if e, ok := d.changes[name]; ok {
+		if e, ok := d.change(name); ok {
 			return e, e != nil
 		}
 		return d.base.get(name)
@@ -129,6 +132,33 @@ func (d *document) get(name string) (*docEntry, bool) {
 	}
 	e, ok := d.all()[name]
 	return e, ok
+}
+
+// value returns a copy of the value of the entry name: get's bytes,
+// without building the entry's record (its strings and times) for an
+// entry of a decoded base.
+func (d *document) value(name string) ([]byte, bool) {
+	if d.base != nil {
+		if e, ok := d.change(name); ok {
+			if e == nil {
+				return nil, false
+			}
+			return e.bytes(), true
+		}
+		return d.base.value(name)
+	}
+	if fd := d.decoded; fd != nil {
+		i, ok := fd.Find(name)
+		if !ok {
+			return nil, false
+		}
+		return fd.Value(&fd.Entries[i]), true
+	}
+	e, ok := d.all()[name]
+	if !ok {
+		return nil, false
+	}
+	return e.bytes(), true
 }
 
 func (d *document) len() int {
@@ -175,11 +205,11 @@ func (t *docTx) Get(name string) ([]byte, error) {
 	if err := ValidateExistingName(name); err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
 	}
-	e, ok := t.doc.get(name)
+	v, ok := t.doc.value(name)
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
-	return e.bytes(), nil
+	return v, nil
 }
 
 func (t *docTx) Lookup(name string) (Entry, error) {

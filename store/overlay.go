@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hush-secrets/hush/store/internal/format"
@@ -25,31 +24,73 @@ import (
 // records changes without affecting d. A clone of a clone shares its base
 // and copies its changes, so a base is never itself a clone.
 func (d *document) clone() *document {
-	c := &document{Version: d.Version, Recipients: slices.Clone(d.Recipients), key: d.key, rotations: d.rotations,
-		base: d, changes: map[string]*docEntry{}, sorted: true}
+	c := &document{Version: d.Version, Recipients: slices.Clone(d.Recipients), key: d.key, rotations: d.rotations, base: d}
 	if d.base != nil {
-		c.base, c.changes, c.order = d.base, maps.Clone(d.changes), slices.Clone(d.changedNames())
+		names, vals := d.sortedChanges()
+		c.base, c.keys, c.vals = d.base, slices.Clone(names), slices.Clone(vals)
 	}
 	c.once.Do(func() {})
 	return c
+}
+
+// change returns the change of a clone to name: its entry (nil for a
+// deletion), and whether there is one.
+func (d *document) change(name string) (*docEntry, bool) {
+	if d.index != nil {
+		i, ok := d.index[name]
+		if !ok {
+			return nil, false
+		}
+		return d.vals[i], true
+	}
+	if n := len(d.keys); n == 0 || name > d.keys[n-1] {
+		return nil, false
+	}
+	i, ok := slices.BinarySearch(d.keys, name)
+	if !ok {
+		return nil, false
+	}
+	return d.vals[i], true
 }
 
 // put sets the entry name to e, or deletes it if e is nil.
 func (d *document) put(name string, e *docEntry) {
 	switch {
 	case d.base != nil:
-		n := len(d.changes)
-		if d.changes[name] = e; len(d.changes) > n { // a new name
-			// Names mostly come in order (an import of a sorted file),
-			// and then need no sort.
-			d.sorted = d.sorted && (n == 0 || d.order[n-1] < name)
-			d.order = append(d.order, name)
-		}
+		d.putChange(name, e)
 	case e == nil:
 		delete(d.all(), name)
 	default:
 		d.all()[name] = e
 	}
+}
+
+// putChange records in a clone that name is set to e (nil: deleted).
+// Names mostly come in order (an import of a sorted file): each is then
+// appended, with no map and no sort.
+func (d *document) putChange(name string, e *docEntry) {
+	n := len(d.keys)
+	switch {
+	case d.index != nil:
+		if i, ok := d.index[name]; ok {
+			d.vals[i] = e
+			return
+		}
+		d.index[name] = n
+	case n == 0 || name > d.keys[n-1]:
+	default:
+		if i, ok := slices.BinarySearch(d.keys, name); ok {
+			d.vals[i] = e
+			return
+		}
+		d.index = make(map[string]int, n+1)
+		for i, s := range d.keys {
+			d.index[s] = i
+		}
+		d.index[name] = n
+	}
+	d.keys = append(d.keys, name)
+	d.vals = append(d.vals, e)
 }
 
 // has reports whether the base of a clone has an entry name.
@@ -61,8 +102,8 @@ func (d *document) has(name string) bool {
 // overlayLen is len of a clone.
 func (d *document) overlayLen() int {
 	n := d.base.len()
-	for name, e := range d.changes {
-		switch in := d.has(name); {
+	for i, name := range d.keys {
+		switch e, in := d.vals[i], d.has(name); {
 		case e == nil && in:
 			n--
 		case e != nil && !in:
@@ -75,8 +116,8 @@ func (d *document) overlayLen() int {
 // merged is all of a clone: a new map of its entries.
 func (d *document) merged() map[string]*docEntry {
 	m := maps.Clone(d.base.all())
-	for name, e := range d.changes {
-		if e == nil {
+	for i, name := range d.keys {
+		if e := d.vals[i]; e == nil {
 			delete(m, name)
 		} else {
 			m[name] = e
@@ -107,18 +148,18 @@ func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
 	if d.base != nil {
 		b = d.base
 	}
-	names := d.changedNames()
+	names, vals := d.sortedChanges()
 	j := 0
 	// changed passes on the changes named before name, and reports
 	// whether name itself is changed (and was passed on).
 	changed := func(name []byte) bool {
 		for ; j < len(names) && names[j] < string(name); j++ {
-			if e := d.changes[names[j]]; e != nil {
+			if e := vals[j]; e != nil {
 				fn(nil, 0, e)
 			}
 		}
 		if j < len(names) && names[j] == string(name) {
-			if e := d.changes[names[j]]; e != nil {
+			if e := vals[j]; e != nil {
 				fn(nil, 0, e)
 			}
 			j++
@@ -142,19 +183,29 @@ func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
 		}
 	}
 	for ; j < len(names); j++ {
-		if e := d.changes[names[j]]; e != nil {
+		if e := vals[j]; e != nil {
 			fn(nil, 0, e)
 		}
 	}
 }
 
-// changedNames returns the names of the changes of a clone, sorted. It
-// does not modify d, which may be shared once written.
-func (d *document) changedNames() []string {
-	if d.sorted {
-		return d.order
+// sortedChanges returns the names of the changes of a clone and their
+// entries, in name order. It does not modify d, which may be shared once
+// written.
+func (d *document) sortedChanges() ([]string, []*docEntry) {
+	if d.index == nil {
+		return d.keys, d.vals
 	}
-	return slices.Sorted(slices.Values(d.order))
+	perm := make([]int, len(d.keys))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortFunc(perm, func(a, b int) int { return strings.Compare(d.keys[a], d.keys[b]) })
+	names, vals := make([]string, len(perm)), make([]*docEntry, len(perm))
+	for k, i := range perm {
+		names[k], vals[k] = d.keys[i], d.vals[i]
+	}
+	return names, vals
 }
 
 // encodeTo writes the plaintext of d to w, byte for byte as
@@ -242,17 +293,4 @@ func (d *document) names() []string {
 		out[i], start = s[start:end], end
 	}
 	return out
-}
-
-// appendQuoted appends strconv.Quote(s), without its cost for the common
-// name: printable ASCII with no quote or backslash is quoted as it is.
-func appendQuoted(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			return strconv.AppendQuote(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

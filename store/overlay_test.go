@@ -32,7 +32,11 @@ func TestCloneEncodesAsEncoder(t *testing.T) {
 		model := map[string]*docEntry{}
 		for range rng.IntN(200) {
 			n := name()
-			e := newEntry(n, []byte(strconv.Itoa(rng.Int())))
+			v := []byte(strconv.Itoa(rng.Int()))
+			if rng.IntN(5) == 0 {
+				v = append(v, 0xff) // not UTF-8: stored as base64
+			}
+			e := newEntry(n, v)
 			e.Created, e.Updated = t0, t0.Add(time.Duration(rng.IntN(3))*time.Millisecond)
 			if rng.IntN(4) == 0 {
 				e.Description = "d " + n
@@ -90,6 +94,9 @@ func TestCloneEncodesAsEncoder(t *testing.T) {
 				m, mok := model[n]
 				if ok != mok || ok && (e.Value != m.Value || e.Description != m.Description) {
 					t.Fatalf("round %d batch %d: get %s = %+v, %v; want %+v", round, batch, n, e, ok, m)
+				}
+				if v, vok := d.value(n); vok != mok || ok && !bytes.Equal(v, m.bytes()) {
+					t.Fatalf("round %d batch %d: value %s = %q, %v; want %q", round, batch, n, v, vok, m.bytes())
 				}
 			}
 			if all := d.all(); len(all) != len(model) {
@@ -155,4 +162,57 @@ func TestCappedRefusesOverLimit(t *testing.T) {
 	if got.String() != "1234" {
 		t.Fatalf("passed on %q", got.String())
 	}
+}
+
+// A clone finds its changes without a map while they come in order (an
+// import of a sorted file), by binary search for a name put again, and
+// with one once a name comes out of order: every path must agree with a
+// plain map of the same changes.
+func TestCloneChangesInAndOutOfOrder(t *testing.T) {
+	base := newDocument([]string{"age1x"})
+	base.put("B", newEntry("B", []byte("base")))
+	d := base.clone()
+	model := map[string]*docEntry{"B": base.all()["B"]}
+	set := func(n, v string) {
+		e := newEntry(n, []byte(v))
+		if v == "" {
+			e = nil
+			delete(model, n)
+		} else {
+			model[n] = e
+		}
+		d.put(n, e)
+	}
+	check := func(step string) {
+		t.Helper()
+		for _, n := range []string{"A", "B", "C", "D", "E", "F", "G"} {
+			e, ok := d.get(n)
+			m, mok := model[n]
+			if ok != mok || ok && e.Value != m.Value {
+				t.Fatalf("%s: get %s = %v, %v; want %v", step, n, e, ok, m)
+			}
+		}
+		if got, want := d.names(), slices.Sorted(maps.Keys(model)); !slices.Equal(got, want) {
+			t.Fatalf("%s: names %v, want %v", step, got, want)
+		}
+	}
+	set("C", "1")
+	set("E", "2")
+	set("F", "3")
+	check("in order")
+	set("E", "4") // put again while in order: found by binary search
+	set("C", "")  // deleted
+	check("put again in order")
+	if d.index != nil {
+		t.Fatal("a clone with its changes in order built an index")
+	}
+	set("D", "5") // out of order: from now on an index
+	set("A", "6")
+	set("E", "7")
+	check("out of order")
+	c := d.clone() // a clone of a clone starts in order again
+	d = c
+	set("G", "8")
+	set("B", "")
+	check("clone of a clone")
 }

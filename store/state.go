@@ -36,11 +36,14 @@ import (
 //	                   digest from here instead of hashing the file again
 //	plugin "..."       plugin recipients this client accepted (see checkPlugins)
 //	recipient "..."    its recipients
-//	name "..."         its entry names
+//	name "..."         its entry names, in a state written before the
+//	                   names file (see statenames.go) existed: still read
 //
 // The integrity check reads only up to the first recipient line.
 // It never holds the store key, a value or a description. The names and
-// recipients are there so that `hush trust` can say what changed.
+// recipients are there so that `hush trust` can say what changed; the
+// names are in a file of their own, so that neither a read nor a write
+// that changes no name reads or writes them.
 
 const stateMagic = "hush accepted v1"
 
@@ -53,7 +56,9 @@ type AcceptedState struct {
 	// Path is the store's absolute path.
 	Path       string
 	Recipients []string
-	Names      []string
+	// Names are the entry names, sorted; nil when unknown (a names file
+	// lost). Only Trust and AcceptedStateOf read them.
+	Names []string
 
 	key       *keyHash // nil for a store written before store keys
 	rotations [][]byte
@@ -83,8 +88,22 @@ func (f *File) statePath() (string, error) {
 	return filepath.Join(f.opts.StateDir, hex.EncodeToString(sum[:])), nil
 }
 
-// loadState reads the accepted state of the store; nil if there is none.
+// loadState reads the accepted state of the store, without its names
+// file; nil if there is none.
 func (f *File) loadState() (*AcceptedState, error) { return f.loadStateTo(false) }
+
+// loadStateNames reads the accepted state of the store with its names.
+func (f *File) loadStateNames() (*AcceptedState, error) {
+	st, err := f.loadState()
+	if st == nil || err != nil || st.Names != nil {
+		return st, err // a state from before the names file lists them
+	}
+	p, _ := f.statePath()
+	if st.Names, err = loadNames(p); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
 
 // loadStateTo reads the accepted state; with head, only what the
 // integrity check needs (no recipients, no names).
@@ -171,12 +190,11 @@ func parseState(r io.Reader, head bool) (*AcceptedState, error) {
 }
 
 // stateOf returns the state that accepting d records after prev (nil if
-// there was none): d's key, recipients and names; the plugin recipients
+// there was none): d's key and recipients (the names are accept's); the plugin recipients
 // prev accepted, those given for d (or, on a first use or with all, every
 // one d has); and the versions prev saw, and d.
 func stateOf(d *document, prev *AcceptedState, all bool) *AcceptedState {
 	st := &AcceptedState{Recipients: slices.Clone(d.Recipients), rotations: d.rotations}
-	st.Names = d.names()
 	if d.key != nil {
 		h := hashKey(d.key)
 		st.key = &h
@@ -234,12 +252,9 @@ func (st *AcceptedState) marshal(path string) []byte {
 	for _, r := range st.Recipients {
 		fmt.Fprintf(&b, "recipient %s\n", strconv.Quote(r))
 	}
+	// Only a state from before the names file has names inline (see
+	// recordRead); stateOf never sets them.
 	var line []byte
-	size := 0
-	for _, n := range st.Names {
-		size += len(n) + len("name \"\"\n")
-	}
-	b.Grow(size)
 	for _, n := range st.Names {
 		line = append(appendQuoted(append(line[:0], "name "...), n), '\n')
 		b.Write(line)
@@ -289,8 +304,16 @@ func fileDigest(st *AcceptedState, fh *os.File, id fileID) ([32]byte, error) {
 
 // accept records d as the version of the store this client accepts,
 // after the state loaded before (prev, nil if none); with all, every
-// plugin recipient of d is accepted too (see stateOf).
+// plugin recipient of d is accepted too (see stateOf). The names file is
+// written first, and only if it does not hold d's names already.
 func (f *File) accept(d *document, prev *AcceptedState, all bool) error {
+	p, err := f.statePath()
+	if p == "" || err != nil {
+		return err
+	}
+	if err := f.saveNames(p, d); err != nil {
+		return fmt.Errorf("recording the accepted state: %w", err)
+	}
 	abs, _ := filepath.Abs(f.path)
 	return f.saveState(stateOf(d, prev, all).marshal(abs))
 }
@@ -307,7 +330,7 @@ func (f *File) acceptWritten(d *document) error {
 // AcceptedStateOf returns the accepted state recorded in stateDir for the
 // store at path, or nil if there is none.
 func AcceptedStateOf(stateDir, path string) (*AcceptedState, error) {
-	return newFile(path, Options{StateDir: stateDir}).loadState()
+	return newFile(path, Options{StateDir: stateDir}).loadStateNames()
 }
 
 // AcceptsPlugin reports whether r is a plugin recipient this client
@@ -411,7 +434,8 @@ func (f *File) check(d *document) error {
 }
 
 // recordRead adds d, a version read under the accepted key, to the
-// versions seen, without recording its names.
+// versions seen, without recording its names (the names file, or a
+// state's inline names, stay those recorded before).
 func (f *File) recordRead(d *document) error {
 	st, err := f.loadState()
 	if err != nil || st == nil {
@@ -430,8 +454,11 @@ func (f *File) recordRead(d *document) error {
 // or the check is off) and what is accepted now. It fails as Get does
 // when the store cannot be read.
 func (f *File) Trust(ctx context.Context) (before, now *AcceptedState, err error) {
-	if before, err = f.loadState(); err != nil {
+	if before, err = f.loadStateNames(); err != nil {
 		before = nil // a damaged state is replaced
+	}
+	if p, _ := f.statePath(); before != nil && before.Names == nil {
+		os.Remove(namesPath(p)) // damaged: written again below
 	}
 	d, err := f.readUnchecked()
 	if err != nil {
@@ -440,5 +467,7 @@ func (f *File) Trust(ctx context.Context) (before, now *AcceptedState, err error
 	if err := f.accept(d, before, true); err != nil {
 		return nil, nil, &StoreError{Path: f.path, Err: err}
 	}
-	return before, stateOf(d, before, true), nil
+	now = stateOf(d, before, true)
+	now.Names = d.names()
+	return before, now, nil
 }

@@ -91,7 +91,8 @@ func runImport(ctx context.Context, p store.Provider, o importOptions, data []by
 	if o.Format == "json" {
 		secrets, err = formats.ParseJSON(bytes.NewReader(data))
 	} else {
-		secrets, err = formats.ParseDotenv(bytes.NewReader(data))
+		// data is this command's own and changes no more: parsed in place.
+		secrets, err = formats.ParseDotenvBytes(data)
 	}
 	if err != nil {
 		return nil, err

@@ -71,6 +71,11 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 // is refused, never cut short.
 func Read(r io.Reader, what string, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	return checkRead(b, err, what, limit)
+}
+
+// checkRead is Read's verdict on b, read with err.
+func checkRead(b []byte, err error, what string, limit int64) ([]byte, error) {
 	if err != nil {
 		clear(b)
 		return nil, fmt.Errorf("reading %s: %w", what, err)
@@ -84,11 +89,24 @@ func Read(r io.Reader, what string, limit int64) ([]byte, error) {
 
 // ReadFile reads the regular file at path, of at most limit bytes: Open
 // and Read.
+// The buffer is sized from the file's size, not grown by copies.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	f, _, err := Open(path)
+	f, fi, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if n := fi.Size(); n > 0 && n <= limit {
+		b := make([]byte, n+1) // +1: a file grown since is read on
+		m, err := io.ReadFull(f, b)
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			return b[:m], nil
+		case err == nil:
+			rest, err := io.ReadAll(io.LimitReader(f, limit+1-int64(m)))
+			return checkRead(append(b, rest...), err, path, limit)
+		}
+		return checkRead(b[:m], err, path, limit)
+	}
 	return Read(f, path, limit)
 }

@@ -167,9 +167,9 @@ func (d *Document) String(s Span) string { return string(d.Bytes(s)) }
 
 // Find returns the index of the entry named name, and whether there is one.
 func (d *Document) Find(name string) (int, bool) {
-	key := []byte(name)
-	i := sort.Search(len(d.Entries), func(i int) bool { return bytes.Compare(d.Bytes(d.Entries[i].Name), key) >= 0 })
-	return i, i < len(d.Entries) && bytes.Equal(d.Bytes(d.Entries[i].Name), key)
+	// string(b) in a comparison allocates nothing; []byte(name) would.
+	i := sort.Search(len(d.Entries), func(i int) bool { return string(d.Bytes(d.Entries[i].Name)) >= name })
+	return i, i < len(d.Entries) && string(d.Bytes(d.Entries[i].Name)) == name
 }
 
 // Value returns a copy of the bytes of e's value, decoded from base64 if
