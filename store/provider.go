@@ -36,11 +36,11 @@ func (o ops) Get(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
 	}
-	e, ok := d.get(name)
+	v, ok := d.value(name)
 	if !ok {
 		return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 	}
-	return e.bytes(), nil
+	return v, nil
 }
 
 // GetMany implements [GetManyProvider]: one load of the store, then a
@@ -58,11 +58,11 @@ func (o ops) GetMany(ctx context.Context, names []string) ([][]byte, error) {
 				return nil, &KeyError{Op: "get", Name: name, Err: err}
 			}
 		}
-		e, ok := d.get(name)
+		v, ok := d.value(name)
 		if !ok {
 			return nil, &KeyError{Op: "get", Name: name, Err: ErrNotFound}
 		}
-		return e.bytes(), nil
+		return v, nil
 	}, names)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -163,6 +164,11 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 		if formats.ValidEnvName(m.target) && (m.explicit || !loaderVar(m.target)) {
 			names = append(names, m.name)
 		}
+	}
+	if len(names) > len(add) { // one map of the final size, not grown 1,000 times
+		sized := make(map[string][]byte, len(add)+len(names))
+		maps.Copy(sized, add)
+		add = sized
 	}
 	vals, getErr := store.GetMany(ctx, p, names)
 	defer func() { // the values an early return left unused
