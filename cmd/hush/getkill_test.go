@@ -40,7 +40,7 @@ func init() {
 
 // TestGetOutputKilledLeavesNoPlaintext kills `hush get -o FILE` (SIGINT,
 // SIGTERM, SIGKILL) after it wrote the secret to its temp file and before
-// the rename. Before, the temp file (.FILE.tmp-XXXX, the whole secret in
+// the rename. Before, the temp file (.FILE.tmp-<hex>, the whole secret in
 // plaintext) stayed in the directory and nothing removed it; now the temp
 // file has no name until the rename, so the directory holds only what it
 // held before.
