@@ -415,12 +415,9 @@ func (f *File) check(d *document) error {
 		// Only the version is recorded, not its names: that would cost
 		// every first read a walk of the whole store (this client's own
 		// writes record them).
-		// A version seen before, in the file last read or written, is
-		// not recorded again: reads of a known file write nothing. A
-		// known version in another file (a copy, a checkout) records the
-		// file once, so that later reads take its digest from the state
-		// instead of hashing the whole file again.
-		if !st.saw(d.digest) || st.last != d.fileID {
+		// A version seen before is not recorded again, even as another
+		// file (a copy, a chmod): reads of a known version write nothing.
+		if !st.saw(d.digest) {
 			_ = f.recordRead(d)
 		}
 	case verdictSuperseded:
