@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -63,22 +61,6 @@ func TestREADMECIQuickStartAfterClone(t *testing.T) {
 	for i := range blocks {
 		blocks[i].line = i + 1 // each part file is named by its block's line
 	}
-	ageDir, err := ageToolsDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	wrapper := "#!/bin/sh\nHUSH_TEST_MAIN=1 exec " + shellQuote(self) + " \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "hush"), []byte(wrapper), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
-	if ageDir != "" {
-		path += string(os.PathListSeparator) + ageDir
-	}
+	path := docsPath(t)
 	runDoc(t, blocks, path)
 }

@@ -333,14 +333,10 @@ func TestDocsFindBlocks(t *testing.T) {
 	}
 }
 
-// TestDocs runs every document's examples (see docFiles).
-func TestDocs(t *testing.T) {
-	t.Parallel()
-	for _, tool := range []string{"bash", "git"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the docs' examples need %s on PATH", tool)
-		}
-	}
+// docsPath returns the PATH the docs' examples run with: a `hush` that
+// runs this test binary as the CLI, then PATH, then the age tools.
+func docsPath(t *testing.T) string {
+	t.Helper()
 	ageDir, err := ageToolsDir()
 	if err != nil {
 		t.Fatal(err)
@@ -358,6 +354,18 @@ func TestDocs(t *testing.T) {
 	if ageDir != "" {
 		path += string(os.PathListSeparator) + ageDir
 	}
+	return path
+}
+
+// TestDocs runs every document's examples (see docFiles).
+func TestDocs(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"bash", "git"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the docs' examples need %s on PATH", tool)
+		}
+	}
+	path := docsPath(t)
 	for _, name := range docFiles {
 		t.Run(strings.TrimSuffix(filepath.Base(name), ".md"), func(t *testing.T) {
 			t.Parallel()
