@@ -72,6 +72,7 @@ type File struct {
 	cached  *document
 	cacheID fileID
 	armored bool
+	held    fileRecord // for RecordReads
 }
 
 var (

@@ -405,6 +405,9 @@ func (f *File) check(d *document) error {
 	if err != nil {
 		return &StoreError{Path: f.path, Err: err}
 	}
+	f.mu.Lock()
+	f.held = fileRecord{}
+	f.mu.Unlock()
 	// A state directory that cannot be written (a read-only home) must
 	// not make a genuine store unreadable: the record is tried again on
 	// the next read.
@@ -415,13 +418,16 @@ func (f *File) check(d *document) error {
 		// Only the version is recorded, not its names: that would cost
 		// every first read a walk of the whole store (this client's own
 		// writes record them).
-		// A version seen before is not recorded again, even as another
-		// file (a copy, a chmod): reads of a known version write nothing.
+		// A version seen before writes nothing, even as another file (a
+		// copy, a chmod): that file is only held for RecordReads.
 		if !st.saw(d.digest) {
 			_ = f.recordRead(d)
+		} else {
+			f.holdRead(st, d)
 		}
 	case verdictSuperseded:
 		d.superseded = true
+		f.holdRead(st, d)
 		if f.opts.Warn != nil {
 			f.opts.Warn("warning: store " + f.path + " is an older version, superseded since by a key rotation you accepted: read-only")
 		}

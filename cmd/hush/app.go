@@ -64,6 +64,10 @@ type app struct {
 	// promptFailed records that a passphrase was needed but there was no
 	// terminal to ask on, for the hint.
 	promptFailed bool
+	// opened are the stores the command opened (openFile): what their
+	// reads left to record in the integrity state is recorded once the
+	// command has succeeded (see store.File.RecordReads).
+	opened []*store.File
 }
 
 // run is hush's whole life: harden the process (no core dumps, not
@@ -94,6 +98,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env []string)
 	err := root.ExecuteContext(ctx)
 	if err != nil && !a.started {
 		err = usageErr(err)
+	}
+	if err == nil {
+		a.recordReads()
 	}
 	if err != nil {
 		a.report(err)
@@ -216,6 +223,20 @@ func markNoLock(root *cobra.Command) {
 			c.Annotations[noLock] = "true"
 		} else {
 			c.Annotations[readOnly] = "true"
+		}
+	}
+}
+
+// recordReads records, in the integrity state, what the reads of the
+// stores the command opened left to record: only after the whole command
+// succeeded, so that a command that fails writes nothing. It is a record
+// that saves later reads a hash of the store file, so an error (a state
+// directory that cannot be written) is not the command's. exec, which
+// succeeds by replacing the process, never gets here and records nothing.
+func (a *app) recordReads() {
+	for _, f := range a.opened {
+		if err := f.RecordReads(); err != nil {
+			a.infof("integrity state not updated: %v", err)
 		}
 	}
 }

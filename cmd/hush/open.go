@@ -72,7 +72,11 @@ func (a *app) openFile() (*store.File, error) {
 	opts.StateDir = a.stateDir()
 	opts.Warn = func(msg string) { a.warnf("%s", msg) }
 	a.infof("store %s", p)
-	return store.Open(p, opts)
+	f, err := store.Open(p, opts)
+	if err == nil {
+		a.opened = append(a.opened, f)
+	}
+	return f, err
 }
 
 // stateDir is where hush records what it accepted of each store (see
