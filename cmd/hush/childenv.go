@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hush-secrets/hush/formats"
@@ -160,20 +160,16 @@ func explicitMappings(o execOptions) ([]mapping, error) {
 
 // childEnv returns the child's environment: the inherited environment
 // env (only pristineVars of it when pristine), without identityVars and
-// without the variables add replaces, then add in the order of its names.
-func childEnv(env []string, pristine bool, add map[string][]byte) []string {
+// without the variables set replaces, then set in the order of the
+// names. set holds NAME=value strings, a later one replacing an earlier
+// one of the same name; childEnv sorts it in place.
+func childEnv(env []string, pristine bool, set []string) []string {
+	set = sortVars(set)
 	drop := func(k string) bool {
-		if _, ok := add[k]; ok {
-			return true
-		}
-		for _, v := range identityVars {
-			if k == v {
-				return true
-			}
-		}
-		return false
+		_, ok := slices.BinarySearchFunc(set, k, func(kv, k string) int { return strings.Compare(varName(kv), k) })
+		return ok || slices.Contains(identityVars, k)
 	}
-	out := make([]string, 0, len(env)+len(add))
+	out := make([]string, 0, len(env)+len(set))
 	if pristine {
 		for _, want := range pristineVars {
 			if v, ok := lookupEnv(env, want); ok && !drop(want) {
@@ -182,21 +178,45 @@ func childEnv(env []string, pristine bool, add map[string][]byte) []string {
 		}
 	} else {
 		for _, kv := range env {
-			k, _, _ := strings.Cut(kv, "=")
-			if !drop(k) {
+			if !drop(varName(kv)) {
 				out = append(out, kv)
 			}
 		}
 	}
-	names := make([]string, 0, len(add))
-	for k := range add {
-		names = append(names, k)
+	return append(out, set...)
+}
+
+// sortVars sorts vars, NAME=value strings, by name, in place, and keeps
+// the last of each name. vars in order, as exec's secrets come from a
+// listing, are only checked.
+func sortVars(vars []string) []string {
+	byName := func(a, b string) int { return strings.Compare(varName(a), varName(b)) }
+	if !slices.IsSortedFunc(vars, byName) {
+		slices.SortStableFunc(vars, byName)
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		out = append(out, k+"="+string(add[k]))
+	out := vars[:0]
+	for i, kv := range vars {
+		if i+1 < len(vars) && varName(vars[i+1]) == varName(kv) {
+			continue // replaced by the next
+		}
+		out = append(out, kv)
 	}
 	return out
+}
+
+// appendVars appends the variables of m to vars as NAME=value strings,
+// in no particular order.
+func appendVars(vars []string, m map[string][]byte) []string {
+	for k, v := range m {
+		vars = append(vars, k+"="+string(v))
+	}
+	return vars
+}
+
+// varName returns the name of kv, a NAME=value string.
+func varName(kv string) string {
+	k, _, _ := strings.Cut(kv, "=")
+	return k
 }
 
 // lookupEnv returns the value of the first key=value in env, as

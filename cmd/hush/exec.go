@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -124,7 +123,7 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 		if err != nil {
 			return err
 		}
-		env = childEnv(env, false, add)
+		env = childEnv(env, false, appendVars(nil, add))
 		defer remove() // only reached when the command did not start
 	}
 	return a.execute(o.Command, env)
@@ -134,6 +133,12 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 // its minimum with --pristine, with vars set (references resolved), then
 // the secrets of ms added, or, when all is set, every secret of the view.
 // On failure nothing has been started and the error names no value.
+//
+// With all, the listed entries are walked in place rather than copied
+// into mappings, and every variable is built once, as the NAME=value
+// string the child receives: each 4 KiB of memory the process touches
+// for the first time is a page fault, and on a virtual machine a page
+// fault can cost as much as copying the page a hundred times.
 func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, all bool, vars []envVar) ([]string, error) {
 	add, err := resolveReferences(ctx, p, vars)
 	if err != nil {
@@ -144,20 +149,31 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			return nil, fmt.Errorf("%w: exec: the value for %s contains a NUL byte, which an environment variable cannot hold", errRefused, printable(k))
 		}
 	}
+	var es []store.Entry
 	if all {
-		es, err := p.List(ctx)
-		if err != nil {
+		if es, err = p.List(ctx); err != nil {
 			return nil, err
 		}
+	}
+	// mappings yields ms, then a mapping for each entry of es.
+	mappings := func(yield func(mapping) bool) {
+		for _, m := range ms {
+			if !yield(m) {
+				return
+			}
+		}
 		for _, e := range es {
-			ms = append(ms, mapping{name: e.Name, target: o.Prefix + e.Name})
+			if !yield(mapping{name: e.Name, target: o.Prefix + e.Name}) {
+				return
+			}
 		}
 	}
 	// The values of the mappings that pass the checks below, up to the
 	// first one --strict refuses, read from one version of the store; the
-	// loop then meets each check, value and error in the order of ms.
-	var names []string
-	for _, m := range ms {
+	// loop then meets each check, value and error in the order of the
+	// mappings.
+	names := make([]string, 0, len(ms)+len(es))
+	for m := range mappings {
 		if !formats.ValidEnvName(m.target) && o.Strict {
 			break
 		}
@@ -165,19 +181,15 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			names = append(names, m.name)
 		}
 	}
-	if len(names) > len(add) { // one map of the final size, not grown 1,000 times
-		sized := make(map[string][]byte, len(add)+len(names))
-		maps.Copy(sized, add)
-		add = sized
-	}
 	vals, getErr := store.GetMany(ctx, p, names)
 	defer func() { // the values an early return left unused
 		for _, v := range vals {
 			clear(v)
 		}
 	}()
+	set := appendVars(make([]string, 0, len(add)+len(names)), add)
 	var skipped, loaders []string
-	for _, m := range ms {
+	for m := range mappings {
 		if !formats.ValidEnvName(m.target) {
 			if o.Strict {
 				return nil, withHint(fmt.Errorf("%w: %q is not a valid environment variable name", errRefused, m.target),
@@ -203,7 +215,8 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			skipped = append(skipped, fmt.Sprintf("%s: its value contains a NUL byte", m.name))
 			continue
 		}
-		add[m.target] = v
+		set = append(set, m.target+"="+string(v)) // replaces a variable of vars
+		clear(v)
 	}
 	for _, s := range skipped {
 		a.warnf("exec: skipped %s (--strict makes this an error)", s)
@@ -211,7 +224,7 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 	for _, s := range loaders {
 		a.warnf("%s", s)
 	}
-	return childEnv(a.env, o.Pristine, add), nil
+	return childEnv(a.env, o.Pristine, set), nil
 }
 
 // execute replaces the process with argv, looking argv[0] up in the
