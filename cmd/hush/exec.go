@@ -173,12 +173,14 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 	// loop then meets each check, value and error in the order of the
 	// mappings.
 	names := make([]string, 0, len(ms)+len(es))
+	size := 0 // of the variables, for one buffer that holds them all
 	for m := range mappings {
 		if !formats.ValidEnvName(m.target) && o.Strict {
 			break
 		}
 		if formats.ValidEnvName(m.target) && (m.explicit || !loaderVar(m.target)) {
 			names = append(names, m.name)
+			size += len(m.target) + 1
 		}
 	}
 	vals, getErr := store.GetMany(ctx, p, names)
@@ -187,6 +189,11 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			clear(v)
 		}
 	}()
+	for _, v := range vals {
+		size += len(v)
+	}
+	var b varBuilder
+	b.Grow(size)
 	set := appendVars(make([]string, 0, len(add)+len(names)), add)
 	var skipped, loaders []string
 	for m := range mappings {
@@ -215,7 +222,7 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			skipped = append(skipped, fmt.Sprintf("%s: its value contains a NUL byte", m.name))
 			continue
 		}
-		set = append(set, m.target+"="+string(v)) // replaces a variable of vars
+		set = append(set, b.add(m.target, v)) // replaces a variable of vars
 		clear(v)
 	}
 	for _, s := range skipped {
@@ -225,6 +232,21 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 		a.warnf("%s", s)
 	}
 	return childEnv(a.env, o.Pristine, set), nil
+}
+
+// varBuilder makes NAME=value strings in one buffer: with the buffer grown
+// to hold them all first, one allocation for all the variables instead
+// of one each.
+type varBuilder struct{ strings.Builder }
+
+// add returns name=value. The strings returned before stay valid: a
+// Builder only appends, and copies to a new buffer when it has to grow.
+func (b *varBuilder) add(name string, value []byte) string {
+	start := b.Len()
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.Write(value)
+	return b.String()[start:]
 }
 
 // execute replaces the process with argv, looking argv[0] up in the
