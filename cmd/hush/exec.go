@@ -134,11 +134,12 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 // the secrets of ms added, or, when all is set, every secret of the view.
 // On failure nothing has been started and the error names no value.
 //
-// With all, the listed entries are walked in place rather than copied
-// into mappings, and every variable is built once, as the NAME=value
-// string the child receives: each 4 KiB of memory the process touches
-// for the first time is a page fault, and on a virtual machine a page
-// fault can cost as much as copying the page a hundred times.
+// It allocates little beyond the values (TestExecEnvMemory): the listed
+// entries are walked in place, not copied into mappings, and each
+// variable is made once, in one buffer, as the NAME=value string the
+// child receives. Each 4 KiB a process touches for the first time is a
+// page fault, 10-20 µs on the virtual machines measured (issue 18): with
+// 1,000 secrets, more than all of exec's own work.
 func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, all bool, vars []envVar) ([]string, error) {
 	add, err := resolveReferences(ctx, p, vars)
 	if err != nil {
