@@ -162,28 +162,37 @@ func explicitMappings(o execOptions) ([]mapping, error) {
 // env (only pristineVars of it when pristine), without identityVars and
 // without the variables set replaces, then set in the order of the
 // names. set holds NAME=value strings, a later one replacing an earlier
-// one of the same name; childEnv sorts it in place.
+// one of the same name. childEnv sorts set in place, and returns it
+// grown into its spare capacity when there is room for the inherited
+// variables in front: exec sizes it so, and one slice of the variables is
+// made instead of two.
 func childEnv(env []string, pristine bool, set []string) []string {
 	set = sortVars(set)
 	drop := func(k string) bool {
 		_, ok := slices.BinarySearchFunc(set, k, func(kv, k string) int { return strings.Compare(varName(kv), k) })
 		return ok || slices.Contains(identityVars, k)
 	}
-	out := make([]string, 0, len(env)+len(set))
+	kept := make([]string, 0, len(env))
 	if pristine {
 		for _, want := range pristineVars {
 			if v, ok := lookupEnv(env, want); ok && !drop(want) {
-				out = append(out, want+"="+v)
+				kept = append(kept, want+"="+v)
 			}
 		}
 	} else {
 		for _, kv := range env {
 			if !drop(varName(kv)) {
-				out = append(out, kv)
+				kept = append(kept, kv)
 			}
 		}
 	}
-	return append(out, set...)
+	if n := len(set); cap(set)-n >= len(kept) {
+		set = set[:n+len(kept)]
+		copy(set[len(kept):], set[:n])
+		copy(set, kept)
+		return set
+	}
+	return append(kept, set...)
 }
 
 // sortVars sorts vars, NAME=value strings, by name, in place, and keeps

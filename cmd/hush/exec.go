@@ -173,7 +173,8 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 	// first one --strict refuses, read from one version of the store; the
 	// loop then meets each check, value and error in the order of the
 	// mappings.
-	names := make([]string, 0, len(ms)+len(es))
+	// (room for the child's whole environment: see set below)
+	names := make([]string, 0, len(a.env)+len(add)+len(ms)+len(es))
 	size := 0 // of the variables, for one buffer that holds them all
 	for m := range mappings {
 		if !formats.ValidEnvName(m.target) && o.Strict {
@@ -195,7 +196,9 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 	}
 	var b varBuilder
 	b.Grow(size)
-	set := appendVars(make([]string, 0, len(add)+len(names)), add)
+	// names is done with: its array takes the variables set, then the
+	// inherited ones in front of them (childEnv)
+	set := appendVars(names[:0], add)
 	var skipped, loaders []string
 	for m := range mappings {
 		if !formats.ValidEnvName(m.target) {

@@ -15,8 +15,8 @@ import (
 // TestExecEnvMemory bounds what hush exec allocates, beyond reading every
 // secret (List, and GetMany of the names), to give them all to the
 // command: the variables once, in one buffer of whole 8 KiB pages, as the
-// NAME=value strings the command gets, plus two slices of them (the
-// variables set, the environment). Memory a process touches for the first
+// NAME=value strings the command gets, and the slice of the environment,
+// which reuses that of the names. Memory a process touches for the first
 // time costs a page fault per 4 KiB, which on a virtual machine is most of
 // what `hush exec -- true` on a big store spends beyond hush get (issue
 // 18: within 1.3x). A map of the variables, a copy of the listing, or a
@@ -79,7 +79,7 @@ func TestExecEnvMemory(t *testing.T) {
 	if len(got) != n+2 || got[0] != env[0] || got[n+1] != "SECRET_0999=value-999-"+fmt.Sprintf("%064d", 999) {
 		t.Fatalf("execEnv gave %d variables, %q ... %q", len(got), got[0], got[len(got)-1])
 	}
-	slices := 2 * 16 * (n + len(env)) // the variables set, the environment
+	slices := 16 * (n + len(env)) // the environment, in the array of the names
 	if own, most := all-read, uint64(vars+8192+slices); own > most {
 		t.Errorf("execEnv allocates %d bytes beyond reading %d secrets, want at most %d (%d bytes of variables, 8 KiB of rounding, %d of slices)",
 			own, n, most, vars, slices)
