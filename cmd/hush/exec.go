@@ -156,31 +156,35 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			return nil, err
 		}
 	}
-	// mappings yields ms, then a mapping for each entry of es.
-	mappings := func(yield func(mapping) bool) {
-		for _, m := range ms {
-			if !yield(m) {
+	// mappings yields ms, then a mapping for each entry of es, with their
+	// index.
+	mappings := func(yield func(int, mapping) bool) {
+		for i, m := range ms {
+			if !yield(i, m) {
 				return
 			}
 		}
-		for _, e := range es {
-			if !yield(mapping{name: e.Name, target: o.Prefix + e.Name}) {
+		for i, e := range es {
+			if !yield(len(ms)+i, mapping{name: e.Name, target: o.Prefix + e.Name}) {
 				return
 			}
 		}
 	}
-	// The values of the mappings that pass the checks below, up to the
-	// first one --strict refuses, read from one version of the store; the
-	// loop then meets each check, value and error in the order of the
-	// mappings.
+	// What to do with each mapping, up to the first one --strict refuses,
+	// and the values of those to set, read from one version of the store;
+	// the loop below then meets each check, value and error in the order
+	// of the mappings.
+	verdicts := make([]verdict, 0, len(ms)+len(es))
 	// (room for the child's whole environment: see set below)
 	names := make([]string, 0, len(a.env)+len(add)+len(ms)+len(es))
 	size := 0 // of the variables, for one buffer that holds them all
-	for m := range mappings {
-		if !formats.ValidEnvName(m.target) && o.Strict {
+	for _, m := range mappings {
+		v := verdictOf(m)
+		verdicts = append(verdicts, v)
+		if v == notAName && o.Strict {
 			break
 		}
-		if formats.ValidEnvName(m.target) && (m.explicit || !loaderVar(m.target)) {
+		if v == setIt {
 			names = append(names, m.name)
 			size += len(m.target) + 1
 		}
@@ -200,16 +204,16 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 	// inherited ones in front of them (childEnv)
 	set := appendVars(names[:0], add)
 	var skipped, loaders []string
-	for m := range mappings {
-		if !formats.ValidEnvName(m.target) {
+	for i, m := range mappings {
+		switch verdicts[i] { // the loop stops at the last verdict or before
+		case notAName:
 			if o.Strict {
 				return nil, withHint(fmt.Errorf("%w: %q is not a valid environment variable name", errRefused, m.target),
 					"map it with --secret %s,target=VALID_NAME, or drop --strict to skip it", m.name)
 			}
 			skipped = append(skipped, fmt.Sprintf("%s: not a valid environment variable name", m.target))
 			continue
-		}
-		if !m.explicit && loaderVar(m.target) {
+		case loaderName:
 			loaders = append(loaders, loaderWarning(m))
 			continue
 		}
@@ -236,6 +240,25 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 		a.warnf("%s", s)
 	}
 	return childEnv(a.env, o.Pristine, set), nil
+}
+
+// verdict is what exec does with a mapping.
+type verdict uint8
+
+const (
+	setIt      verdict = iota // read the secret and set the variable
+	notAName                  // skip it (--strict: refuse it): not a valid variable name
+	loaderName                // skip it: a loader variable, not named explicitly
+)
+
+func verdictOf(m mapping) verdict {
+	switch {
+	case !formats.ValidEnvName(m.target):
+		return notAName
+	case !m.explicit && loaderVar(m.target):
+		return loaderName
+	}
+	return setIt
 }
 
 // varBuilder makes NAME=value strings in one buffer: with the buffer grown
