@@ -251,6 +251,8 @@ const (
 	loaderName                // skip it: a loader variable, not named explicitly
 )
 
+// verdictOf returns what exec does with m: loader variables are skipped
+// only when they come from listing the view (see loaderVar).
 func verdictOf(m mapping) verdict {
 	switch {
 	case !formats.ValidEnvName(m.target):
