@@ -13,7 +13,7 @@ import (
 )
 
 // TestExecEnvMemory bounds what hush exec allocates, beyond reading every
-// secret (List, and GetMany of the names), to give them all to the
+// secret (List, a slice of the names, GetMany), to give them all to the
 // command: the variables once, in one buffer of whole 8 KiB pages, as the
 // NAME=value strings the command gets, and the slice of the environment,
 // which reuses that of the names. Memory a process touches for the first
