@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hush-secrets/hush/formats"
@@ -160,43 +160,72 @@ func explicitMappings(o execOptions) ([]mapping, error) {
 
 // childEnv returns the child's environment: the inherited environment
 // env (only pristineVars of it when pristine), without identityVars and
-// without the variables add replaces, then add in the order of its names.
-func childEnv(env []string, pristine bool, add map[string][]byte) []string {
+// without the variables set replaces, then set in the order of the
+// names. set holds NAME=value strings, a later one replacing an earlier
+// one of the same name. childEnv sorts set in place, and returns it
+// grown into its spare capacity when there is room for the inherited
+// variables in front: exec sizes it so, and one slice of the variables is
+// made instead of two.
+func childEnv(env []string, pristine bool, set []string) []string {
+	set = sortVars(set)
 	drop := func(k string) bool {
-		if _, ok := add[k]; ok {
-			return true
-		}
-		for _, v := range identityVars {
-			if k == v {
-				return true
-			}
-		}
-		return false
+		_, ok := slices.BinarySearchFunc(set, k, func(kv, k string) int { return strings.Compare(varName(kv), k) })
+		return ok || slices.Contains(identityVars, k)
 	}
-	out := make([]string, 0, len(env)+len(add))
+	kept := make([]string, 0, len(env))
 	if pristine {
 		for _, want := range pristineVars {
 			if v, ok := lookupEnv(env, want); ok && !drop(want) {
-				out = append(out, want+"="+v)
+				kept = append(kept, want+"="+v)
 			}
 		}
 	} else {
 		for _, kv := range env {
-			k, _, _ := strings.Cut(kv, "=")
-			if !drop(k) {
-				out = append(out, kv)
+			if !drop(varName(kv)) {
+				kept = append(kept, kv)
 			}
 		}
 	}
-	names := make([]string, 0, len(add))
-	for k := range add {
-		names = append(names, k)
+	if n := len(set); cap(set)-n >= len(kept) {
+		set = set[:n+len(kept)]
+		copy(set[len(kept):], set[:n])
+		copy(set, kept)
+		return set
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		out = append(out, k+"="+string(add[k]))
+	return append(kept, set...)
+}
+
+// sortVars sorts vars, NAME=value strings, by name, in place, and keeps
+// the last of each name. vars in order, as exec's secrets come from a
+// listing, are only checked.
+func sortVars(vars []string) []string {
+	byName := func(a, b string) int { return strings.Compare(varName(a), varName(b)) }
+	if !slices.IsSortedFunc(vars, byName) {
+		slices.SortStableFunc(vars, byName)
+	}
+	out := vars[:0]
+	for i, kv := range vars {
+		if i+1 < len(vars) && varName(vars[i+1]) == varName(kv) {
+			continue // replaced by the next
+		}
+		out = append(out, kv)
 	}
 	return out
+}
+
+// appendVars appends the variables of m to vars as NAME=value strings,
+// in no particular order.
+func appendVars(vars []string, m map[string][]byte) []string {
+	for k, v := range m {
+		vars = append(vars, k+"="+string(v))
+	}
+	return vars
+}
+
+// varName returns the name of kv, a NAME=value string.
+func varName(kv string) string {
+	k, _, _ := strings.Cut(kv, "=")
+	return k
 }
 
 // lookupEnv returns the value of the first key=value in env, as
