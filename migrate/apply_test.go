@@ -248,7 +248,7 @@ func TestApplyStepErrors(t *testing.T) {
 			t.Errorf("failing %s %s: error %v; want step %s key %q", tc.op, tc.key, err, tc.step, tc.errorKey)
 		}
 	}
-	// The verify step reads the new key through the provider, outside the batch.
+	// The verify step reads the new key back through the provider.
 	raw := newStore(t)
 	seed(t, raw, in)
 	// The first Get of the new key is the copy's check, the second the read-back.
