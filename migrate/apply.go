@@ -27,29 +27,35 @@ import (
 //     atomic change, so a new key created meanwhile by anyone else is
 //     never clobbered.
 //  2. verify: each new key written is read back through p and compared
-//     with the value copied; on a difference the old key is kept. The
-//     read-backs are one store.Update that changes nothing (on the file
-//     store, one read of the store as written, under its lock, and no
-//     write), not one Get per key.
+//     with the value copied; on a difference the old key is kept.
 //  3. delete: the old key is deleted if it still holds the new key's
 //     value (already absent is fine; changed since the copy, it is kept
 //     and the move becomes a clash), and once every move is through with
 //     no clash, completion is recorded under __hush_migrate_<ID> (created
 //     only if absent).
 //
-// The copies of all moves are one store.Update and the deletions with the
-// record another, so on a store.Updater (the file store) a migration of
-// any size is two writes, and a crash or error leaves either the old state,
-// both keys, or the end state: every secret stays readable by its old name
-// or through [Migration.Fallback], and a rerun converges. On a provider
-// without atomic batches the same steps run one call at a time, with the
-// same guarantees except that each check-then-write is not atomic.
-// Several processes may apply the same migration at once.
+// The copies of all moves are one store.Update; the read-backs, the
+// deletions and the record another, in which each move's new key is read
+// back before its old key is deleted. The deletions are written only when
+// that second batch commits, after every read-back, so they never reach
+// the store before the copies they depend on were read back from the
+// store as the first batch left it. On a store.Updater (the file store)
+// a migration of any size is therefore two writes, and a crash or error
+// leaves either the old state, both keys, or the end state: every secret
+// stays readable by its old name or through [Migration.Fallback], and a
+// rerun converges. (On the file store the second batch reads the store
+// as the first wrote it, from the handle's cache when the file is still
+// the one written; see [store.File].) On a provider without atomic
+// batches the same steps run one call at a time, each old key's
+// deletion right after its new key's read-back, with the same guarantees
+// except that each check-then-write is not atomic. Several processes may
+// apply the same migration at once.
 //
 // Errors are *StepError values naming the step (plan, copy, verify,
 // delete, record) and, when one key caused it, the key; a failed commit of
-// a whole batch names no key. A verify failure wraps ErrVerify; the moves
-// that did verify are completed, the migration is not recorded, and the
+// a whole batch names no key (a failed commit of the second batch is
+// step delete). A verify failure wraps ErrVerify, or the read's error; the
+// moves that did verify are completed, the migration is not recorded, and the
 // first failure is returned. Clashes (Report.Clashes) are reported the
 // same way once everything else is done: the migration is not recorded,
 // so a rerun after a person has kept one of the two values completes it,

@@ -252,7 +252,7 @@ func (h *hooked) Set(ctx context.Context, name string, v []byte) error {
 // hookedU is hooked with the file store's atomic batches.
 type hookedU struct {
 	*hooked
-	f *store.File
+	f store.Updater
 }
 
 func (h hookedU) Update(ctx context.Context, fn func(store.Tx) error) error {
