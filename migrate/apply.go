@@ -207,7 +207,8 @@ type recordValue struct {
 // still holds the new key's value (if not, it keeps it: st.kind becomes
 // lateClash). If record is set and every move went through, it records
 // the migration complete unless it already is. It returns whether it
-// wrote the record, and sets st.verifyErr to the first read-back failure. A new key found present that is gone since fails the batch,
+// wrote the record, and sets st.verifyErr to the first read-back
+// failure. A new key found present that is gone since fails the batch,
 // keeping every old key.
 func (m Migration) finish(ctx context.Context, p store.Provider, moves []Move, st *moveState, record bool) (bool, error) {
 	rv := recordValue{Completed: time.Now().UTC().Truncate(time.Second)}
