@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hush-secrets/hush/scope"
@@ -26,29 +27,35 @@ import (
 //     atomic change, so a new key created meanwhile by anyone else is
 //     never clobbered.
 //  2. verify: each new key written is read back through p and compared
-//     with the value copied; on a difference the old key is kept. The
-//     read-backs are one store.Update that changes nothing (on the file
-//     store, one read of the store as written, under its lock, and no
-//     write), not one Get per key.
+//     with the value copied; on a difference the old key is kept.
 //  3. delete: the old key is deleted if it still holds the new key's
 //     value (already absent is fine; changed since the copy, it is kept
 //     and the move becomes a clash), and once every move is through with
 //     no clash, completion is recorded under __hush_migrate_<ID> (created
 //     only if absent).
 //
-// The copies of all moves are one store.Update and the deletions with the
-// record another, so on a store.Updater (the file store) a migration of
-// any size is two writes, and a crash or error leaves either the old state,
-// both keys, or the end state: every secret stays readable by its old name
-// or through [Migration.Fallback], and a rerun converges. On a provider
-// without atomic batches the same steps run one call at a time, with the
-// same guarantees except that each check-then-write is not atomic.
-// Several processes may apply the same migration at once.
+// The copies of all moves are one store.Update; the read-backs, the
+// deletions and the record another, in which each move's new key is read
+// back before its old key is deleted. The deletions are written only when
+// that second batch commits, after every read-back, so they never reach
+// the store before the copies they depend on were read back from the
+// store as the first batch left it. On a store.Updater (the file store)
+// a migration of any size is therefore two writes, and a crash or error
+// leaves either the old state, both keys, or the end state: every secret
+// stays readable by its old name or through [Migration.Fallback], and a
+// rerun converges. (On the file store the second batch reads the store
+// as the first wrote it, from the handle's cache when the file is still
+// the one written; see [store.File].) On a provider without atomic
+// batches the same steps run one call at a time, each old key's
+// deletion right after its new key's read-back, with the same guarantees
+// except that each check-then-write is not atomic. Several processes may
+// apply the same migration at once.
 //
 // Errors are *StepError values naming the step (plan, copy, verify,
 // delete, record) and, when one key caused it, the key; a failed commit of
-// a whole batch names no key. A verify failure wraps ErrVerify; the moves
-// that did verify are completed, the migration is not recorded, and the
+// a whole batch names no key (a failed commit of the second batch is
+// step delete). A verify failure wraps ErrVerify, or the read's error; the
+// moves that did verify are completed, the migration is not recorded, and the
 // first failure is returned. Clashes (Report.Clashes) are reported the
 // same way once everything else is done: the migration is not recorded,
 // so a rerun after a person has kept one of the two values completes it,
@@ -71,86 +78,91 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 	if err != nil {
 		return rep, err
 	}
-	res, err := copyMoves(ctx, p, moves)
+	st, err := copyMoves(ctx, p, moves)
 	if err != nil {
 		return rep, err
 	}
-	verified := verifyAll(ctx, p, moves, res)
-	var toDelete []Move
-	var verifyErr, clashErr error
-	for _, mv := range moves {
-		switch r := res[mv.Old]; r.kind {
-		case copyPresent:
-			toDelete = append(toDelete, mv)
+	var clashErr error
+	for i, mv := range moves {
+		switch st.kind[i] {
 		case copyClash:
 			mv.Clash = true
 			rep.Clashes = append(rep.Clashes, mv)
 		case copyAbsent:
 			rep.Skipped = append(rep.Skipped, mv.Old)
-		default:
-			if err := verified[mv.Old]; err != nil {
-				if verifyErr == nil {
-					verifyErr = err
-				}
-				continue
-			}
-			toDelete = append(toDelete, mv)
 		}
 	}
 	if len(rep.Clashes) > 0 {
 		clashErr = &StepError{Key: rep.Clashes[0].Old, Step: StepCopy, Err: ErrClash}
 	}
-	late, recorded, err := m.deleteAndRecord(ctx, p, toDelete, verifyErr == nil && clashErr == nil)
+	recorded, err := m.finish(ctx, p, moves, st, clashErr == nil)
 	if err != nil {
 		return rep, err
 	}
-	for _, mv := range toDelete {
-		switch {
-		case late[mv.Old]:
+	rep.Moved = make([]string, 0, st.count(copyDone))
+	for i, mv := range moves {
+		switch st.kind[i] {
+		case lateClash:
 			mv.Clash = true
 			rep.Clashes = append(rep.Clashes, mv)
 			if clashErr == nil {
 				clashErr = &StepError{Key: mv.Old, Step: StepDelete, Err: ErrClash}
 			}
-		case res[mv.Old].kind == copyPresent:
+		case copyPresent:
 			rep.AlreadyPresent = append(rep.AlreadyPresent, mv.Old)
-		default:
+		case copyDone:
 			rep.Moved = append(rep.Moved, mv.Old)
 		}
 	}
 	rep.Recorded = recorded
-	if verifyErr != nil {
-		return rep, verifyErr
+	if st.verifyErr != nil {
+		return rep, st.verifyErr
 	}
 	return rep, clashErr
 }
 
-// What step 1 did with one move.
+// What the steps did with one move.
 const (
-	copyDone    = iota // the old value was written under the new key
+	copyDone    = iota // the old value was written under the new key (and, after finish, read back and the old key deleted)
 	copyPresent        // the new key already held the old key's value
 	copyClash          // the new key already held another value; nothing written
 	copyAbsent         // the old key was gone
+	verifyFail         // written, but the read-back failed: the old key is kept
+	lateClash          // the old key changed since the copy: it is kept
 )
 
-type copyResult struct {
-	kind  int
-	value []byte // with copyDone, the value written
+// moveState is what the steps did with each move, by index in the moves.
+type moveState struct {
+	kind  []uint8  // one of the constants above
+	value [][]byte // with copyDone: the value written
+	// verifyErr is the first read-back that failed, a *StepError of step
+	// verify.
+	verifyErr error
 }
 
-// copyMoves is step 1 for every move, as one batch. It returns what it did
-// with each move, by old name.
-func copyMoves(ctx context.Context, p store.Provider, moves []Move) (map[string]copyResult, error) {
-	var res map[string]copyResult
+// count returns how many moves are of kind k.
+func (st *moveState) count(k uint8) int {
+	n := 0
+	for _, c := range st.kind {
+		if c == k {
+			n++
+		}
+	}
+	return n
+}
+
+// copyMoves is step 1 for every move, as one batch.
+func copyMoves(ctx context.Context, p store.Provider, moves []Move) (*moveState, error) {
+	st := &moveState{kind: make([]uint8, len(moves)), value: make([][]byte, len(moves))}
 	var key string // the key being worked on, for the error
 	err := store.Update(ctx, p, func(tx store.Tx) error {
-		res = make(map[string]copyResult, len(moves))
-		for _, mv := range moves {
+		clear(st.value)
+		for i, mv := range moves {
 			key = mv.Old
 			v, err := tx.Get(mv.Old)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				res[mv.Old] = copyResult{kind: copyAbsent} // moved or deleted by someone else since the plan
+				st.kind[i] = copyAbsent // moved or deleted by someone else since the plan
 				continue
 			case err != nil:
 				return err
@@ -158,10 +170,10 @@ func copyMoves(ctx context.Context, p store.Provider, moves []Move) (map[string]
 			cur, err := tx.Get(mv.New)
 			switch {
 			case err == nil && bytes.Equal(cur, v):
-				res[mv.Old] = copyResult{kind: copyPresent}
+				st.kind[i] = copyPresent
 				continue
 			case err == nil:
-				res[mv.Old] = copyResult{kind: copyClash}
+				st.kind[i] = copyClash
 				continue
 			case !errors.Is(err, store.ErrNotFound):
 				return err
@@ -169,7 +181,7 @@ func copyMoves(ctx context.Context, p store.Provider, moves []Move) (map[string]
 			if err := tx.Set(mv.New, v); err != nil {
 				return err
 			}
-			res[mv.Old] = copyResult{kind: copyDone, value: v}
+			st.kind[i], st.value[i] = copyDone, v
 		}
 		key = "" // from here on the batch as a whole failed
 		return nil
@@ -177,46 +189,7 @@ func copyMoves(ctx context.Context, p store.Provider, moves []Move) (map[string]
 	if err != nil {
 		return nil, &StepError{Key: key, Step: StepCopy, Err: err}
 	}
-	return res, nil
-}
-
-// verifyAll is step 2 for every move copied (res: copyDone): read the new
-// key back through p and compare, all in one batch that writes nothing.
-// It returns the failures, by old name; a batch that fails as a whole
-// fails every move it was to verify.
-func verifyAll(ctx context.Context, p store.Provider, moves []Move, res map[string]copyResult) map[string]error {
-	failed := map[string]error{}
-	err := store.Update(ctx, p, func(tx store.Tx) error {
-		clear(failed)
-		for _, mv := range moves {
-			if r := res[mv.Old]; r.kind == copyDone {
-				if err := verify(tx, mv, r.value); err != nil {
-					failed[mv.Old] = err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		for _, mv := range moves {
-			if res[mv.Old].kind == copyDone {
-				failed[mv.Old] = &StepError{Key: mv.Old, Step: StepVerify, Err: err}
-			}
-		}
-	}
-	return failed
-}
-
-// verify reads the new key of mv back through tx and compares it with want.
-func verify(tx store.Tx, mv Move, want []byte) error {
-	got, err := tx.Get(mv.New)
-	if err != nil {
-		return &StepError{Key: mv.Old, Step: StepVerify, Err: err}
-	}
-	if !bytes.Equal(got, want) {
-		return &StepError{Key: mv.Old, Step: StepVerify, Err: fmt.Errorf("%w; the old key is kept", ErrVerify)}
-	}
-	return nil
+	return st, nil
 }
 
 // recordValue is what a completed migration's record holds: when, and by
@@ -226,44 +199,74 @@ type recordValue struct {
 	Rules     []string  `json:"rules"`
 }
 
-// deleteAndRecord is step 3 as one batch: delete each move's old key if
-// it still holds its new key's value and, if record is set and no old key
-// was kept, record the migration complete unless it already is. It returns
-// the old keys it kept because their value differed from the new key's
-// (by old name), and whether it wrote the record. A new key that is gone
-// fails the batch, keeping its old key.
-func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, moves []Move, record bool) (map[string]bool, bool, error) {
+// finish is steps 2 and 3 as one batch, for every move copied or found
+// present (st.kind copyDone or copyPresent). For a move copied, it reads
+// the new key back and compares it with the value written; on any
+// difference or error it keeps the old key (st.kind becomes verifyFail)
+// and goes on with the other moves. Then it deletes the old key if it
+// still holds the new key's value (if not, it keeps it: st.kind becomes
+// lateClash). If record is set and every move went through, it records
+// the migration complete unless it already is. It returns whether it
+// wrote the record, and sets st.verifyErr to the first read-back
+// failure. A new key found present that is gone since fails the batch,
+// keeping every old key.
+func (m Migration) finish(ctx context.Context, p store.Provider, moves []Move, st *moveState, record bool) (bool, error) {
 	rv := recordValue{Completed: time.Now().UTC().Truncate(time.Second)}
 	for _, r := range m.Rules {
 		rv.Rules = append(rv.Rules, r.String())
 	}
 	val, err := json.Marshal(rv)
 	if err != nil {
-		return nil, false, &StepError{Step: StepRecord, Err: err}
+		return false, &StepError{Step: StepRecord, Err: err}
 	}
 	recKey := scope.Key(RecordScope, m.ID())
+	kind := slices.Clone(st.kind) // st.kind as the copy left it, for a batch run again
 	key, step := "", StepDelete
 	var wrote bool
-	var kept map[string]bool
 	err = store.Update(ctx, p, func(tx store.Tx) error {
-		wrote, step, kept = false, StepDelete, map[string]bool{}
-		for _, mv := range moves {
+		wrote, step, st.verifyErr = false, StepDelete, nil
+		copy(st.kind, kind)
+		kept := false
+		for i, mv := range moves {
+			k := st.kind[i]
+			if k != copyDone && k != copyPresent {
+				continue
+			}
 			key = mv.Old
 			old, err := tx.Get(mv.Old)
+			gone := errors.Is(err, store.ErrNotFound) // deleted by another process applying the migration
 			switch {
-			case errors.Is(err, store.ErrNotFound):
-				continue // deleted by another process applying the migration
-			case err != nil:
+			case err != nil && !gone:
 				return err
+			case gone && k == copyPresent:
+				continue
 			}
-			cur, err := tx.Get(mv.New)
+			// The last read before the deletion is the new key's, so that
+			// without atomic batches the window in which it can go
+			// unnoticed is as short as it can be.
+			var cur []byte
+			if k == copyDone {
+				if cur, err = readBack(tx, mv, st.value[i]); err != nil {
+					st.kind[i], kept = verifyFail, true
+					if st.verifyErr == nil {
+						st.verifyErr = err
+					}
+					continue
+				}
+			} else {
+				cur, err = tx.Get(mv.New)
+				switch {
+				case errors.Is(err, store.ErrNotFound):
+					return errNewGone
+				case err != nil:
+					return err
+				}
+			}
 			switch {
-			case errors.Is(err, store.ErrNotFound):
-				return errNewGone
-			case err != nil:
-				return err
+			case gone:
+				continue
 			case !bytes.Equal(cur, old):
-				kept[mv.Old] = true // changed since the copy: a clash now
+				st.kind[i], kept = lateClash, true // changed since the copy: a clash now
 				continue
 			}
 			if err := tx.Delete(mv.Old); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -271,7 +274,7 @@ func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, moves 
 			}
 		}
 		key = ""
-		if !record || len(kept) > 0 {
+		if !record || kept {
 			return nil
 		}
 		step = StepRecord
@@ -286,9 +289,22 @@ func (m Migration) deleteAndRecord(ctx context.Context, p store.Provider, moves 
 		return tx.Set(recKey, val)
 	})
 	if err != nil {
-		return nil, false, &StepError{Key: key, Step: step, Err: err}
+		return false, &StepError{Key: key, Step: step, Err: err}
 	}
-	return kept, wrote, nil
+	return wrote, nil
+}
+
+// readBack reads the new key of mv back through tx and compares it with
+// want, the value written; it returns the value read.
+func readBack(tx store.Tx, mv Move, want []byte) ([]byte, error) {
+	got, err := tx.Get(mv.New)
+	if err != nil {
+		return nil, &StepError{Key: mv.Old, Step: StepVerify, Err: err}
+	}
+	if !bytes.Equal(got, want) {
+		return nil, &StepError{Key: mv.Old, Step: StepVerify, Err: fmt.Errorf("%w; the old key is kept", ErrVerify)}
+	}
+	return got, nil
 }
 
 // errNewGone fails step 3 for a move whose new key was deleted after it

@@ -248,7 +248,7 @@ func TestApplyStepErrors(t *testing.T) {
 			t.Errorf("failing %s %s: error %v; want step %s key %q", tc.op, tc.key, err, tc.step, tc.errorKey)
 		}
 	}
-	// The verify step reads the new key through the provider, outside the batch.
+	// The verify step reads the new key back through the provider.
 	raw := newStore(t)
 	seed(t, raw, in)
 	// The first Get of the new key is the copy's check, the second the read-back.
@@ -304,3 +304,26 @@ func (o *opFault) List(c context.Context) ([]store.Entry, error) {
 }
 func (o *opFault) DeleteMany(c context.Context, n []string) error { return store.DeleteMany(c, o.p, n) }
 func (o *opFault) Cleanup(c context.Context) error                { return store.Cleanup(c, o.p) }
+
+// TestApplyVerifyOldGone: a new key is read back even when its old key
+// was deleted meanwhile (by another process applying the migration): a
+// move is reported moved only once its new key read back right.
+func TestApplyVerifyOldGone(t *testing.T) {
+	const oldKey = "BEARER_TOKEN_bad"
+	for _, batched := range []bool{true, false} {
+		raw := newStore(t)
+		seed(t, raw, map[string]string{oldKey: "precious", "BEARER_TOKEN_ok": "fine"})
+		fp := &faulty{p: raw, mangle: "__hush_workloads_" + oldKey}
+		h := &hooked{Provider: fp, name: "__hush_workloads_" + oldKey, op: "set", nth: 1,
+			hook: func() error { return raw.Delete(ctx, oldKey) }}
+		var p store.Provider = h
+		if batched {
+			h.nth, h.afterUpdate = 0, 1
+			p = hookedU{h, faultyU{fp}}
+		}
+		rep, err := workloads.Apply(ctx, p)
+		if !errors.Is(err, ErrVerify) || slices.Contains(rep.Moved, oldKey) || rep.Recorded {
+			t.Fatalf("batched=%v: Apply = %+v, %v; want a verify failure for %s", batched, rep, err, oldKey)
+		}
+	}
+}

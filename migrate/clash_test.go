@@ -146,44 +146,61 @@ func TestApplyClashSameValue(t *testing.T) {
 
 // TestApplyLateClash: an old key changed, or a new key deleted, between
 // the copy and the deletion is never deleted, with and without atomic
-// batches.
+// batches. A new key the run wrote that is gone fails its read-back; one
+// that was already there (present before the run) fails the deletion.
 func TestApplyLateClash(t *testing.T) {
+	const oldKey, newKey = "BEARER_TOKEN_a", "__hush_workloads_BEARER_TOKEN_a"
 	for _, batched := range []bool{true, false} {
 		for _, tc := range []struct {
 			name       string
+			present    bool // the new key holds the old key's value before the run
 			meddle     func(p store.Provider) error
 			check      func(err error) bool
 			rerunClash bool // a rerun finds a clash (else it completes)
 		}{
-			{"old key changed", func(p store.Provider) error { return p.Set(ctx, "BEARER_TOKEN_a", []byte("changed")) },
+			{"old key changed", false, func(p store.Provider) error { return p.Set(ctx, oldKey, []byte("changed")) },
 				func(err error) bool {
 					var se *StepError
-					return errors.Is(err, ErrClash) && errors.As(err, &se) && se.Step == StepDelete && se.Key == "BEARER_TOKEN_a"
+					return errors.Is(err, ErrClash) && errors.As(err, &se) && se.Step == StepDelete && se.Key == oldKey
 				}, true},
-			{"new key deleted", func(p store.Provider) error { return p.Delete(ctx, "__hush_workloads_BEARER_TOKEN_a") },
+			{"new key deleted", false, func(p store.Provider) error { return p.Delete(ctx, newKey) },
 				func(err error) bool {
 					var se *StepError
-					return errors.Is(err, errNewGone) && errors.As(err, &se) && se.Step == StepDelete && se.Key == "BEARER_TOKEN_a"
+					return errors.Is(err, store.ErrNotFound) && errors.As(err, &se) && se.Step == StepVerify && se.Key == oldKey
+				}, false},
+			{"new key found present, then deleted", true, func(p store.Provider) error { return p.Delete(ctx, newKey) },
+				func(err error) bool {
+					var se *StepError
+					return errors.Is(err, errNewGone) && errors.As(err, &se) && se.Step == StepDelete && se.Key == oldKey
 				}, false},
 		} {
 			raw := newStore(t)
-			seed(t, raw, map[string]string{"BEARER_TOKEN_a": "a", "BEARER_TOKEN_z": "z"})
-			// Right after the read-back of the new key is the moment between
-			// the copy and the deletion: with batches, the end of the second
-			// (the read-backs'); without, its second Get (after the copy's
-			// check).
-			h := &hooked{Provider: raw, name: "__hush_workloads_BEARER_TOKEN_a", nth: 2, hook: func() error { return tc.meddle(raw) }}
+			in := map[string]string{oldKey: "a", "BEARER_TOKEN_z": "z"}
+			if tc.present {
+				in[newKey] = "a"
+			}
+			seed(t, raw, in)
+			// The moment between the copy and the deletion: with batches,
+			// the end of the first (the copies'); without, the copy's Set
+			// of the new key (or, when it is present, the copy's Get of it).
+			h := &hooked{Provider: raw, name: newKey, op: "set", nth: 1, hook: func() error { return tc.meddle(raw) }}
+			if tc.present {
+				h.op = "get"
+			}
 			var p store.Provider = h
 			if batched {
-				h.nth, h.afterUpdate = 0, 2
+				h.nth, h.afterUpdate = 0, 1
 				p = hookedU{h, raw}
 			}
 			rep, err := workloads.Apply(ctx, p)
 			if !tc.check(err) {
 				t.Fatalf("batched=%v, %s: Apply = %v", batched, tc.name, err)
 			}
-			if _, err := raw.Get(ctx, "BEARER_TOKEN_a"); err != nil {
+			if _, err := raw.Get(ctx, oldKey); err != nil {
 				t.Fatalf("batched=%v, %s: old key deleted: %v", batched, tc.name, err)
+			}
+			if h.seen == 0 && h.updates == 0 {
+				t.Fatalf("batched=%v, %s: the hook never ran", batched, tc.name)
 			}
 			if done, _ := workloads.Done(ctx, raw); done || rep.Recorded {
 				t.Fatalf("batched=%v, %s: recorded complete", batched, tc.name)
@@ -196,32 +213,46 @@ func TestApplyLateClash(t *testing.T) {
 	}
 }
 
-// hooked runs hook right after the nth Get of name (with hookedU, after
-// its afterUpdate-th Update instead).
+// hooked runs hook right after the nth call of op ("get" or "set") on
+// name (with hookedU, after its afterUpdate-th Update instead).
 type hooked struct {
 	store.Provider
-	name             string
+	name, op         string
 	nth, afterUpdate int
 	hook             func() error
 	seen, updates    int
 }
 
-func (h *hooked) Get(ctx context.Context, name string) ([]byte, error) {
-	v, err := h.Provider.Get(ctx, name)
-	if name == h.name {
+// after counts a call of op on name and runs the hook after the nth.
+func (h *hooked) after(op, name string) error {
+	if op == h.op && name == h.name {
 		if h.seen++; h.seen == h.nth {
-			if err := h.hook(); err != nil {
-				return nil, err
-			}
+			return h.hook()
 		}
 	}
+	return nil
+}
+
+func (h *hooked) Get(ctx context.Context, name string) ([]byte, error) {
+	v, err := h.Provider.Get(ctx, name)
+	if herr := h.after("get", name); herr != nil {
+		return nil, herr
+	}
 	return v, err
+}
+
+func (h *hooked) Set(ctx context.Context, name string, v []byte) error {
+	err := h.Provider.Set(ctx, name, v)
+	if herr := h.after("set", name); herr != nil {
+		return herr
+	}
+	return err
 }
 
 // hookedU is hooked with the file store's atomic batches.
 type hookedU struct {
 	*hooked
-	f *store.File
+	f store.Updater
 }
 
 func (h hookedU) Update(ctx context.Context, fn func(store.Tx) error) error {

@@ -194,7 +194,13 @@ func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, []store
 	if err != nil {
 		return nil, nil, &StepError{Step: StepPlan, Err: err}
 	}
-	var moves []Move
+	n := 0 // counted first: the moves of a big store are allocated once
+	for _, e := range es {
+		if _, ok := m.match(e.Name); ok {
+			n++
+		}
+	}
+	moves := make([]Move, 0, n)
 	for _, e := range es {
 		r, ok := m.match(e.Name)
 		if !ok {

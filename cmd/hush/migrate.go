@@ -252,14 +252,20 @@ func writeApply(r *migrate.Report, asJSON bool, w io.Writer) error {
 		_, err := fmt.Fprintf(w, "migration %s was already complete; nothing to do\n", r.Name)
 		return err
 	}
-	// One line a key: buffered, not a system call each (10,000 keys).
+	// One line a key: buffered, not a system call each (10,000 keys), and
+	// without fmt's formatting for the lists that can be that long.
 	bw := bufio.NewWriter(w)
 	w = bw
+	line := func(before, name, after string) {
+		bw.WriteString(before)
+		bw.WriteString(printable(name))
+		bw.WriteString(after)
+	}
 	for _, n := range r.Moved {
-		fmt.Fprintf(w, "moved %s\n", printable(n))
+		line("moved ", n, "\n")
 	}
 	for _, n := range r.AlreadyPresent {
-		fmt.Fprintf(w, "deleted %s: its new key already held the same value\n", printable(n))
+		line("deleted ", n, ": its new key already held the same value\n")
 	}
 	for _, mv := range r.Clashes {
 		fmt.Fprintf(w, "clash: kept both %s and %s (different values)\n", printable(mv.Old), printable(mv.New))
