@@ -3,7 +3,6 @@ package formats
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hush-secrets/hush/store"
@@ -68,16 +67,24 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 		// What to do with each secret is one byte, and the report's lists
 		// are sized from their counts: no list of a hundred thousand
 		// secrets grows by copies.
+		names := make([]string, len(secrets))
+		for i, s := range secrets {
+			names[i] = s.Name
+		}
+		// One call for every read and one for every write: the file
+		// store and the views over it check and look up, then build the
+		// change, in one pass each, rather than per name.
+		cur, err := store.TxValues(tx, names)
+		if err != nil {
+			return err
+		}
 		act := make([]importAction, len(secrets))
 		var count [actions]int
 		for i, s := range secrets {
-			cur, err := tx.Get(s.Name)
 			switch {
-			case errors.Is(err, store.ErrNotFound):
+			case cur[i] == nil:
 				act[i] = actAdd
-			case err != nil:
-				return err
-			case bytes.Equal(cur, s.Value):
+			case bytes.Equal(cur[i], s.Value):
 				act[i] = actUnchanged
 			case mode == ImportOverwrite:
 				act[i] = actOverwrite
@@ -101,15 +108,16 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 			}
 			return &ClashError{Names: clashes}
 		}
+		// The names to write, in names' own array: no copy of it.
+		set := names[:0]
+		values := make([][]byte, 0, count[actAdd]+count[actOverwrite])
 		for i, s := range secrets {
 			*lists[act[i]] = append(*lists[act[i]], s.Name)
 			if act[i] == actAdd || act[i] == actOverwrite {
-				if err := tx.Set(s.Name, s.Value); err != nil {
-					return err
-				}
+				set, values = append(set, s.Name), append(values, s.Value)
 			}
 		}
-		return nil
+		return store.TxSetMany(tx, set, values)
 	})
 	if err != nil {
 		return nil, err

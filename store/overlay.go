@@ -294,3 +294,23 @@ func (d *document) names() []string {
 	}
 	return out
 }
+
+// putSorted records in a clone that keys[i] is set to vals[i] (nil:
+// deleted), for keys sorted and each given once; it keeps both slices.
+// Keys that all come after every change recorded, the clone's changes
+// not yet out of order (an import), extend them at once; others are put
+// one by one.
+func (d *document) putSorted(keys []string, vals []*docEntry) {
+	n := len(d.keys)
+	switch {
+	case len(keys) == 0:
+	case d.base == nil || d.index != nil || n > 0 && keys[0] <= d.keys[n-1]:
+		for i, k := range keys {
+			d.put(k, vals[i])
+		}
+	case n == 0:
+		d.keys, d.vals = keys, vals
+	default:
+		d.keys, d.vals = append(d.keys, keys...), append(d.vals, vals...)
+	}
+}
