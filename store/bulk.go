@@ -141,19 +141,25 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 		}
 		size += len(values[i])
 	}
-	// The order in which to put them: names sorted. A name given twice
-	// (rare: an importer refuses it) is set by a loop of Set, which is
-	// then exactly what the loop does.
-	order := make([]int, len(names))
-	for i := range order {
-		order[i] = i
+	// The order in which to put them: names sorted (nil: as given). A
+	// name given twice (rare: an importer refuses it) is set by a loop of
+	// Set, which is then exactly what the loop does.
+	var order []int
+	if !slices.IsSorted(names) {
+		order = make([]int, len(names))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
 	}
-	byName := func(a, b int) int { return strings.Compare(names[a], names[b]) }
-	if !slices.IsSortedFunc(order, byName) {
-		slices.SortFunc(order, byName)
+	at := func(k int) int {
+		if order == nil {
+			return k
+		}
+		return order[k]
 	}
-	for k := 1; k < len(order); k++ {
-		if names[order[k-1]] == names[order[k]] {
+	for k := 1; k < len(names); k++ {
+		if names[at(k-1)] == names[at(k)] {
 			for i, n := range names {
 				if err := t.Set(n, values[i]); err != nil {
 					return err
@@ -174,17 +180,17 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 		}
 		es[i].Value, es[i].Encoding = format.EncodeValue(v)
 	}
-	all, at := text.String(), 0
+	all, off := text.String(), 0
 	keys, vals := make([]string, 0, len(names)), make([]*docEntry, 0, len(names))
 	for i, v := range values {
 		e := &es[i]
 		e.Name, e.Created, e.Updated = names[i], t.now, t.now
 		if e.Encoding == "" {
-			e.Value, at = all[at:at+len(v)], at+len(v)
+			e.Value, off = all[off:off+len(v)], off+len(v)
 		}
 	}
-	for _, i := range order {
-		e := &es[i]
+	for k := range names {
+		e := &es[at(k)]
 		if old, ok := t.doc.get(e.Name); ok {
 			e.Created, e.Description = old.Created, old.Description
 			if old.Value == e.Value && old.Encoding == e.Encoding {

@@ -67,6 +67,7 @@ to json for *.json files and dotenv otherwise.`,
 				return err
 			}
 			defer clear(data)
+			defer a.importGC(len(data))()
 			rep, err := runImport(cmd.Context(), p, o, data)
 			if err != nil {
 				return inputErr("import", o.File, err)
