@@ -108,9 +108,9 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 			}
 			return &ClashError{Names: clashes}
 		}
-		// The names to write, in names' own array: no copy of it.
-		set := names[:0]
-		values := make([][]byte, 0, count[actAdd]+count[actOverwrite])
+		// The names and values to write, in the arrays of names and cur,
+		// which are read no more: no copy of either.
+		set, values := names[:0], cur[:0]
 		for i, s := range secrets {
 			*lists[act[i]] = append(*lists[act[i]], s.Name)
 			if act[i] == actAdd || act[i] == actOverwrite {

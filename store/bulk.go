@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hush-secrets/hush/store/internal/format"
@@ -121,17 +122,15 @@ func (t *docTx) Values(names []string) ([][]byte, error) {
 }
 
 // SetMany implements [SetManyTx]. Every name and value is checked before
-// anything changes, so on error the Tx holds none of them. The new
-// entries are built in one pass: one array of entries, one string holding
-// every value that is text, and, when the names come in order after every
-// change the Tx holds (an import into a store, of a sorted file or not),
-// the clone's list of changes extended once, with no map and no insert a
-// name.
+// anything changes, so on error the Tx holds none of them. The change is
+// built in one pass, not one Set a name: the names in order, the values
+// that are text copied into one string, and, when the names come after
+// every change the Tx holds (an import into a store), no entry built at
+// all until the store is encoded (see bulkSet).
 func (t *docTx) SetMany(names []string, values [][]byte) error {
 	if len(names) != len(values) {
 		panic("store: SetMany: names and values differ in length")
 	}
-	size := 0
 	for i, n := range names {
 		if err := ValidateName(n); err != nil {
 			return &KeyError{Op: "set", Name: n, Err: err}
@@ -139,7 +138,6 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 		if err := validateValue(values[i]); err != nil {
 			return &KeyError{Op: "set", Name: n, Err: err}
 		}
-		size += len(values[i])
 	}
 	// The order in which to put them: names sorted (nil: as given). A
 	// name given twice (rare: an importer refuses it) is set by a loop of
@@ -168,41 +166,143 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 			return nil
 		}
 	}
-	// text holds every value that is valid UTF-8, one after the other;
-	// each entry's Value is a piece of it.
-	var text strings.Builder
-	text.Grow(size)
-	es := make([]docEntry, len(names))
-	for i, v := range values {
-		if utf8.Valid(v) {
-			text.Write(v)
-			continue
-		}
-		es[i].Value, es[i].Encoding = format.EncodeValue(v)
-	}
-	all, off := text.String(), 0
-	keys, vals := make([]string, 0, len(names)), make([]*docEntry, 0, len(names))
-	for i, v := range values {
-		e := &es[i]
-		e.Name, e.Created, e.Updated = names[i], t.now, t.now
-		if e.Encoding == "" {
-			e.Value, off = all[off:off+len(v)], off+len(v)
-		}
-	}
+	// Which to put, in name order: all but those whose value is already
+	// the stored one (Set leaves them, and their updated time, as they are).
+	b := &bulkSet{now: t.now}
+	put := make([]int, 0, len(names))
+	size := 0
 	for k := range names {
-		e := &es[at(k)]
-		if old, ok := t.doc.get(e.Name); ok {
-			e.Created, e.Description = old.Created, old.Description
-			if old.Value == e.Value && old.Encoding == e.Encoding {
-				continue // unchanged: no write, keep the updated time
+		i := at(k)
+		v := values[i]
+		text := utf8.Valid(v)
+		old, ok := t.doc.get(names[i])
+		if ok {
+			if text && old.Encoding == "" && old.Value == string(v) {
+				continue
 			}
+			if !text {
+				if val, enc := format.EncodeValue(v); old.Value == val && old.Encoding == enc {
+					continue
+				}
+			}
+			if b.kept == nil {
+				b.kept = map[int]*docEntry{}
+			}
+			b.kept[len(put)] = old
 		}
-		keys, vals = append(keys, e.Name), append(vals, e)
+		if !text {
+			if b.encoded == nil {
+				b.encoded = map[int]string{}
+			}
+			b.encoded[len(put)], _ = format.EncodeValue(v)
+		} else {
+			size += len(v)
+		}
+		put = append(put, i)
 	}
-	if len(keys) == 0 {
+	if len(put) == 0 {
 		return nil
 	}
-	t.doc.putSorted(keys, vals)
+	var all strings.Builder
+	all.Grow(size)
+	for j, i := range put {
+		if _, ok := b.encoded[j]; !ok {
+			all.Write(values[i])
+		}
+	}
+	text, off := all.String(), 0
+	keys := make([]string, len(put))
+	b.values = make([]string, len(put))
+	for j, i := range put {
+		keys[j] = names[i]
+		if v, ok := b.encoded[j]; ok {
+			b.values[j] = v
+			continue
+		}
+		n := len(values[i])
+		b.values[j], off = text[off:off+n], off+n
+	}
+	t.doc.putBulk(keys, b)
 	t.changed = true
 	return nil
+}
+
+// bulkSet holds the changes one SetMany put into a clone without an entry
+// for each: only their names (the clone's keys from first on, whose vals
+// all point to mark) and their values, until the store is encoded, which
+// builds each entry in turn in one it reuses (see each). Each value of a
+// 100,000-entry import then costs its bytes and two strings, not an entry
+// of a hundred bytes that a collection must scan. A bulkSet never changes
+// once built, so clones of the clone share it.
+type bulkSet struct {
+	mark    docEntry
+	first   int               // the clone's key index of change 0
+	values  []string          // change j's Value
+	encoded map[int]string    // change j's base64 Value, if not text
+	kept    map[int]*docEntry // the entry change j replaces, if any
+	now     time.Time         // Created (of a new name) and Updated
+}
+
+// fill sets e to the entry of the clone's change i, named name.
+func (b *bulkSet) fill(e *docEntry, name string, i int) {
+	j := i - b.first
+	*e = docEntry{Name: name, Value: b.values[j], Created: b.now, Updated: b.now}
+	if _, ok := b.encoded[j]; ok {
+		e.Encoding = format.Base64
+	}
+	if old := b.kept[j]; old != nil {
+		e.Created, e.Description = old.Created, old.Description
+	}
+}
+
+// val returns the entry of change i of a clone (nil: deleted), built
+// anew for a bulk change.
+func (d *document) val(i int) *docEntry {
+	e := d.vals[i]
+	if b := d.bulk; b != nil && e == &b.mark {
+		e = new(docEntry)
+		b.fill(e, d.keys[i], i)
+	}
+	return e
+}
+
+// unbulk builds the entries of d's bulk changes, before d changes again.
+func (d *document) unbulk() {
+	b := d.bulk
+	es := make([]docEntry, len(d.keys)-b.first)
+	for j := range es {
+		i := b.first + j
+		b.fill(&es[j], d.keys[i], i)
+		d.vals[i] = &es[j]
+	}
+	d.bulk = nil
+}
+
+// putBulk records in a clone the changes of b, named keys (sorted, each
+// once): after the clone's changes if they all come after them (an
+// import), else entry by entry. It keeps keys.
+func (d *document) putBulk(keys []string, b *bulkSet) {
+	if d.bulk != nil {
+		d.unbulk()
+	}
+	n := len(d.keys)
+	if d.base == nil || d.index != nil || n > 0 && keys[0] <= d.keys[n-1] {
+		for i, k := range keys {
+			e := new(docEntry)
+			b.fill(e, k, i)
+			d.put(k, e)
+		}
+		return
+	}
+	b.first = n
+	if n == 0 {
+		d.keys = keys
+	} else {
+		d.keys = append(d.keys, keys...)
+	}
+	d.vals = slices.Grow(d.vals, len(keys))
+	for range keys {
+		d.vals = append(d.vals, &b.mark)
+	}
+	d.bulk = b
 }
