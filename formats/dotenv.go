@@ -103,6 +103,18 @@ func (p *dotenvParser) skipLine() {
 	}
 }
 
+// estimateLines returns about how many lines data has: those of its
+// first 64 KiB, in proportion to its length, with a margin. Counting
+// them all would read the whole input once more before parsing it.
+func estimateLines(data []byte) int {
+	const sample = 64 << 10
+	if len(data) <= sample {
+		return bytes.Count(data, []byte{'\n'}) + 1
+	}
+	n := bytes.Count(data[:sample], []byte{'\n'}) + 1
+	return n*(len(data)/sample+1) + n/8 + 1
+}
+
 // maxPresize bounds the assignments a parser makes room for before it
 // has read them.
 const maxPresize = 1 << 17
@@ -112,7 +124,7 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 	// One assignment a line, as files mostly are: sized once, not grown
 	// by copies (and rehashes) at every doubling; up to a bound, so that
 	// a file of empty lines costs no more than that.
-	n := min(bytes.Count(p.data, []byte{'\n'})+1, maxPresize)
+	n := min(estimateLines(p.data), maxPresize)
 	out := make([]Secret, 0, n)
 	// While the names come in order (as hush export writes them) none can
 	// repeat, and their lines are all a duplicate's message needs; the map
@@ -199,14 +211,27 @@ func (p *dotenvParser) value() ([]byte, error) {
 		return p.doubleQuoted()
 	}
 	start := p.pos
-	end := start
-	for end < len(p.data) && p.data[end] != '\n' {
-		if p.data[end] == '#' && (p.data[end-1] == ' ' || p.data[end-1] == '\t') {
+	line := p.data[start:]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	end := start + len(line)
+	// A "#" after a blank starts a comment.
+	for off := 0; ; {
+		i := bytes.IndexByte(line[off:], '#')
+		if i < 0 {
 			break
 		}
-		end++
+		if c := p.data[start+off+i-1]; c == ' ' || c == '\t' {
+			end = start + off + i
+			break
+		}
+		off += i + 1
 	}
-	v := bytes.TrimRight(p.data[start:end], " \t\r\v\f")
+	for end > start && isBlank(p.data[end-1]) {
+		end--
+	}
+	v := p.data[start:end]
 	p.pos = end
 	p.skipLine()
 	return v[:len(v):len(v)], nil
