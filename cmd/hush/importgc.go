@@ -12,7 +12,9 @@ import (
 const importHeapPerByte = 16
 
 // importGC sets the garbage collector for an import of size bytes of
-// input and returns the function that restores it.
+// input and returns the function that restores it as it was before the
+// first call: a second call, once the input's size is known, only sets
+// the limit again.
 //
 // An import keeps nearly everything it allocates live until the store is
 // written: the input, the secrets parsed from it, the new entries. A
