@@ -127,9 +127,8 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 	n := min(estimateLines(p.data), maxPresize)
 	out := make([]Secret, 0, n)
 	// While the names come in order (as hush export writes them) none can
-	// repeat, and their lines are all a duplicate's message needs; the map
-	// of names is built only once a name comes out of order.
-	lines := make([]int, 0, n)
+	// repeat; the map of names (to their index in out) is built only once
+	// a name comes out of order.
 	var seen map[string]int
 	for {
 		p.skipBlanks()
@@ -152,24 +151,56 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		}
 		switch {
 		case seen == nil && (len(out) == 0 || name > out[len(out)-1].Name):
-			lines = append(lines, line)
 		default:
 			if seen == nil {
 				seen = make(map[string]int, n)
 				for i, s := range out {
-					seen[s.Name] = lines[i]
+					seen[s.Name] = i
 				}
 			}
 			if first, dup := seen[name]; dup {
-				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
 			}
-			seen[name] = line
+			seen[name] = len(out)
 		}
 		value, err := p.value()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, Secret{Name: name, Value: value})
+	}
+}
+
+// lineOf returns the line of assignment k (from 0), reading the input
+// again up to it: a duplicate's message names the line, and keeping every
+// assignment's line for that would cost a list as long as the file.
+func (p *dotenvParser) lineOf(k int) int {
+	q := &dotenvParser{data: p.data, line: 1}
+	for i := 0; ; {
+		q.skipBlanks()
+		if q.eof() {
+			return 0
+		}
+		switch q.data[q.pos] {
+		case '\n':
+			q.pos++
+			q.line++
+			continue
+		case '#':
+			q.skipLine()
+			continue
+		}
+		line := q.line
+		if _, err := q.name(); err != nil {
+			return 0
+		}
+		if i == k {
+			return line
+		}
+		if _, err := q.value(); err != nil {
+			return 0
+		}
+		i++
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -167,61 +168,81 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 		}
 	}
 	// Which to put, in name order: all but those whose value is already
-	// the stored one (Set leaves them, and their updated time, as they are).
+	// the stored one (Set leaves them, and their updated time, as they
+	// are). put lists them by index in names once one is left out; while
+	// none is, change j is names[at(j)].
 	b := &bulkSet{now: t.now}
-	put := make([]int, 0, len(names))
-	size := 0
+	var put []int
+	count, size := 0, 0
 	for k := range names {
 		i := at(k)
 		v := values[i]
 		text := utf8.Valid(v)
-		old, ok := t.doc.get(names[i])
-		if ok {
-			if text && old.Encoding == "" && old.Value == string(v) {
-				continue
-			}
+		if old, ok := t.doc.get(names[i]); ok {
+			same := text && old.Encoding == "" && old.Value == string(v)
 			if !text {
-				if val, enc := format.EncodeValue(v); old.Value == val && old.Encoding == enc {
-					continue
+				val, enc := format.EncodeValue(v)
+				same = old.Value == val && old.Encoding == enc
+			}
+			if same {
+				if put == nil {
+					put = make([]int, count, len(names))
+					for j := range put {
+						put[j] = at(j)
+					}
 				}
+				continue
 			}
 			if b.kept == nil {
 				b.kept = map[int]*docEntry{}
 			}
-			b.kept[len(put)] = old
+			b.kept[count] = old
 		}
 		if !text {
 			if b.encoded == nil {
 				b.encoded = map[int]string{}
 			}
-			b.encoded[len(put)], _ = format.EncodeValue(v)
+			b.encoded[count], _ = format.EncodeValue(v)
 		} else {
 			size += len(v)
 		}
-		put = append(put, i)
+		if put != nil {
+			put = append(put, i)
+		}
+		count++
 	}
-	if len(put) == 0 {
+	if count == 0 {
 		return nil
+	}
+	if size > math.MaxUint32 {
+		// Past what the offsets hold (and what any store holds: the
+		// write will fail): a loop of Set, as the caller's would be.
+		for i, n := range names {
+			if err := t.Set(n, values[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	index := func(j int) int {
+		if put == nil {
+			return at(j)
+		}
+		return put[j]
 	}
 	var all strings.Builder
 	all.Grow(size)
-	for j, i := range put {
+	keys := make([]string, count)
+	b.ends = make([]uint32, count)
+	for j := range count {
+		i := index(j)
+		keys[j] = names[i]
 		if _, ok := b.encoded[j]; !ok {
 			all.Write(values[i])
 		}
+		b.ends[j] = uint32(all.Len())
 	}
-	text, off := all.String(), 0
-	keys := make([]string, len(put))
-	b.values = make([]string, len(put))
-	for j, i := range put {
-		keys[j] = names[i]
-		if v, ok := b.encoded[j]; ok {
-			b.values[j] = v
-			continue
-		}
-		n := len(values[i])
-		b.values[j], off = text[off:off+n], off+n
-	}
+	b.text = all.String()
 	t.doc.putBulk(keys, b)
 	t.changed = true
 	return nil
@@ -231,13 +252,14 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 // for each: only their names (the clone's keys from first on, whose vals
 // all point to mark) and their values, until the store is encoded, which
 // builds each entry in turn in one it reuses (see each). Each value of a
-// 100,000-entry import then costs its bytes and two strings, not an entry
-// of a hundred bytes that a collection must scan. A bulkSet never changes
+// 100,000-entry import then costs its bytes, its name and an offset, not
+// an entry of a hundred bytes that a collection must scan. A bulkSet never changes
 // once built, so clones of the clone share it.
 type bulkSet struct {
 	mark    docEntry
 	first   int               // the clone's key index of change 0
-	values  []string          // change j's Value
+	text    string            // the values that are text, one after another
+	ends    []uint32          // where change j's value ends in text
 	encoded map[int]string    // change j's base64 Value, if not text
 	kept    map[int]*docEntry // the entry change j replaces, if any
 	now     time.Time         // Created (of a new name) and Updated
@@ -246,9 +268,13 @@ type bulkSet struct {
 // fill sets e to the entry of the clone's change i, named name.
 func (b *bulkSet) fill(e *docEntry, name string, i int) {
 	j := i - b.first
-	*e = docEntry{Name: name, Value: b.values[j], Created: b.now, Updated: b.now}
-	if _, ok := b.encoded[j]; ok {
-		e.Encoding = format.Base64
+	start := uint32(0)
+	if j > 0 {
+		start = b.ends[j-1]
+	}
+	*e = docEntry{Name: name, Value: b.text[start:b.ends[j]], Created: b.now, Updated: b.now}
+	if v, ok := b.encoded[j]; ok {
+		e.Value, e.Encoding = v, format.Base64
 	}
 	if old := b.kept[j]; old != nil {
 		e.Created, e.Description = old.Created, old.Description

@@ -307,4 +307,3 @@ func (d *document) names() []string {
 	}
 	return out
 }
-
