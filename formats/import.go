@@ -95,8 +95,14 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 			}
 			count[act[i]]++
 		}
-		rep = &ImportReport{Added: sized(count[actAdd]), Overwritten: sized(count[actOverwrite]),
+		// Every secret new (an import into an empty store): the list of
+		// names to write is the report's list of additions.
+		allNew := count[actAdd] == len(secrets)
+		rep = &ImportReport{Overwritten: sized(count[actOverwrite]),
 			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
+		if !allNew {
+			rep.Added = sized(count[actAdd])
+		}
 		lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
 			actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
 		if count[actClash] > 0 {
@@ -112,12 +118,20 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 		// which are read no more: no copy of either.
 		set, values := names[:0], cur[:0]
 		for i, s := range secrets {
-			*lists[act[i]] = append(*lists[act[i]], s.Name)
+			if !allNew {
+				*lists[act[i]] = append(*lists[act[i]], s.Name)
+			}
 			if act[i] == actAdd || act[i] == actOverwrite {
 				set, values = append(set, s.Name), append(values, s.Value)
 			}
 		}
-		return store.TxSetMany(tx, set, values)
+		if err := store.TxSetMany(tx, set, values); err != nil {
+			return err
+		}
+		if allNew {
+			rep.Added = set // TxSetMany keeps neither list
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -35,7 +35,8 @@ type SetManyTx interface {
 	// at the first name or value refused and returns its *KeyError. On
 	// error, which names before the failing one the Tx holds as set is
 	// unspecified: the batch must fail with the error, which discards
-	// them. It panics if the two slices differ in length.
+	// them. It keeps neither slice (the store copies what it keeps), and
+	// panics if the two differ in length.
 	SetMany(names []string, values [][]byte) error
 }
 
