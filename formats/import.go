@@ -51,7 +51,10 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 	if err := checkDuplicates("import", secrets); err != nil {
 		return nil, err
 	}
-	for _, s := range secrets {
+	// The names, checked, for the batch's read and then its write.
+	names := make([]string, len(secrets))
+	for i, s := range secrets {
+		names[i] = s.Name
 		if err := store.ValidateName(s.Name); err != nil {
 			return nil, &store.KeyError{Op: "import", Name: s.Name, Err: err}
 		}
@@ -63,23 +66,20 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 	var rep *ImportReport
 	err := store.Update(ctx, p, func(tx store.Tx) error {
 		// Every read and check before the first write, so that even a
-		// provider without atomic batches writes nothing on a refusal.
-		// What to do with each secret is one byte, and the report's lists
-		// are sized from their counts: no list of a hundred thousand
-		// secrets grows by copies.
-		names := make([]string, len(secrets))
-		for i, s := range secrets {
-			names[i] = s.Name
-		}
-		// One call for every read and one for every write: the file
-		// store and the views over it check and look up, then build the
-		// change, in one pass each, rather than per name.
+		// provider without atomic batches writes nothing on a refusal:
+		// one call for every read and one for every write, which the
+		// file store and the views over it answer in one pass each.
 		cur, err := store.TxValues(tx, names)
 		if err != nil {
 			return err
 		}
+		// What to do with each secret is one byte, and the report's lists
+		// are sized from their counts: no list of a hundred thousand
+		// secrets grows by copies. The names and values to write go into
+		// the arrays of names and cur, read no more past each index.
 		act := make([]importAction, len(secrets))
 		var count [actions]int
+		set, values := names[:0], cur[:0]
 		for i, s := range secrets {
 			switch {
 			case cur[i] == nil:
@@ -94,17 +94,10 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 				act[i] = actClash
 			}
 			count[act[i]]++
+			if act[i] == actAdd || act[i] == actOverwrite {
+				set, values = append(set, s.Name), append(values, s.Value)
+			}
 		}
-		// Every secret new (an import into an empty store): the list of
-		// names to write is the report's list of additions.
-		allNew := count[actAdd] == len(secrets)
-		rep = &ImportReport{Overwritten: sized(count[actOverwrite]),
-			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
-		if !allNew {
-			rep.Added = sized(count[actAdd])
-		}
-		lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
-			actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
 		if count[actClash] > 0 {
 			clashes := make([]string, 0, count[actClash])
 			for i, s := range secrets {
@@ -114,15 +107,17 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 			}
 			return &ClashError{Names: clashes}
 		}
-		// The names and values to write, in the arrays of names and cur,
-		// which are read no more: no copy of either.
-		set, values := names[:0], cur[:0]
-		for i, s := range secrets {
-			if !allNew {
+		// Every secret new (an import into an empty store): the list of
+		// names to write is the report's list of additions.
+		allNew := count[actAdd] == len(secrets)
+		rep = &ImportReport{Overwritten: sized(count[actOverwrite]),
+			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
+		if !allNew {
+			rep.Added = sized(count[actAdd])
+			lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
+				actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
+			for i, s := range secrets {
 				*lists[act[i]] = append(*lists[act[i]], s.Name)
-			}
-			if act[i] == actAdd || act[i] == actOverwrite {
-				set, values = append(set, s.Name), append(values, s.Value)
 			}
 		}
 		if err := store.TxSetMany(tx, set, values); err != nil {
