@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -119,14 +120,12 @@ func (f *File) write(d *document, verify bool) error {
 	return f.acceptWritten(d)
 }
 
-// fileBuffer is each of the two buffers between age (or its armor) and
-// the store file (see aheadWriter): a few of age's 64 KiB chunks, and many
-// armor lines, a write.
+// fileBuffer is the buffer between age (or its armor) and the store file:
+// a few of age's 64 KiB chunks, and many armor lines, a write.
 const fileBuffer = 256 << 10
 
 // encryptTo encrypts d to rs, armored if f.armored, and writes the store
-// file to w, through a buffer written in a goroutine of its own (see
-// aheadWriter); it returns the file's size and SHA-256
+// file to w, through a buffer; it returns the file's size and SHA-256
 // digest (the integrity state's record of this version). The plaintext
 // streams from the encoder into age's writer: no copy of the whole
 // document is made. An error of w is returned as it is (an
@@ -137,16 +136,7 @@ func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, [
 	armored := f.armored
 	f.mu.Unlock()
 	fw := &firstErr{w: w, h: sha256.New()}
-	bw := newAheadWriter(fw, fileBuffer)
-	closed := false
-	closeBW := func() error {
-		if closed {
-			return nil
-		}
-		closed = true
-		return bw.close()
-	}
-	defer closeBW()
+	bw := bufio.NewWriterSize(fw, fileBuffer)
 	var digest [sha256.Size]byte
 	out := io.Writer(bw)
 	var aw io.WriteCloser
@@ -155,7 +145,6 @@ func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, [
 		out = aw
 	}
 	fail := func(err error) (int64, [sha256.Size]byte, error) {
-		closeBW() // fw.err is the goroutine's until then
 		if fw.err != nil {
 			return 0, digest, fw.err
 		}
@@ -180,7 +169,7 @@ func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, [
 			return fail(err)
 		}
 	}
-	if err := closeBW(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
 	fw.h.Sum(digest[:0])
