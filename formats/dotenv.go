@@ -103,6 +103,18 @@ func (p *dotenvParser) skipLine() {
 	}
 }
 
+// estimateLines returns about how many lines data has: those of its
+// first 64 KiB, in proportion to its length, with a margin. Counting
+// them all would read the whole input once more before parsing it.
+func estimateLines(data []byte) int {
+	const sample = 64 << 10
+	if len(data) <= sample {
+		return bytes.Count(data, []byte{'\n'}) + 1
+	}
+	n := bytes.Count(data[:sample], []byte{'\n'}) + 1
+	return n*(len(data)/sample+1) + n/8 + 1
+}
+
 // maxPresize bounds the assignments a parser makes room for before it
 // has read them.
 const maxPresize = 1 << 17
@@ -112,12 +124,11 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 	// One assignment a line, as files mostly are: sized once, not grown
 	// by copies (and rehashes) at every doubling; up to a bound, so that
 	// a file of empty lines costs no more than that.
-	n := min(bytes.Count(p.data, []byte{'\n'})+1, maxPresize)
+	n := min(estimateLines(p.data), maxPresize)
 	out := make([]Secret, 0, n)
 	// While the names come in order (as hush export writes them) none can
-	// repeat, and their lines are all a duplicate's message needs; the map
-	// of names is built only once a name comes out of order.
-	lines := make([]int, 0, n)
+	// repeat; the map of names (to their index in out) is built only once
+	// a name comes out of order.
 	var seen map[string]int
 	for {
 		p.skipBlanks()
@@ -140,24 +151,56 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		}
 		switch {
 		case seen == nil && (len(out) == 0 || name > out[len(out)-1].Name):
-			lines = append(lines, line)
 		default:
 			if seen == nil {
 				seen = make(map[string]int, n)
 				for i, s := range out {
-					seen[s.Name] = lines[i]
+					seen[s.Name] = i
 				}
 			}
 			if first, dup := seen[name]; dup {
-				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, first)
+				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
 			}
-			seen[name] = line
+			seen[name] = len(out)
 		}
 		value, err := p.value()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, Secret{Name: name, Value: value})
+	}
+}
+
+// lineOf returns the line of assignment k (from 0), reading the input
+// again up to it: a duplicate's message names the line, and keeping every
+// assignment's line for that would cost a list as long as the file.
+func (p *dotenvParser) lineOf(k int) int {
+	q := &dotenvParser{data: p.data, line: 1}
+	for i := 0; ; {
+		q.skipBlanks()
+		if q.eof() {
+			return 0
+		}
+		switch q.data[q.pos] {
+		case '\n':
+			q.pos++
+			q.line++
+			continue
+		case '#':
+			q.skipLine()
+			continue
+		}
+		line := q.line
+		if _, err := q.name(); err != nil {
+			return 0
+		}
+		if i == k {
+			return line
+		}
+		if _, err := q.value(); err != nil {
+			return 0
+		}
+		i++
 	}
 }
 
@@ -199,14 +242,27 @@ func (p *dotenvParser) value() ([]byte, error) {
 		return p.doubleQuoted()
 	}
 	start := p.pos
-	end := start
-	for end < len(p.data) && p.data[end] != '\n' {
-		if p.data[end] == '#' && (p.data[end-1] == ' ' || p.data[end-1] == '\t') {
+	line := p.data[start:]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	end := start + len(line)
+	// A "#" after a blank starts a comment.
+	for off := 0; ; {
+		i := bytes.IndexByte(line[off:], '#')
+		if i < 0 {
 			break
 		}
-		end++
+		if c := p.data[start+off+i-1]; c == ' ' || c == '\t' {
+			end = start + off + i
+			break
+		}
+		off += i + 1
 	}
-	v := bytes.TrimRight(p.data[start:end], " \t\r\v\f")
+	for end > start && isBlank(p.data[end-1]) {
+		end--
+	}
+	v := p.data[start:end]
 	p.pos = end
 	p.skipLine()
 	return v[:len(v):len(v)], nil

@@ -3,7 +3,6 @@ package formats
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hush-secrets/hush/store"
@@ -52,7 +51,10 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 	if err := checkDuplicates("import", secrets); err != nil {
 		return nil, err
 	}
-	for _, s := range secrets {
+	// The names, checked, for the batch's read and then its write.
+	names := make([]string, len(secrets))
+	for i, s := range secrets {
+		names[i] = s.Name
 		if err := store.ValidateName(s.Name); err != nil {
 			return nil, &store.KeyError{Op: "import", Name: s.Name, Err: err}
 		}
@@ -64,20 +66,25 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 	var rep *ImportReport
 	err := store.Update(ctx, p, func(tx store.Tx) error {
 		// Every read and check before the first write, so that even a
-		// provider without atomic batches writes nothing on a refusal.
+		// provider without atomic batches writes nothing on a refusal:
+		// one call for every read and one for every write, which the
+		// file store and the views over it answer in one pass each.
+		cur, err := store.TxValues(tx, names)
+		if err != nil {
+			return err
+		}
 		// What to do with each secret is one byte, and the report's lists
 		// are sized from their counts: no list of a hundred thousand
-		// secrets grows by copies.
+		// secrets grows by copies. The names and values to write go into
+		// the arrays of names and cur, read no more past each index.
 		act := make([]importAction, len(secrets))
 		var count [actions]int
+		set, values := names[:0], cur[:0]
 		for i, s := range secrets {
-			cur, err := tx.Get(s.Name)
 			switch {
-			case errors.Is(err, store.ErrNotFound):
+			case cur[i] == nil:
 				act[i] = actAdd
-			case err != nil:
-				return err
-			case bytes.Equal(cur, s.Value):
+			case bytes.Equal(cur[i], s.Value):
 				act[i] = actUnchanged
 			case mode == ImportOverwrite:
 				act[i] = actOverwrite
@@ -87,11 +94,10 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 				act[i] = actClash
 			}
 			count[act[i]]++
+			if act[i] == actAdd || act[i] == actOverwrite {
+				set, values = append(set, s.Name), append(values, s.Value)
+			}
 		}
-		rep = &ImportReport{Added: sized(count[actAdd]), Overwritten: sized(count[actOverwrite]),
-			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
-		lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
-			actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
 		if count[actClash] > 0 {
 			clashes := make([]string, 0, count[actClash])
 			for i, s := range secrets {
@@ -101,13 +107,24 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 			}
 			return &ClashError{Names: clashes}
 		}
-		for i, s := range secrets {
-			*lists[act[i]] = append(*lists[act[i]], s.Name)
-			if act[i] == actAdd || act[i] == actOverwrite {
-				if err := tx.Set(s.Name, s.Value); err != nil {
-					return err
-				}
+		// Every secret new (an import into an empty store): the list of
+		// names to write is the report's list of additions.
+		allNew := count[actAdd] == len(secrets)
+		rep = &ImportReport{Overwritten: sized(count[actOverwrite]),
+			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
+		if !allNew {
+			rep.Added = sized(count[actAdd])
+			lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
+				actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
+			for i, s := range secrets {
+				*lists[act[i]] = append(*lists[act[i]], s.Name)
 			}
+		}
+		if err := store.TxSetMany(tx, set, values); err != nil {
+			return err
+		}
+		if allNew {
+			rep.Added = set // TxSetMany keeps neither list
 		}
 		return nil
 	})

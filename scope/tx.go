@@ -98,3 +98,64 @@ func (t *viewTx) List() ([]store.Entry, error) {
 	}
 	return t.v.shown(es), nil
 }
+
+var (
+	_ store.ValuesTx  = (*viewTx)(nil)
+	_ store.SetManyTx = (*viewTx)(nil)
+)
+
+// Values implements [store.ValuesTx]: the names are mapped as Get maps
+// them, up to the first the view refuses, and read with [store.TxValues]
+// on the Tx underneath, in one call when it reads many at once.
+func (t *viewTx) Values(names []string) ([][]byte, error) {
+	keys, refused := t.keys("get", names, t.v.key)
+	vals, err := store.TxValues(t.tx, keys)
+	if err != nil {
+		return vals, t.v.fix(err)
+	}
+	return vals, refused
+}
+
+// SetMany implements [store.SetManyTx]: the names are mapped as Set maps
+// them, up to the first the view refuses (a read-only view refuses the
+// first), and set with [store.TxSetMany] on the Tx underneath, in one
+// call when it sets many at once. The error is the first a loop of Set
+// would meet: the Tx underneath's for a name before the refused one, else
+// the view's refusal.
+func (t *viewTx) SetMany(names []string, values [][]byte) error {
+	if len(names) != len(values) {
+		panic("scope: SetMany: names and values differ in length")
+	}
+	keys, refused := t.keys("set", names, t.v.writeKey)
+	if err := store.TxSetMany(t.tx, keys, values[:len(keys)]); err != nil {
+		return t.v.fix(err)
+	}
+	return refused
+}
+
+// keys maps names to stored keys with key, for op, up to the first name
+// refused, and returns the keys before it and its error. A view whose
+// names are its keys returns names itself.
+func (t *viewTx) keys(op string, names []string, key func(op, name string) (string, error)) ([]string, error) {
+	var keys []string
+	for i, n := range names {
+		k, err := key(op, n)
+		if err != nil {
+			if keys == nil {
+				keys = names[:i]
+			}
+			return keys, err
+		}
+		if keys == nil && k != n {
+			keys = make([]string, i, len(names))
+			copy(keys, names[:i])
+		}
+		if keys != nil {
+			keys = append(keys, k)
+		}
+	}
+	if keys == nil {
+		keys = names
+	}
+	return keys, nil
+}

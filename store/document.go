@@ -54,6 +54,9 @@ type document struct {
 	keys  []string
 	vals  []*docEntry
 	index map[string]int
+	// bulk, when set, holds the entries of the changes one SetMany put
+	// without building them (see bulkSet); never with an index.
+	bulk *bulkSet
 }
 
 // docEntry is one secret, as format.Record: Value holds the bytes as text

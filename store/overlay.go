@@ -27,7 +27,7 @@ func (d *document) clone() *document {
 	c := &document{Version: d.Version, Recipients: slices.Clone(d.Recipients), key: d.key, rotations: d.rotations, base: d}
 	if d.base != nil {
 		names, vals := d.sortedChanges()
-		c.base, c.keys, c.vals = d.base, slices.Clone(names), slices.Clone(vals)
+		c.base, c.keys, c.vals, c.bulk = d.base, slices.Clone(names), slices.Clone(vals), d.bulk
 	}
 	c.once.Do(func() {})
 	return c
@@ -41,7 +41,7 @@ func (d *document) change(name string) (*docEntry, bool) {
 		if !ok {
 			return nil, false
 		}
-		return d.vals[i], true
+		return d.val(i), true
 	}
 	if n := len(d.keys); n == 0 || name > d.keys[n-1] {
 		return nil, false
@@ -50,7 +50,7 @@ func (d *document) change(name string) (*docEntry, bool) {
 	if !ok {
 		return nil, false
 	}
-	return d.vals[i], true
+	return d.val(i), true
 }
 
 // put sets the entry name to e, or deletes it if e is nil.
@@ -69,6 +69,9 @@ func (d *document) put(name string, e *docEntry) {
 // Names mostly come in order (an import of a sorted file): each is then
 // appended, with no map and no sort.
 func (d *document) putChange(name string, e *docEntry) {
+	if d.bulk != nil {
+		d.unbulk()
+	}
 	n := len(d.keys)
 	switch {
 	case d.index != nil:
@@ -117,7 +120,7 @@ func (d *document) overlayLen() int {
 func (d *document) merged() map[string]*docEntry {
 	m := maps.Clone(d.base.all())
 	for i, name := range d.keys {
-		if e := d.vals[i]; e == nil {
+		if e := d.val(i); e == nil {
 			delete(m, name)
 		} else {
 			m[name] = e
@@ -149,17 +152,27 @@ func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
 		b = d.base
 	}
 	names, vals := d.sortedChanges()
+	// val is vals[j], the entry of a bulk change built in one entry
+	// reused (fn copies what it keeps).
+	var scratch docEntry
+	val := func(j int) *docEntry {
+		if e, b := vals[j], d.bulk; b != nil && e == &b.mark {
+			b.fill(&scratch, names[j], j)
+			return &scratch
+		}
+		return vals[j]
+	}
 	j := 0
 	// changed passes on the changes named before name, and reports
 	// whether name itself is changed (and was passed on).
 	changed := func(name []byte) bool {
 		for ; j < len(names) && names[j] < string(name); j++ {
-			if e := vals[j]; e != nil {
+			if e := val(j); e != nil {
 				fn(nil, 0, e)
 			}
 		}
 		if j < len(names) && names[j] == string(name) {
-			if e := vals[j]; e != nil {
+			if e := val(j); e != nil {
 				fn(nil, 0, e)
 			}
 			j++
@@ -183,15 +196,15 @@ func (d *document) each(fn func(fd *format.Document, i int, e *docEntry)) {
 		}
 	}
 	for ; j < len(names); j++ {
-		if e := vals[j]; e != nil {
+		if e := val(j); e != nil {
 			fn(nil, 0, e)
 		}
 	}
 }
 
 // sortedChanges returns the names of the changes of a clone and their
-// entries, in name order. It does not modify d, which may be shared once
-// written.
+// entries, in name order (for a bulk change, the bulk's mark: see val).
+// It does not modify d, which may be shared once written.
 func (d *document) sortedChanges() ([]string, []*docEntry) {
 	if d.index == nil {
 		return d.keys, d.vals

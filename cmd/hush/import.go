@@ -62,11 +62,15 @@ to json for *.json files and dotenv otherwise.`,
 			if err != nil {
 				return err
 			}
+			// The input read is the first of what stays live: the
+			// collector waits from before it (see importGC).
+			defer a.importGC(0)()
 			data, err := a.readInput(o.File, maxImport)
 			if err != nil {
 				return err
 			}
 			defer clear(data)
+			a.importGC(len(data))
 			rep, err := runImport(cmd.Context(), p, o, data)
 			if err != nil {
 				return inputErr("import", o.File, err)

@@ -133,6 +133,10 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		wantValue(t, p, "b", "2")
 	})
 
+	// store.TxValues and store.TxSetMany: a Tx's bulk methods against a
+	// loop of Get and Set.
+	t.Run("TxBulk", func(t *testing.T) { testBulk(t, newProvider(t), newProvider(t)) })
+
 	// The helpers store.GetMany, store.DeleteMany and store.Cleanup, in
 	// each way they can take: p's own method (or p's best way when it has
 	// none), one Update, and one call at a time.
@@ -333,6 +337,9 @@ func testReadOnly(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 			"Delete": p.Delete(ctx, "k"),
 			"Update": store.Update(ctx, p, func(tx store.Tx) error {
 				return tx.Set("k", []byte("other"))
+			}),
+			"TxSetMany": store.Update(ctx, p, func(tx store.Tx) error {
+				return store.TxSetMany(tx, []string{"k", "new"}, [][]byte{[]byte("other"), []byte("v")})
 			}),
 		}
 		for _, way := range ways {
