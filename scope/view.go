@@ -41,6 +41,7 @@ var (
 	_ store.Provider           = (*View)(nil)
 	_ store.Updater            = (*View)(nil)
 	_ store.GetManyProvider    = (*View)(nil)
+	_ store.AllProvider        = (*View)(nil)
 	_ store.DeleteManyProvider = (*View)(nil)
 	_ store.CleanupProvider    = (*View)(nil)
 )
@@ -195,15 +196,17 @@ func (v *View) fix(err error) error {
 }
 
 // shown returns the entries of es that the view shows, under the caller's
-// names.
+// names, filtered in place: es is the caller's, fresh from a List, and a
+// copy would touch as much memory again.
 func (v *View) shown(es []store.Entry) []store.Entry {
-	out := make([]store.Entry, 0, len(es))
+	out := es[:0]
 	for _, e := range es {
 		if n, ok := v.m.name(e.Name); ok {
 			e.Name = n
 			out = append(out, e)
 		}
 	}
+	clear(es[len(out):])
 	return out
 }
 
@@ -289,13 +292,41 @@ func (v *View) Delete(ctx context.Context, name string) error {
 }
 
 // List returns the entries the view shows, under the caller's names,
-// sorted, with their descriptions and timestamps.
+// sorted, with their descriptions and timestamps. It filters the slice
+// the Provider underneath returns in place, as the caller's to keep.
 func (v *View) List(ctx context.Context) ([]store.Entry, error) {
 	es, err := v.p.List(ctx)
 	if err != nil {
 		return nil, v.fix(err)
 	}
 	return v.shown(es), nil
+}
+
+// All returns the names the view lists, in List's order, and their
+// values, through [store.All] on the Provider underneath: from one read
+// of the store when that Provider reads everything at once. The names and
+// values underneath are filtered in place, and the values the view hides
+// are cleared. The errors are those of List. A migration fallback
+// ([View.WithFallback]) plays no part: List shows only the scoped keys,
+// whose values All reads.
+func (v *View) All(ctx context.Context) ([]string, [][]byte, error) {
+	keys, vals, err := store.All(ctx, v.p)
+	if err != nil {
+		return nil, nil, v.fix(err)
+	}
+	n := 0
+	for i, k := range keys {
+		name, ok := v.m.name(k)
+		if !ok {
+			clear(vals[i])
+			continue
+		}
+		keys[n], vals[n] = name, vals[i]
+		n++
+	}
+	clear(keys[n:])
+	clear(vals[n:])
+	return keys[:n], vals[:n], nil
 }
 
 // DeleteMany removes names, ignoring absent ones, through

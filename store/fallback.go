@@ -59,6 +59,54 @@ func GetMany(ctx context.Context, p Provider, names []string) ([][]byte, error) 
 	return getAll(func(name string) ([]byte, error) { return p.Get(ctx, name) }, names)
 }
 
+// AllProvider is a Provider that can read every entry it lists, with its
+// value, at once. [All] uses the method when a Provider has it.
+type AllProvider interface {
+	Provider
+
+	// All returns the names List returns, in the same order, and their
+	// values: values[i] is the value of names[i]. Everything comes from
+	// one version of the store, read once, and nothing of an entry but its
+	// name and value is built. The errors are List's: an empty view gives
+	// no names and no error; a store that cannot be read gives the error
+	// and no names or values.
+	//
+	// The values are the caller's, as Get's are, to read and to clear:
+	// they may share one array, but no two overlap, each has a capacity of
+	// its length, and nothing else writes to them.
+	All(ctx context.Context) (names []string, values [][]byte, err error)
+}
+
+// All returns the names p lists, in List's order, and their values:
+//
+//   - if p is an [AllProvider], All calls its method: one read of the
+//     store, and the names and values alone, not the metadata List
+//     builds;
+//   - otherwise it calls p.List, then [GetMany] with the names listed. A
+//     writer may then delete an entry between the two, and All returns
+//     the not-found error of its name.
+//
+// On error it returns no names and no values (the values already read are
+// cleared), and the error, p's, unchanged.
+func All(ctx context.Context, p Provider) (names []string, values [][]byte, err error) {
+	if a, ok := p.(AllProvider); ok {
+		return a.All(ctx)
+	}
+	es, err := p.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	names = entryNames(es)
+	values, err = GetMany(ctx, p, names)
+	if err != nil {
+		for _, v := range values {
+			clear(v)
+		}
+		return nil, nil, err
+	}
+	return names, values, nil
+}
+
 // getAll calls get for each name, stopping at the first error.
 func getAll(get func(name string) ([]byte, error), names []string) ([][]byte, error) {
 	vals := make([][]byte, 0, len(names))

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/hush-secrets/hush/store/internal/format"
 )
 
 // docStore is what the file and memory providers share: a way to read the
@@ -18,12 +21,13 @@ type docStore interface {
 	now() time.Time
 }
 
-// ops implements Provider, Updater, GetManyProvider, DeleteManyProvider
-// and CleanupProvider for any docStore.
+// ops implements Provider, Updater, GetManyProvider, AllProvider,
+// DeleteManyProvider and CleanupProvider for any docStore.
 type ops struct{ s docStore }
 
 var (
 	_ GetManyProvider    = (*File)(nil)
+	_ AllProvider        = (*File)(nil)
 	_ DeleteManyProvider = (*File)(nil)
 	_ CleanupProvider    = (*File)(nil)
 )
@@ -64,6 +68,69 @@ func (o ops) GetMany(ctx context.Context, names []string) ([][]byte, error) {
 		}
 		return v, nil
 	}, names)
+}
+
+// All implements [AllProvider]: one load of the store and two walks of
+// its entries, one to size and one to copy. The names are substrings of
+// one string and the values slices of one array (a base64 value, decoded,
+// has its own), so a thousand entries cost four allocations, not
+// thousands: each page a process touches first is a page fault, which
+// for hush exec on a big store costs more than its own work (issue 18).
+func (o ops) All(ctx context.Context) ([]string, [][]byte, error) {
+	d, err := o.s.load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, nameSize, valueSize := 0, 0, 0
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		n++
+		if e != nil {
+			nameSize += len(e.Name)
+			if e.Encoding == "" {
+				valueSize += len(e.Value)
+			}
+			return
+		}
+		fe := &fd.Entries[i]
+		nameSize += fe.Name.Len()
+		if !fe.Base64 {
+			valueSize += fe.Value.Len()
+		}
+	})
+	if n == 0 {
+		return nil, nil, nil
+	}
+	// The strings and the array are made at their full size first, so
+	// none moves, and each name or value cut from them stays valid.
+	var all strings.Builder
+	all.Grow(nameSize)
+	names := make([]string, 0, n)
+	values := make([][]byte, 0, n)
+	buf := make([]byte, 0, valueSize)
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		from, at := all.Len(), len(buf)
+		if e == nil {
+			fe := &fd.Entries[i]
+			all.Write(fd.Bytes(fe.Name))
+			if fe.Base64 {
+				values = append(values, fd.Value(fe))
+			} else {
+				buf = append(buf, fd.Bytes(fe.Value)...)
+			}
+		} else {
+			all.WriteString(e.Name)
+			if e.Encoding != "" {
+				values = append(values, e.bytes())
+			} else {
+				buf = append(buf, e.Value...)
+			}
+		}
+		if len(values) == len(names) { // a value in buf
+			values = append(values, buf[at:len(buf):len(buf)])
+		}
+		names = append(names, all.String()[from:])
+	})
+	return names, values, nil
 }
 
 func (o ops) Set(ctx context.Context, name string, value []byte) error {
@@ -138,6 +205,7 @@ var (
 	_ Provider           = (*Memory)(nil)
 	_ Updater            = (*Memory)(nil)
 	_ GetManyProvider    = (*Memory)(nil)
+	_ AllProvider        = (*Memory)(nil)
 	_ DeleteManyProvider = (*Memory)(nil)
 	_ CleanupProvider    = (*Memory)(nil)
 )

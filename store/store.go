@@ -59,7 +59,8 @@ type Provider interface {
 	Delete(ctx context.Context, name string) error
 
 	// List returns the metadata of every entry visible to this view, sorted
-	// by name. An empty store gives an empty slice and no error.
+	// by name, in a slice that is the caller's to keep and to modify. An
+	// empty store gives an empty slice and no error.
 	List(ctx context.Context) ([]Entry, error)
 }
 
