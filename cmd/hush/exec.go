@@ -134,12 +134,13 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 // the secrets of ms added, or, when all is set, every secret of the view.
 // On failure nothing has been started and the error names no value.
 //
-// It allocates little beyond the values (TestExecEnvMemory): the listed
-// entries are walked in place, not copied into mappings, and each
-// variable is made once, in one buffer, as the NAME=value string the
-// child receives. Each 4 KiB a process touches for the first time is a
-// page fault, 10-20 µs on the virtual machines measured (issue 18): with
-// 1,000 secrets, more than all of exec's own work.
+// It allocates little beyond the values (TestExecEnvMemory): with all,
+// the view's names and values come from one store.All, without the
+// metadata of a listing, and are walked in place; each variable is made
+// once, in one buffer, as the NAME=value string the child receives. Each
+// 4 KiB a process touches for the first time is a page fault, 10-40 µs
+// on the virtual machines measured (issue 18): with 1,000 secrets, more
+// than all of exec's own work.
 func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, all bool, vars []envVar) ([]string, error) {
 	add, err := resolveReferences(ctx, p, vars)
 	if err != nil {
@@ -150,13 +151,15 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			return nil, fmt.Errorf("%w: exec: the value for %s contains a NUL byte, which an environment variable cannot hold", errRefused, printable(k))
 		}
 	}
-	var es []store.Entry
+	// listed and their values: every secret of the view, with all
+	var listed []string
+	var listedVals [][]byte
 	if all {
-		if es, err = p.List(ctx); err != nil {
+		if listed, listedVals, err = store.All(ctx, p); err != nil {
 			return nil, err
 		}
 	}
-	// mappings yields ms, then a mapping for each entry of es, with their
+	// mappings yields ms, then a mapping for each name listed, with their
 	// index.
 	mappings := func(yield func(int, mapping) bool) {
 		for i, m := range ms {
@@ -164,34 +167,41 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 				return
 			}
 		}
-		for i, e := range es {
-			if !yield(len(ms)+i, mapping{name: e.Name, target: o.Prefix + e.Name}) {
+		for i, name := range listed {
+			if !yield(len(ms)+i, mapping{name: name, target: o.Prefix + name}) {
 				return
 			}
 		}
 	}
 	// What to do with each mapping, up to the first one --strict refuses,
-	// and the values of those to set, read from one version of the store;
-	// the loop below then meets each check, value and error in the order
-	// of the mappings.
-	verdicts := make([]verdict, 0, len(ms)+len(es))
+	// and the values of those of ms to set, read from one version of the
+	// store; the loop below then meets each check, value and error in the
+	// order of the mappings.
+	verdicts := make([]verdict, 0, len(ms)+len(listed))
 	// (room for the child's whole environment: see set below)
-	names := make([]string, 0, len(a.env)+len(add)+len(ms)+len(es))
+	names := make([]string, 0, len(a.env)+len(add)+len(ms)+len(listed))
 	size := 0 // of the variables, for one buffer that holds them all
-	for _, m := range mappings {
+	for i, m := range mappings {
 		v := verdictOf(m)
 		verdicts = append(verdicts, v)
 		if v == notAName && o.Strict {
 			break
 		}
 		if v == setIt {
-			names = append(names, m.name)
 			size += len(m.target) + 1
+			if i < len(ms) {
+				names = append(names, m.name)
+			} else {
+				size += len(listedVals[i-len(ms)])
+			}
 		}
 	}
 	vals, getErr := store.GetMany(ctx, p, names)
 	defer func() { // the values an early return left unused
 		for _, v := range vals {
+			clear(v)
+		}
+		for _, v := range listedVals {
 			clear(v)
 		}
 	}()
@@ -217,11 +227,14 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			loaders = append(loaders, loaderWarning(m))
 			continue
 		}
-		if len(vals) == 0 {
+		var v []byte
+		if i >= len(ms) {
+			v = listedVals[i-len(ms)]
+		} else if len(vals) > 0 {
+			v, vals = vals[0], vals[1:]
+		} else {
 			return nil, secretFor("exec: "+m.via(), getErr)
 		}
-		v := vals[0]
-		vals = vals[1:]
 		if bytes.IndexByte(v, 0) >= 0 {
 			clear(v)
 			if o.Strict {

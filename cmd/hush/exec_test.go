@@ -13,7 +13,7 @@ import (
 )
 
 // TestExecEnvMemory bounds what hush exec allocates, beyond reading every
-// secret (List, a slice of the names, GetMany), to give them all to the
+// secret (store.All), to give them all to the
 // command: the variables once, in one buffer of whole 8 KiB pages, as the
 // NAME=value strings the command gets, and the slice of the environment,
 // which reuses that of the names. Memory a process touches for the first
@@ -58,15 +58,7 @@ func TestExecEnvMemory(t *testing.T) {
 		return least
 	}
 	read := allocated(func() {
-		es, err := p.List(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names := make([]string, len(es))
-		for i, e := range es {
-			names[i] = e.Name
-		}
-		if _, err := store.GetMany(ctx, p, names); err != nil {
+		if _, _, err := store.All(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -79,7 +71,7 @@ func TestExecEnvMemory(t *testing.T) {
 	if len(got) != n+2 || got[0] != env[0] || got[n+1] != "SECRET_0999=value-999-"+fmt.Sprintf("%064d", 999) {
 		t.Fatalf("execEnv gave %d variables, %q ... %q", len(got), got[0], got[len(got)-1])
 	}
-	slices := 16 * (n + len(env)) // the environment, in the array of the names
+	slices := 16 * (n + len(env)) // the environment
 	if own, most := all-read, uint64(vars+8192+slices); own > most {
 		t.Errorf("execEnv allocates %d bytes beyond reading %d secrets, want at most %d (%d bytes of variables, 8 KiB of rounding, %d of slices)",
 			own, n, most, vars, slices)
