@@ -72,8 +72,8 @@ type AllProvider interface {
 	// and no names or values.
 	//
 	// The values are the caller's, as Get's are, to read and to clear:
-	// they may share one array, but no two overlap, each has a capacity of
-	// its length, and nothing else writes to them.
+	// they may share one array, but no two overlap, appending to one never
+	// writes into another, and nothing else writes to them.
 	All(ctx context.Context) (names []string, values [][]byte, err error)
 }
 

@@ -1,8 +1,8 @@
 // Package storetest is a conformance suite for store.Provider
 // implementations, in the manner of testing/fstest: TestProvider runs the
 // whole contract against fresh, empty providers, including the helpers
-// store.GetMany, store.DeleteMany and store.Cleanup in each way they can
-// take.
+// store.GetMany, store.All, store.DeleteMany and store.Cleanup in each
+// way they can take.
 package storetest
 
 import (
@@ -143,6 +143,10 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 	for _, way := range ways {
 		run("GetMany"+way, func(t *testing.T, p store.Provider) {
 			testGetMany(t, p, hide(t, p, way), true)
+		})
+
+		run("All"+way, func(t *testing.T, p store.Provider) {
+			testAll(t, p, hide(t, p, way), true)
 		})
 
 		run("DeleteMany"+way, func(t *testing.T, p store.Provider) {
@@ -327,6 +331,7 @@ func testReadOnly(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 		}
 		for _, way := range []string{"", "OneByOne"} {
 			testGetMany(t, p, hide(t, p, way), false)
+			testAll(t, p, hide(t, p, way), false)
 		}
 	})
 	t.Run("RefusesWrites", func(t *testing.T) {
