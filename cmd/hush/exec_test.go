@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,10 +14,9 @@ import (
 )
 
 // TestExecEnvMemory bounds what hush exec allocates, beyond reading every
-// secret (store.All), to give them all to the
-// command: the variables once, in one buffer of whole 8 KiB pages, as the
-// NAME=value strings the command gets, and the slice of the environment,
-// which reuses that of the names. Memory a process touches for the first
+// secret (store.All), to give them all to the command: the variables
+// once, in one buffer of whole 8 KiB pages, as the NAME=value strings the
+// command gets, and the slice of the environment. Memory a process touches for the first
 // time costs a page fault per 4 KiB, which on a virtual machine is most of
 // what `hush exec -- true` on a big store spends beyond hush get (issue
 // 18: within 1.3x). A map of the variables, a copy of the listing, or a
@@ -75,5 +75,40 @@ func TestExecEnvMemory(t *testing.T) {
 	if own, most := all-read, uint64(vars+8192+slices); own > most {
 		t.Errorf("execEnv allocates %d bytes beyond reading %d secrets, want at most %d (%d bytes of variables, 8 KiB of rounding, %d of slices)",
 			own, n, most, vars, slices)
+	}
+}
+
+// unlisted is a memory store whose List, Get and GetMany fail: only its
+// All can read it.
+type unlisted struct{ *store.Memory }
+
+func (unlisted) List(context.Context) ([]store.Entry, error) {
+	return nil, fmt.Errorf("listed")
+}
+
+func (unlisted) Get(context.Context, string) ([]byte, error) { return nil, fmt.Errorf("read one") }
+
+func (unlisted) GetMany(context.Context, []string) ([][]byte, error) {
+	return nil, fmt.Errorf("read many")
+}
+
+// TestExecEnvAll: hush exec reads every secret with the one call of a
+// provider that has it (store.All), through the view, not with a listing
+// and GetMany (issue 18: the listing's metadata costs pages).
+func TestExecEnvAll(t *testing.T) {
+	ctx := context.Background()
+	m := store.NewMemory()
+	for _, n := range []string{"A", "B", "__hush_x_C"} {
+		if err := m.Set(ctx, n, []byte("value-"+n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newApp(strings.NewReader(""), io.Discard, io.Discard, []string{"PATH=/bin"})
+	got, err := a.execEnv(ctx, scope.User(unlisted{m}), execOptions{}, nil, true, nil)
+	if err != nil {
+		t.Fatalf("execEnv over a provider with All: %v", err)
+	}
+	if want := []string{"PATH=/bin", "A=value-A", "B=value-B"}; !slices.Equal(got, want) {
+		t.Fatalf("execEnv = %q, want %q", got, want)
 	}
 }
