@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hush-secrets/hush/formats"
 )
@@ -52,14 +53,23 @@ var loaderPrefixes = []string{
 	"LUA_INIT", "LUA_PATH", "LUA_CPATH", "HUSH_",
 }
 
+// loaderSet is loaderVars as a set, made on first use: hush exec asks
+// about every secret of the view, a thousand on a big store, and a scan
+// of the list for each costs more than the set (issue 18).
+var loaderSet = sync.OnceValue(func() map[string]bool {
+	m := make(map[string]bool, len(loaderVars))
+	for _, v := range loaderVars {
+		m[v] = true
+	}
+	return m
+})
+
 // loaderVar reports whether name is one of loaderVars or starts with one
 // of loaderPrefixes, compared without regard to case.
 func loaderVar(name string) bool {
 	u := strings.ToUpper(name)
-	for _, v := range loaderVars {
-		if u == v {
-			return true
-		}
+	if loaderSet()[u] {
+		return true
 	}
 	for _, p := range loaderPrefixes {
 		if strings.HasPrefix(u, p) {
