@@ -28,8 +28,10 @@
 // (DeleteMany, Cleanup, Update) are one atomic change of the store
 // underneath when it is a [store.Updater], as the file store is, and
 // GetMany reads its names from one version of a store that offers
-// [store.GetManyProvider]; use [store.GetMany], [store.DeleteMany] and
-// [store.Cleanup] to reach them through a plain store.Provider.
+// [store.GetManyProvider], All every name it shows with its value from
+// one read of a store that offers [store.AllProvider]; use
+// [store.GetMany], [store.All], [store.DeleteMany] and [store.Cleanup] to
+// reach them through a plain store.Provider.
 //
 // A program that needs both kinds of secret takes two providers, never
 // one raw store: it resolves the names its users give (flags, config
