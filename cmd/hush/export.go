@@ -82,18 +82,16 @@ fail the command and nothing is written.`,
 // --format github the masks reach stdout before $GITHUB_ENV is appended
 // to; if that append fails, only masks were printed.)
 func (a *app) runExport(ctx context.Context, p store.Provider, o exportOptions) error {
+	// every value from one version of the store: one All, or one GetMany
+	// of the names asked for
 	names := o.Only
+	var vals [][]byte
+	var err error
 	if len(names) == 0 {
-		es, err := p.List(ctx)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			names = append(names, e.Name)
-		}
+		names, vals, err = store.All(ctx, p)
+	} else {
+		vals, err = store.GetMany(ctx, p, names)
 	}
-	// every value from one version of the store
-	vals, err := store.GetMany(ctx, p, names)
 	secrets := make([]formats.Secret, len(vals))
 	for i, v := range vals {
 		secrets[i] = formats.Secret{Name: names[i], Value: v}
