@@ -133,6 +133,23 @@ func (t *viewTx) SetMany(names []string, values [][]byte) error {
 	return refused
 }
 
+var _ store.DeleteManyTx = (*viewTx)(nil)
+
+// DeleteMany implements [store.DeleteManyTx]: the names are mapped as
+// Delete maps them, up to the first the view refuses (a read-only view
+// refuses the first), and deleted with [store.TxDeleteMany] on the Tx
+// underneath, in one call when it deletes many at once. The error is the
+// first a loop of Delete would meet (not-found aside): the Tx
+// underneath's for a name before the refused one, else the view's
+// refusal.
+func (t *viewTx) DeleteMany(names []string) error {
+	keys, refused := t.keys("delete", names, t.v.writeKey)
+	if err := store.TxDeleteMany(t.tx, keys); err != nil {
+		return t.v.fix(err)
+	}
+	return refused
+}
+
 // keys maps names to stored keys with key, for op, up to the first name
 // refused, and returns the keys before it and its error. A view whose
 // names are its keys returns names itself.

@@ -139,14 +139,17 @@ func (d *document) get(name string) (*docEntry, bool) {
 
 // value returns a copy of the value of the entry name: get's bytes,
 // without building the entry's record (its strings and times) for an
-// entry of a decoded base.
+// entry of a decoded base or a bulk change.
 func (d *document) value(name string) ([]byte, bool) {
 	if d.base != nil {
-		if e, ok := d.change(name); ok {
-			if e == nil {
+		if i, ok := d.changeIndex(name); ok {
+			switch {
+			case d.vals[i] == nil:
 				return nil, false
+			case d.isBulk(i):
+				return d.bulkValue(i), true
 			}
-			return e.bytes(), true
+			return d.vals[i].bytes(), true
 		}
 		return d.base.value(name)
 	}
@@ -269,7 +272,7 @@ func (t *docTx) Delete(name string) error {
 	if err := ValidateExistingName(name); err != nil {
 		return &KeyError{Op: "delete", Name: name, Err: err}
 	}
-	if _, ok := t.doc.get(name); !ok {
+	if !t.doc.exists(name) {
 		return &KeyError{Op: "delete", Name: name, Err: ErrNotFound}
 	}
 	t.doc.put(name, nil)
