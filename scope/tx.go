@@ -3,6 +3,8 @@ package scope
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/hush-secrets/hush/store"
 )
@@ -148,6 +150,26 @@ func (t *viewTx) DeleteMany(names []string) error {
 		return t.v.fix(err)
 	}
 	return refused
+}
+
+var _ store.NamesTx = (*viewTx)(nil)
+
+// Names implements [store.NamesTx]: the names List shows that start with
+// prefix, from [store.TxNames] on the Tx underneath, which lists the
+// stored keys without their entries.
+func (t *viewTx) Names(prefix string) ([]string, error) {
+	keys, err := store.TxNames(t.tx, "")
+	if err != nil {
+		return nil, t.v.fix(err)
+	}
+	var names []string
+	for _, k := range keys {
+		if n, ok := t.v.m.name(k); ok && strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // keys maps names to stored keys with key, for op, up to the first name
