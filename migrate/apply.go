@@ -74,11 +74,7 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 		rep.AlreadyDone = true
 		return rep, nil
 	}
-	moves, _, err := m.moves(ctx, p)
-	if err != nil {
-		return rep, err
-	}
-	st, err := copyMoves(ctx, p, moves)
+	moves, st, err := m.copyMoves(ctx, p)
 	if err != nil {
 		return rep, err
 	}
@@ -151,26 +147,38 @@ func (st *moveState) count(k uint8) int {
 	return n
 }
 
-// copyMoves is step 1 for every move, as one batch.
-func copyMoves(ctx context.Context, p store.Provider, moves []Move) (*moveState, error) {
-	st := &moveState{kind: make([]uint8, len(moves)), value: make([][]byte, len(moves))}
-	var key string // the key being worked on, for the error
+// copyMoves lists the moves and runs step 1 for every move, as one batch:
+// the moves are those of the keys as the batch finds them.
+func (m Migration) copyMoves(ctx context.Context, p store.Provider) ([]Move, *moveState, error) {
+	var (
+		moves   []Move
+		st      *moveState
+		planErr error
+		key     string // the key being worked on, for the error
+	)
 	copyAll := copyEach
 	if _, atomic := p.(store.Updater); atomic {
 		copyAll = copyBatch
 	}
 	err := store.Update(ctx, p, func(tx store.Tx) error {
-		clear(st.value)
+		key = ""
+		if moves, planErr = m.movesIn(tx); planErr != nil {
+			return planErr
+		}
+		st = &moveState{kind: make([]uint8, len(moves)), value: make([][]byte, len(moves))}
 		if err := copyAll(tx, moves, st, &key); err != nil {
 			return err
 		}
 		key = "" // from here on the batch as a whole failed
 		return nil
 	})
-	if err != nil {
-		return nil, &StepError{Key: key, Step: StepCopy, Err: err}
+	switch {
+	case planErr != nil:
+		return nil, nil, planErr
+	case err != nil:
+		return nil, nil, &StepError{Key: key, Step: StepCopy, Err: err}
 	}
-	return st, nil
+	return moves, st, nil
 }
 
 // recordValue is what a completed migration's record holds: when, and by

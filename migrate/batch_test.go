@@ -12,7 +12,7 @@ import (
 // on to the store's own bulk methods.
 type counted struct {
 	*store.File
-	perKey, bulk int
+	perKey, bulk, names, lists int
 }
 
 type countedTx struct {
@@ -27,6 +27,13 @@ func (c *counted) Update(ctx context.Context, fn func(store.Tx) error) error {
 func (t countedTx) Get(name string) ([]byte, error) { t.c.perKey++; return t.Tx.Get(name) }
 func (t countedTx) Set(name string, v []byte) error { t.c.perKey++; return t.Tx.Set(name, v) }
 func (t countedTx) Delete(name string) error        { t.c.perKey++; return t.Tx.Delete(name) }
+
+func (t countedTx) List() ([]store.Entry, error) { t.c.lists++; return t.Tx.List() }
+
+func (t countedTx) Names(prefix string) ([]string, error) {
+	t.c.names++
+	return store.TxNames(t.Tx, prefix)
+}
 
 func (t countedTx) Values(names []string) ([][]byte, error) {
 	t.c.bulk++
@@ -45,7 +52,8 @@ func (t countedTx) DeleteMany(names []string) error {
 
 // On a store with atomic batches every move's reads and writes go
 // through the Tx's bulk methods (three calls a batch), not one call a
-// key: only the record is read and written by name. With clashes the
+// key: only the record is read and written by name. The keys to move are
+// listed by name, one call a rule, not with their entries. With clashes the
 // end state is the scenario's either way.
 func TestApplyBatchesUseBulkCalls(t *testing.T) {
 	for _, clashes := range []bool{false, true} {
@@ -64,6 +72,9 @@ func TestApplyBatchesUseBulkCalls(t *testing.T) {
 		}
 		if c.bulk != 6 || c.perKey != wantPerKey {
 			t.Errorf("clashes %v: %d bulk calls and %d calls by name; want 6 and %d", clashes, c.bulk, c.perKey, wantPerKey)
+		}
+		if c.names != len(sc.m.Rules) || c.lists != 0 {
+			t.Errorf("clashes %v: %d listings of names and %d of entries; want %d and none", clashes, c.names, c.lists, len(sc.m.Rules))
 		}
 	}
 }

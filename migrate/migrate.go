@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hush-secrets/hush/scope"
@@ -194,26 +195,55 @@ func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, []store
 	if err != nil {
 		return nil, nil, &StepError{Step: StepPlan, Err: err}
 	}
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name
+	}
+	moves, err := m.movesOf(names)
+	return moves, es, err
+}
+
+// movesIn lists the moves from the keys of tx, in name order, without
+// reading any value: it lists only the names of the keys the rules'
+// prefixes start (see store.TxNames).
+func (m Migration) movesIn(tx store.Tx) ([]Move, error) {
+	var names []string
+	for _, r := range m.Rules {
+		ns, err := store.TxNames(tx, r.Prefix)
+		if err != nil {
+			return nil, &StepError{Step: StepPlan, Err: err}
+		}
+		names = append(names, ns...)
+	}
+	if len(m.Rules) > 1 {
+		slices.Sort(names)
+		names = slices.Compact(names) // a name several prefixes start
+	}
+	return m.movesOf(names)
+}
+
+// movesOf lists the moves from names, the current keys, in their order.
+func (m Migration) movesOf(names []string) ([]Move, error) {
 	n := 0 // counted first: the moves of a big store are allocated once
-	for _, e := range es {
-		if _, ok := m.match(e.Name); ok {
+	for _, name := range names {
+		if _, ok := m.match(name); ok {
 			n++
 		}
 	}
 	moves := make([]Move, 0, n)
-	for _, e := range es {
-		r, ok := m.match(e.Name)
+	for _, name := range names {
+		r, ok := m.match(name)
 		if !ok {
 			continue
 		}
-		mv := Move{Old: e.Name, New: scope.Key(r.Scope, e.Name), Scope: r.Scope}
+		mv := Move{Old: name, New: scope.Key(r.Scope, name), Scope: r.Scope}
 		if len(mv.New) > store.MaxNameLen {
-			return nil, nil, &StepError{Key: e.Name, Step: StepPlan, Err: fmt.Errorf("%w: %w: the new key in scope %s would be %d bytes, the limit is %d",
+			return nil, &StepError{Key: name, Step: StepPlan, Err: fmt.Errorf("%w: %w: the new key in scope %s would be %d bytes, the limit is %d",
 				store.ErrInvalidName, store.ErrLimit, r.Scope, len(mv.New), store.MaxNameLen)}
 		}
 		moves = append(moves, mv)
 	}
-	return moves, es, nil
+	return moves, nil
 }
 
 // Done reports whether the store records the migration complete. Any error
