@@ -136,7 +136,7 @@ func (d *document) deleteSorted(names []string) {
 		// copy of b (shared with the clones of d) with its marks.
 		nb := *b
 		nb.first = b.first + len(keys) - len(d.keys)
-		for j := nb.first; j < len(keys); j++ {
+		for j := nb.first; j < nb.first+len(nb.ends); j++ {
 			vals[j] = &nb.mark
 		}
 		d.bulk = &nb

@@ -104,6 +104,9 @@ func TestDeleteManyBeforeBulkOfFile(t *testing.T) {
 				if err := TxSetMany(tx, moved, values); err != nil {
 					return err
 				}
+				if err := tx.Set("~after", []byte("after")); err != nil { // after the bulk
+					return err
+				}
 			}
 			if err := TxDeleteMany(tx, old[:len(old)-1]); err != nil {
 				return err
@@ -113,8 +116,11 @@ func TestDeleteManyBeforeBulkOfFile(t *testing.T) {
 				t.Fatalf("round %d: after DeleteMany: index %v, bulk %v; want no index, the bulk kept after the %d deletions",
 					round, d.index != nil, d.bulk != nil, len(old)-1)
 			}
-			vals, err := TxValues(tx, moved)
-			for i := range vals {
+			vals, err := TxValues(tx, append(moved, "~after"))
+			if round == 0 && string(vals[len(moved)]) != "after" {
+				t.Errorf("round 0: read back ~after = %q", vals[len(moved)])
+			}
+			for i := range moved {
 				if !bytes.Equal(vals[i], values[i]) {
 					t.Errorf("round %d: read back %s = %q, want %q", round, moved[i], vals[i], values[i])
 				}
@@ -126,7 +132,7 @@ func TestDeleteManyBeforeBulkOfFile(t *testing.T) {
 		}
 		for _, h := range []*File{g, mustOpen(t, p, opts)} {
 			es, err := h.List(ctx)
-			if err != nil || len(es) != len(moved)+1 || es[0].Name != old[len(old)-1] {
+			if err != nil || len(es) != len(moved)+2-round || es[0].Name != old[len(old)-1] {
 				t.Fatalf("round %d: List = %d entries, %v; want the last old name and the moved", round, len(es), err)
 			}
 			for i, n := range moved {
@@ -137,12 +143,79 @@ func TestDeleteManyBeforeBulkOfFile(t *testing.T) {
 		}
 		// Back to the old names for the next round.
 		if err := g.Update(ctx, func(tx Tx) error {
-			if err := TxDeleteMany(tx, moved); err != nil {
+			if err := TxDeleteMany(tx, append(moved, "~after")); err != nil {
 				return err
 			}
 			return TxSetMany(tx, old, values)
 		}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A name set after a bulk change (migrate's record, after the moved
+// keys) is appended without building the bulk's entries; one set inside
+// it builds them; every value reads back either way.
+func TestSetAfterBulkKeepsIt(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	var names []string
+	var values [][]byte
+	for i := range 20 {
+		names = append(names, fmt.Sprintf("B%03d", i))
+		values = append(values, []byte(fmt.Sprint("v", i)))
+	}
+	values[3] = []byte{0xfe}
+	err := m.Update(ctx, func(tx Tx) error {
+		if err := TxSetMany(tx, names, values); err != nil {
+			return err
+		}
+		if err := tx.Set("C", []byte("c")); err != nil {
+			return err
+		}
+		if err := TxDeleteMany(tx, []string{"A"}); err != nil {
+			return err
+		}
+		d := tx.(*docTx).doc
+		if d.bulk == nil || len(d.keys) != 21 || d.keys[20] != "C" || d.isBulk(20) || !d.isBulk(19) {
+			t.Fatalf("after a Set after the bulk: bulk %v, %d changes; want the bulk kept and C after it", d.bulk != nil, len(d.keys))
+		}
+		got, err := TxValues(tx, append(names, "C"))
+		for i := range names {
+			if string(got[i]) != string(values[i]) {
+				t.Errorf("in the Tx, %s = %q, want %q", names[i], got[i], values[i])
+			}
+		}
+		if string(got[20]) != "c" {
+			t.Errorf("in the Tx, C = %q", got[20])
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Update(ctx, func(tx Tx) error {
+		if err := tx.Set("D", []byte("d")); err != nil {
+			return err
+		}
+		if err := tx.Set("B005", []byte("changed")); err != nil {
+			return err
+		}
+		if d := tx.(*docTx).doc; d.bulk != nil {
+			t.Error("a Set inside the bulk kept it unbuilt")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values[5] = []byte("changed")
+	for i, n := range names {
+		if v, err := m.Get(ctx, n); err != nil || string(v) != string(values[i]) {
+			t.Fatalf("Get(%s) = %q, %v; want %q", n, v, err, values[i])
+		}
+	}
+	if es, err := m.List(ctx); err != nil || len(es) != 22 || es[20].Name != "C" || es[21].Name != "D" {
+		t.Fatalf("List = %v, %v; want the 20 bulk names, C and D", es, err)
 	}
 }
