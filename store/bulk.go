@@ -107,14 +107,16 @@ var (
 )
 
 // Values implements [ValuesTx]: each name checked and looked up in turn,
-// with no error built for an absent one.
+// with no error built for an absent one, and found at once when it comes
+// right after the name before it in the store (see cursor).
 func (t *docTx) Values(names []string) ([][]byte, error) {
 	vals := make([][]byte, 0, len(names))
+	var c cursor
 	for _, n := range names {
 		if err := ValidateExistingName(n); err != nil {
 			return vals, &KeyError{Op: "get", Name: n, Err: err}
 		}
-		v, ok := t.doc.value(n)
+		v, ok := t.doc.valueAt(n, &c)
 		if ok && v == nil {
 			v = []byte{}
 		}

@@ -98,7 +98,7 @@ func (d *document) changeIndex(name string) (int, bool) {
 		i, ok := d.index[name]
 		return i, ok
 	}
-	if n := len(d.keys); n == 0 || name > d.keys[n-1] {
+	if n := len(d.keys); n == 0 || name > d.keys[n-1] || name < d.keys[0] {
 		return 0, false
 	}
 	return slices.BinarySearch(d.keys, name)

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,6 +47,65 @@ func TestNamesOfDecodedFile(t *testing.T) {
 			}
 			if got, err := TxNames(tx, prefix); err != nil || !slices.Equal(got, want) {
 				t.Errorf("TxNames(%q) = %q, %v; want %q", prefix, got, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Values through the cursor on a store read anew, over its decoded
+// entries and a batch's changes (set, bulk, deleted): the names in
+// order, in reverse, with repeats and absent names between them, give
+// what Get gives.
+func TestValuesCursor(t *testing.T) {
+	ctx := context.Background()
+	id := newX25519(t)
+	opts := Options{Identities: []age.Identity{id}}
+	p := filepath.Join(t.TempDir(), "store.age")
+	f, err := Create(ctx, p, []string{id.Recipient().String()}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base []string
+	var vals [][]byte
+	for i := range 30 {
+		base = append(base, fmt.Sprintf("K%02d", i))
+		vals = append(vals, []byte(fmt.Sprint("v", i)))
+	}
+	if err := f.Update(ctx, func(tx Tx) error { return TxSetMany(tx, base, vals) }); err != nil {
+		t.Fatal(err)
+	}
+	err = mustOpen(t, p, opts).Update(ctx, func(tx Tx) error {
+		if err := tx.Set("K05", []byte("set")); err != nil {
+			return err
+		}
+		if err := tx.Delete("K10"); err != nil {
+			return err
+		}
+		if err := TxSetMany(tx, []string{"L1", "L2", "L3"}, [][]byte{[]byte("l1"), []byte("l2"), []byte("l3")}); err != nil {
+			return err
+		}
+		all := append(slices.Clone(base), "L1", "L2", "L3")
+		orders := [][]string{all, slices.Clone(all), {"K01", "K01", "A", "K02", "K04", "K03", "K05", "K06", "K10", "K11", "L2", "L1", "L3", "Z"}}
+		slices.Reverse(orders[1])
+		for _, names := range orders {
+			got, err := TxValues(tx, names)
+			if err != nil {
+				return err
+			}
+			for i, n := range names {
+				want, err := tx.Get(n)
+				if errors.Is(err, ErrNotFound) {
+					want = nil
+				} else if err != nil {
+					return err
+				}
+				if !bytes.Equal(got[i], want) || (got[i] == nil) != (want == nil) {
+					t.Errorf("Values: %s = %q, Get gives %q", n, got[i], want)
+				}
 			}
 		}
 		return nil

@@ -140,32 +140,7 @@ func (d *document) get(name string) (*docEntry, bool) {
 // value returns a copy of the value of the entry name: get's bytes,
 // without building the entry's record (its strings and times) for an
 // entry of a decoded base or a bulk change.
-func (d *document) value(name string) ([]byte, bool) {
-	if d.base != nil {
-		if i, ok := d.changeIndex(name); ok {
-			switch {
-			case d.vals[i] == nil:
-				return nil, false
-			case d.isBulk(i):
-				return d.bulkValue(i), true
-			}
-			return d.vals[i].bytes(), true
-		}
-		return d.base.value(name)
-	}
-	if fd := d.decoded; fd != nil {
-		i, ok := fd.Find(name)
-		if !ok {
-			return nil, false
-		}
-		return fd.Value(&fd.Entries[i]), true
-	}
-	e, ok := d.all()[name]
-	if !ok {
-		return nil, false
-	}
-	return e.bytes(), true
-}
+func (d *document) value(name string) ([]byte, bool) { return d.valueAt(name, nil) }
 
 func (d *document) len() int {
 	if d.base != nil {
