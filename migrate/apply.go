@@ -34,9 +34,14 @@ import (
 //     no clash, completion is recorded under __hush_migrate_<ID> (created
 //     only if absent).
 //
-// The copies of all moves are one store.Update; the read-backs, the
-// deletions and the record another, in which each move's new key is read
-// back before its old key is deleted. The deletions are written only when
+// The listing of the keys to move and the copies of all moves are one
+// store.Update (so the moves are those of the keys as that batch finds
+// them); the read-backs, the deletions and the record another, in which
+// each move's new key is read back before its old key is deleted. On a
+// store.Updater each batch reads all the keys it needs, then writes,
+// with the store's calls for many names (store.TxNames, TxValues,
+// TxSetMany, TxDeleteMany), which changes nothing inside an atomic
+// batch. The deletions are written only when
 // that second batch commits, after every read-back, so they never reach
 // the store before the copies they depend on were read back from the
 // store as the first batch left it. On a store.Updater (the file store)
