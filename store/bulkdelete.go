@@ -57,8 +57,9 @@ func (t *docTx) DeleteMany(names []string) error {
 		}
 	}
 	var present []string
+	var c cursor
 	for _, n := range names {
-		if t.doc.exists(n) {
+		if t.doc.existsAt(n, &c) {
 			present = append(present, n)
 		}
 	}
@@ -76,15 +77,18 @@ func (t *docTx) DeleteMany(names []string) error {
 }
 
 // exists reports whether d has an entry name, without building it.
-func (d *document) exists(name string) bool {
+func (d *document) exists(name string) bool { return d.existsAt(name, nil) }
+
+// existsAt is exists, with the lookups through c (see cursor).
+func (d *document) existsAt(name string, c *cursor) bool {
 	if d.base != nil {
-		if i, ok := d.changeIndex(name); ok {
+		if i, ok := c.inChanges(d, name); ok {
 			return d.vals[i] != nil
 		}
-		return d.base.exists(name)
+		return d.base.existsAt(name, c)
 	}
 	if fd := d.decoded; fd != nil {
-		_, ok := fd.Find(name)
+		_, ok := c.inBase(fd, name)
 		return ok
 	}
 	_, ok := d.all()[name]

@@ -113,4 +113,22 @@ func TestValuesCursor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// DeleteMany through the cursor: absent names, before, between and
+	// after present ones, change nothing; present ones, in any order, go.
+	err = mustOpen(t, p, opts).Update(ctx, func(tx Tx) error {
+		if err := TxDeleteMany(tx, []string{"A", "K00a", "K01a", "K0", "Z"}); err != nil {
+			return err
+		}
+		if tx.(*docTx).changed {
+			t.Error("a DeleteMany of absent names changed the Tx")
+		}
+		return TxDeleteMany(tx, []string{"K03", "K01", "K01a", "K02", "K29", "K28"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := mustOpen(t, p, opts).List(ctx)
+	if err != nil || len(es) != 30-1-5+3 || es[1].Name != "K04" {
+		t.Fatalf("after DeleteMany, List = %v, %v; want K00, K04 to K27 but K10, L1 to L3", es, err)
+	}
 }
