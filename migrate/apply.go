@@ -34,9 +34,14 @@ import (
 //     no clash, completion is recorded under __hush_migrate_<ID> (created
 //     only if absent).
 //
-// The copies of all moves are one store.Update; the read-backs, the
-// deletions and the record another, in which each move's new key is read
-// back before its old key is deleted. The deletions are written only when
+// The listing of the keys to move and the copies of all moves are one
+// store.Update (so the moves are those of the keys as that batch finds
+// them); the read-backs, the deletions and the record another, in which
+// each move's new key is read back before its old key is deleted. On a
+// store.Updater each batch reads all the keys it needs, then writes,
+// with the store's calls for many names (store.TxNames, TxValues,
+// TxSetMany, TxDeleteMany), which changes nothing inside an atomic
+// batch. The deletions are written only when
 // that second batch commits, after every read-back, so they never reach
 // the store before the copies they depend on were read back from the
 // store as the first batch left it. On a store.Updater (the file store)
@@ -74,11 +79,7 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 		rep.AlreadyDone = true
 		return rep, nil
 	}
-	moves, _, err := m.moves(ctx, p)
-	if err != nil {
-		return rep, err
-	}
-	st, err := copyMoves(ctx, p, moves)
+	moves, st, err := m.copyMoves(ctx, p)
 	if err != nil {
 		return rep, err
 	}
@@ -151,45 +152,38 @@ func (st *moveState) count(k uint8) int {
 	return n
 }
 
-// copyMoves is step 1 for every move, as one batch.
-func copyMoves(ctx context.Context, p store.Provider, moves []Move) (*moveState, error) {
-	st := &moveState{kind: make([]uint8, len(moves)), value: make([][]byte, len(moves))}
-	var key string // the key being worked on, for the error
+// copyMoves lists the moves and runs step 1 for every move, as one batch:
+// the moves are those of the keys as the batch finds them.
+func (m Migration) copyMoves(ctx context.Context, p store.Provider) ([]Move, *moveState, error) {
+	var (
+		moves   []Move
+		st      *moveState
+		planErr error
+		key     string // the key being worked on, for the error
+	)
+	copyAll := copyEach
+	if _, atomic := p.(store.Updater); atomic {
+		copyAll = copyBatch
+	}
 	err := store.Update(ctx, p, func(tx store.Tx) error {
-		clear(st.value)
-		for i, mv := range moves {
-			key = mv.Old
-			v, err := tx.Get(mv.Old)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				st.kind[i] = copyAbsent // moved or deleted by someone else since the plan
-				continue
-			case err != nil:
-				return err
-			}
-			cur, err := tx.Get(mv.New)
-			switch {
-			case err == nil && bytes.Equal(cur, v):
-				st.kind[i] = copyPresent
-				continue
-			case err == nil:
-				st.kind[i] = copyClash
-				continue
-			case !errors.Is(err, store.ErrNotFound):
-				return err
-			}
-			if err := tx.Set(mv.New, v); err != nil {
-				return err
-			}
-			st.kind[i], st.value[i] = copyDone, v
+		key = ""
+		if moves, planErr = m.movesIn(tx); planErr != nil {
+			return planErr
+		}
+		st = &moveState{kind: make([]uint8, len(moves)), value: make([][]byte, len(moves))}
+		if err := copyAll(tx, moves, st, &key); err != nil {
+			return err
 		}
 		key = "" // from here on the batch as a whole failed
 		return nil
 	})
-	if err != nil {
-		return nil, &StepError{Key: key, Step: StepCopy, Err: err}
+	switch {
+	case planErr != nil:
+		return nil, nil, planErr
+	case err != nil:
+		return nil, nil, &StepError{Key: key, Step: StepCopy, Err: err}
 	}
-	return st, nil
+	return moves, st, nil
 }
 
 // recordValue is what a completed migration's record holds: when, and by
@@ -223,62 +217,24 @@ func (m Migration) finish(ctx context.Context, p store.Provider, moves []Move, s
 	kind := slices.Clone(st.kind) // st.kind as the copy left it, for a batch run again
 	key, step := "", StepDelete
 	var wrote bool
+	_, atomic := p.(store.Updater)
 	err = store.Update(ctx, p, func(tx store.Tx) error {
 		wrote, step, st.verifyErr = false, StepDelete, nil
 		copy(st.kind, kind)
-		kept := false
-		for i, mv := range moves {
-			k := st.kind[i]
-			if k != copyDone && k != copyPresent {
-				continue
-			}
-			key = mv.Old
-			old, err := tx.Get(mv.Old)
-			gone := errors.Is(err, store.ErrNotFound) // deleted by another process applying the migration
-			switch {
-			case err != nil && !gone:
-				return err
-			case gone && k == copyPresent:
-				continue
-			}
-			// The last read before the deletion is the new key's, so that
-			// without atomic batches the window in which it can go
-			// unnoticed is as short as it can be.
-			var cur []byte
-			if k == copyDone {
-				if cur, err = readBack(tx, mv, st.value[i]); err != nil {
-					st.kind[i], kept = verifyFail, true
-					if st.verifyErr == nil {
-						st.verifyErr = err
-					}
-					continue
-				}
-			} else {
-				cur, err = tx.Get(mv.New)
-				switch {
-				case errors.Is(err, store.ErrNotFound):
-					return errNewGone
-				case err != nil:
-					return err
-				}
-			}
-			switch {
-			case gone:
-				continue
-			case !bytes.Equal(cur, old):
-				st.kind[i], kept = lateClash, true // changed since the copy: a clash now
-				continue
-			}
-			if err := tx.Delete(mv.Old); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		verifyDelete := verifyEach
+		if atomic {
+			verifyDelete = verifyBatch
+		}
+		kept, err := verifyDelete(tx, moves, st, &key)
+		if err != nil {
+			return err
 		}
 		key = ""
 		if !record || kept {
 			return nil
 		}
 		step = StepRecord
-		_, err := tx.Get(recKey)
+		_, err = tx.Get(recKey)
 		switch {
 		case err == nil:
 			return nil // another process recorded it first

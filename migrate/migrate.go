@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hush-secrets/hush/scope"
@@ -136,15 +137,23 @@ func (m Migration) Validate() error {
 
 // match returns the first rule whose prefix name starts with.
 func (m Migration) match(name string) (Rule, bool) {
-	if scope.IsReserved(name) {
-		return Rule{}, false
-	}
-	for _, r := range m.Rules {
-		if strings.HasPrefix(name, r.Prefix) {
-			return r, true
-		}
+	if j := m.ruleOf(name); j >= 0 {
+		return m.Rules[j], true
 	}
 	return Rule{}, false
+}
+
+// ruleOf is match as the index of the rule in m.Rules, -1 for none.
+func (m Migration) ruleOf(name string) int {
+	if scope.IsReserved(name) {
+		return -1
+	}
+	for j, r := range m.Rules {
+		if strings.HasPrefix(name, r.Prefix) {
+			return j
+		}
+	}
+	return -1
 }
 
 // Plan lists the moves the migration would make now, in name order, with
@@ -194,26 +203,67 @@ func (m Migration) moves(ctx context.Context, p store.Provider) ([]Move, []store
 	if err != nil {
 		return nil, nil, &StepError{Step: StepPlan, Err: err}
 	}
-	n := 0 // counted first: the moves of a big store are allocated once
-	for _, e := range es {
-		if _, ok := m.match(e.Name); ok {
+	names := make([]string, len(es))
+	for i, e := range es {
+		names[i] = e.Name
+	}
+	moves, err := m.movesOf(names)
+	return moves, es, err
+}
+
+// movesIn lists the moves from the keys of tx, in name order, without
+// reading any value: it lists only the names of the keys the rules'
+// prefixes start (see store.TxNames).
+func (m Migration) movesIn(tx store.Tx) ([]Move, error) {
+	var names []string
+	for _, r := range m.Rules {
+		ns, err := store.TxNames(tx, r.Prefix)
+		if err != nil {
+			return nil, &StepError{Step: StepPlan, Err: err}
+		}
+		names = append(names, ns...)
+	}
+	if len(m.Rules) > 1 {
+		slices.Sort(names)
+		names = slices.Compact(names) // a name several prefixes start
+	}
+	return m.movesOf(names)
+}
+
+// movesOf lists the moves from names, the current keys, in their order.
+// The new keys are substrings of one string: one allocation, not one a
+// move.
+func (m Migration) movesOf(names []string) ([]Move, error) {
+	pre := make([]string, len(m.Rules)) // each rule's new keys start so
+	for j, r := range m.Rules {
+		pre[j] = scope.Key(r.Scope, "")
+	}
+	rule := make([]int, len(names)) // each name's rule (see ruleOf)
+	n, size := 0, 0
+	for i, name := range names {
+		if rule[i] = m.ruleOf(name); rule[i] >= 0 {
 			n++
+			size += len(pre[rule[i]]) + len(name)
 		}
 	}
+	var all strings.Builder
+	all.Grow(size)
 	moves := make([]Move, 0, n)
-	for _, e := range es {
-		r, ok := m.match(e.Name)
-		if !ok {
+	for i, name := range names {
+		j := rule[i]
+		if j < 0 {
 			continue
 		}
-		mv := Move{Old: e.Name, New: scope.Key(r.Scope, e.Name), Scope: r.Scope}
-		if len(mv.New) > store.MaxNameLen {
-			return nil, nil, &StepError{Key: e.Name, Step: StepPlan, Err: fmt.Errorf("%w: %w: the new key in scope %s would be %d bytes, the limit is %d",
-				store.ErrInvalidName, store.ErrLimit, r.Scope, len(mv.New), store.MaxNameLen)}
+		if l := len(pre[j]) + len(name); l > store.MaxNameLen {
+			return nil, &StepError{Key: name, Step: StepPlan, Err: fmt.Errorf("%w: %w: the new key in scope %s would be %d bytes, the limit is %d",
+				store.ErrInvalidName, store.ErrLimit, m.Rules[j].Scope, l, store.MaxNameLen)}
 		}
-		moves = append(moves, mv)
+		start := all.Len()
+		all.WriteString(pre[j])
+		all.WriteString(name)
+		moves = append(moves, Move{Old: name, New: all.String()[start:], Scope: m.Rules[j].Scope})
 	}
-	return moves, es, nil
+	return moves, nil
 }
 
 // Done reports whether the store records the migration complete. Any error

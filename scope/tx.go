@@ -3,6 +3,8 @@ package scope
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/hush-secrets/hush/store"
 )
@@ -131,6 +133,43 @@ func (t *viewTx) SetMany(names []string, values [][]byte) error {
 		return t.v.fix(err)
 	}
 	return refused
+}
+
+var _ store.DeleteManyTx = (*viewTx)(nil)
+
+// DeleteMany implements [store.DeleteManyTx]: the names are mapped as
+// Delete maps them, up to the first the view refuses (a read-only view
+// refuses the first), and deleted with [store.TxDeleteMany] on the Tx
+// underneath, in one call when it deletes many at once. The error is the
+// first a loop of Delete would meet (not-found aside): the Tx
+// underneath's for a name before the refused one, else the view's
+// refusal.
+func (t *viewTx) DeleteMany(names []string) error {
+	keys, refused := t.keys("delete", names, t.v.writeKey)
+	if err := store.TxDeleteMany(t.tx, keys); err != nil {
+		return t.v.fix(err)
+	}
+	return refused
+}
+
+var _ store.NamesTx = (*viewTx)(nil)
+
+// Names implements [store.NamesTx]: the names List shows that start with
+// prefix, from [store.TxNames] on the Tx underneath, which lists the
+// stored keys without their entries.
+func (t *viewTx) Names(prefix string) ([]string, error) {
+	keys, err := store.TxNames(t.tx, "")
+	if err != nil {
+		return nil, t.v.fix(err)
+	}
+	var names []string
+	for _, k := range keys {
+		if n, ok := t.v.m.name(k); ok && strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // keys maps names to stored keys with key, for op, up to the first name

@@ -107,14 +107,16 @@ var (
 )
 
 // Values implements [ValuesTx]: each name checked and looked up in turn,
-// with no error built for an absent one.
+// with no error built for an absent one, and found at once when it comes
+// right after the name before it in the store (see cursor).
 func (t *docTx) Values(names []string) ([][]byte, error) {
 	vals := make([][]byte, 0, len(names))
+	var c cursor
 	for _, n := range names {
 		if err := ValidateExistingName(n); err != nil {
 			return vals, &KeyError{Op: "get", Name: n, Err: err}
 		}
-		v, ok := t.doc.value(n)
+		v, ok := t.doc.valueAt(n, &c)
 		if ok && v == nil {
 			v = []byte{}
 		}
@@ -250,15 +252,15 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 }
 
 // bulkSet holds the changes one SetMany put into a clone without an entry
-// for each: only their names (the clone's keys from first on, whose vals
-// all point to mark) and their values, until the store is encoded, which
+// for each: only their names (the clone's keys from first on, one a
+// value, whose vals all point to mark) and their values, until the store is encoded, which
 // builds each entry in turn in one it reuses (see each). Each value of a
 // 100,000-entry import then costs its bytes, its name and an offset, not
 // an entry of a hundred bytes that a collection must scan. A bulkSet never changes
 // once built, so clones of the clone share it.
 type bulkSet struct {
 	mark    docEntry
-	first   int               // the clone's key index of change 0
+	first   int               // the clone's key index of change 0 (changes put after the bulk follow it)
 	text    string            // the values that are text, one after another
 	ends    []uint32          // where change j's value ends in text
 	encoded map[int]string    // change j's base64 Value, if not text
@@ -296,7 +298,7 @@ func (d *document) val(i int) *docEntry {
 // unbulk builds the entries of d's bulk changes, before d changes again.
 func (d *document) unbulk() {
 	b := d.bulk
-	es := make([]docEntry, len(d.keys)-b.first)
+	es := make([]docEntry, len(b.ends))
 	for j := range es {
 		i := b.first + j
 		b.fill(&es[j], d.keys[i], i)

@@ -139,30 +139,8 @@ func (d *document) get(name string) (*docEntry, bool) {
 
 // value returns a copy of the value of the entry name: get's bytes,
 // without building the entry's record (its strings and times) for an
-// entry of a decoded base.
-func (d *document) value(name string) ([]byte, bool) {
-	if d.base != nil {
-		if e, ok := d.change(name); ok {
-			if e == nil {
-				return nil, false
-			}
-			return e.bytes(), true
-		}
-		return d.base.value(name)
-	}
-	if fd := d.decoded; fd != nil {
-		i, ok := fd.Find(name)
-		if !ok {
-			return nil, false
-		}
-		return fd.Value(&fd.Entries[i]), true
-	}
-	e, ok := d.all()[name]
-	if !ok {
-		return nil, false
-	}
-	return e.bytes(), true
-}
+// entry of a decoded base or a bulk change.
+func (d *document) value(name string) ([]byte, bool) { return d.valueAt(name, nil) }
 
 func (d *document) len() int {
 	if d.base != nil {
@@ -269,7 +247,7 @@ func (t *docTx) Delete(name string) error {
 	if err := ValidateExistingName(name); err != nil {
 		return &KeyError{Op: "delete", Name: name, Err: err}
 	}
-	if _, ok := t.doc.get(name); !ok {
+	if !t.doc.exists(name) {
 		return &KeyError{Op: "delete", Name: name, Err: ErrNotFound}
 	}
 	t.doc.put(name, nil)

@@ -67,12 +67,13 @@ func (d *document) put(name string, e *docEntry) {
 
 // putChange records in a clone that name is set to e (nil: deleted).
 // Names mostly come in order (an import of a sorted file): each is then
-// appended, with no map and no sort.
+// appended, with no map and no sort, and after a bulk change (see
+// bulkSet) without building its entries.
 func (d *document) putChange(name string, e *docEntry) {
-	if d.bulk != nil {
+	n := len(d.keys)
+	if d.bulk != nil && (d.index != nil || name <= d.keys[n-1]) {
 		d.unbulk()
 	}
-	n := len(d.keys)
 	switch {
 	case d.index != nil:
 		if i, ok := d.index[name]; ok {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -135,7 +137,17 @@ func (a *app) migrationAndStore(o migrateOptions) (migrate.Migration, *store.Fil
 
 // runMigrateApply runs m on p and prints its report, also when it stopped
 // part way; clashes make it a refusal (exit 4) with hints.
+//
+// Like an import, a migration keeps most of what it allocates live until
+// its last write (the store read, the values copied, the moves), so the
+// collector waits for a memory limit sized from the store file, as for an
+// import of that many bytes (see importGC).
 func (a *app) runMigrateApply(ctx context.Context, p store.Provider, m migrate.Migration, o migrateOptions) error {
+	if f, ok := p.(*store.File); ok {
+		if fi, err := os.Stat(f.Path()); err == nil && fi.Size() < math.MaxInt32 {
+			defer a.importGC(int(fi.Size()))()
+		}
+	}
 	rep, err := m.Apply(ctx, p)
 	if rep != nil {
 		if werr := writeApply(rep, o.JSON, a.stdout); werr != nil && err == nil {

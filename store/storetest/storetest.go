@@ -136,6 +136,8 @@ func TestProvider(t *testing.T, newProvider func(t *testing.T) store.Provider, o
 	// store.TxValues and store.TxSetMany: a Tx's bulk methods against a
 	// loop of Get and Set.
 	t.Run("TxBulk", func(t *testing.T) { testBulk(t, newProvider(t), newProvider(t)) })
+	t.Run("TxDeleteMany", func(t *testing.T) { testBulkDelete(t, newProvider(t), newProvider(t)) })
+	t.Run("TxNames", func(t *testing.T) { testNames(t, newProvider(t)) })
 
 	// The helpers store.GetMany, store.DeleteMany and store.Cleanup, in
 	// each way they can take: p's own method (or p's best way when it has
