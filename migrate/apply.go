@@ -79,7 +79,11 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 		rep.AlreadyDone = true
 		return rep, nil
 	}
-	moves, st, err := m.copyMoves(ctx, p)
+	rec, err := m.record()
+	if err != nil {
+		return rep, err
+	}
+	moves, st, err := m.copyMoves(ctx, p, rec)
 	if err != nil {
 		return rep, err
 	}
@@ -96,9 +100,11 @@ func (m Migration) Apply(ctx context.Context, p store.Provider) (*Report, error)
 	if len(rep.Clashes) > 0 {
 		clashErr = &StepError{Key: rep.Clashes[0].Old, Step: StepCopy, Err: ErrClash}
 	}
-	recorded, err := m.finish(ctx, p, moves, st, clashErr == nil)
-	if err != nil {
-		return rep, err
+	recorded := st.recorded
+	if !st.finished {
+		if recorded, err = m.finish(ctx, p, moves, st, rec, clashErr == nil); err != nil {
+			return rep, err
+		}
 	}
 	rep.Moved = make([]string, 0, st.count(copyDone))
 	for i, mv := range moves {
@@ -139,6 +145,9 @@ type moveState struct {
 	// verifyErr is the first read-back that failed, a *StepError of step
 	// verify.
 	verifyErr error
+	// finished is set when the copy's batch also read back, deleted and
+	// recorded (see oneBatch), and recorded when it wrote the record.
+	finished, recorded bool
 }
 
 // count returns how many moves are of kind k.
@@ -153,35 +162,53 @@ func (st *moveState) count(k uint8) int {
 }
 
 // copyMoves lists the moves and runs step 1 for every move, as one batch:
-// the moves are those of the keys as the batch finds them.
-func (m Migration) copyMoves(ctx context.Context, p store.Provider) ([]Move, *moveState, error) {
+// the moves are those of the keys as the batch finds them. Where the
+// batch can read back what it writes (store.TxReadBack), the same batch
+// runs steps 2 and 3 too (see oneBatch) and sets st.finished.
+func (m Migration) copyMoves(ctx context.Context, p store.Provider, rec record) ([]Move, *moveState, error) {
 	var (
 		moves   []Move
 		st      *moveState
 		planErr error
 		key     string // the key being worked on, for the error
+		step    = StepCopy
 	)
 	copyAll := copyEach
-	if _, atomic := p.(store.Updater); atomic {
+	_, atomic := p.(store.Updater)
+	if atomic {
 		copyAll = copyBatch
 	}
 	err := store.Update(ctx, p, func(tx store.Tx) error {
-		key = ""
+		key, step = "", StepCopy
 		if moves, planErr = m.movesIn(tx); planErr != nil {
 			return planErr
 		}
 		st = &moveState{kind: make([]uint8, len(moves)), value: make([][]byte, len(moves))}
+		if atomic && store.TxReadBack(tx, func(values func([]string) ([][]byte, error)) error {
+			step = StepVerify
+			if err := readBackAll(values, moves, st, &key); err != nil {
+				return err
+			}
+			key, step = "", StepCopy // a failed rename: nothing was written
+			return nil
+		}) {
+			st.finished = true
+			return oneBatch(tx, moves, st, rec, &key, &step)
+		}
 		if err := copyAll(tx, moves, st, &key); err != nil {
 			return err
 		}
 		key = "" // from here on the batch as a whole failed
 		return nil
 	})
+	var se *StepError
 	switch {
 	case planErr != nil:
 		return nil, nil, planErr
+	case errors.As(err, &se) && se.Step == StepVerify:
+		return nil, nil, err // the read-back's own error
 	case err != nil:
-		return nil, nil, &StepError{Key: key, Step: StepCopy, Err: err}
+		return nil, nil, &StepError{Key: key, Step: step, Err: err}
 	}
 	return moves, st, nil
 }
@@ -191,6 +218,38 @@ func (m Migration) copyMoves(ctx context.Context, p store.Provider) ([]Move, *mo
 type recordValue struct {
 	Completed time.Time `json:"completed"`
 	Rules     []string  `json:"rules"`
+}
+
+// record is the key and value that record m complete.
+type record struct {
+	key   string
+	value []byte
+}
+
+// record returns the record of m's completion, as of now.
+func (m Migration) record() (record, error) {
+	rv := recordValue{Completed: time.Now().UTC().Truncate(time.Second)}
+	for _, r := range m.Rules {
+		rv.Rules = append(rv.Rules, r.String())
+	}
+	val, err := json.Marshal(rv)
+	if err != nil {
+		return record{}, &StepError{Step: StepRecord, Err: err}
+	}
+	return record{key: scope.Key(RecordScope, m.ID()), value: val}, nil
+}
+
+// write sets the record in tx unless it is there already (another
+// process recorded it first), and reports whether it did.
+func (r record) write(tx store.Tx) (bool, error) {
+	_, err := tx.Get(r.key)
+	switch {
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	return true, tx.Set(r.key, r.value)
 }
 
 // finish is steps 2 and 3 as one batch, for every move copied or found
@@ -204,21 +263,12 @@ type recordValue struct {
 // wrote the record, and sets st.verifyErr to the first read-back
 // failure. A new key found present that is gone since fails the batch,
 // keeping every old key.
-func (m Migration) finish(ctx context.Context, p store.Provider, moves []Move, st *moveState, record bool) (bool, error) {
-	rv := recordValue{Completed: time.Now().UTC().Truncate(time.Second)}
-	for _, r := range m.Rules {
-		rv.Rules = append(rv.Rules, r.String())
-	}
-	val, err := json.Marshal(rv)
-	if err != nil {
-		return false, &StepError{Step: StepRecord, Err: err}
-	}
-	recKey := scope.Key(RecordScope, m.ID())
+func (m Migration) finish(ctx context.Context, p store.Provider, moves []Move, st *moveState, rec record, record bool) (bool, error) {
 	kind := slices.Clone(st.kind) // st.kind as the copy left it, for a batch run again
 	key, step := "", StepDelete
 	var wrote bool
 	_, atomic := p.(store.Updater)
-	err = store.Update(ctx, p, func(tx store.Tx) error {
+	err := store.Update(ctx, p, func(tx store.Tx) error {
 		wrote, step, st.verifyErr = false, StepDelete, nil
 		copy(st.kind, kind)
 		verifyDelete := verifyEach
@@ -234,15 +284,8 @@ func (m Migration) finish(ctx context.Context, p store.Provider, moves []Move, s
 			return nil
 		}
 		step = StepRecord
-		_, err = tx.Get(recKey)
-		switch {
-		case err == nil:
-			return nil // another process recorded it first
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		wrote = true
-		return tx.Set(recKey, val)
+		wrote, err = rec.write(tx)
+		return err
 	})
 	if err != nil {
 		return false, &StepError{Key: key, Step: step, Err: err}

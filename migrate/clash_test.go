@@ -249,14 +249,16 @@ func (h *hooked) Set(ctx context.Context, name string, v []byte) error {
 	return err
 }
 
-// hookedU is hooked with the file store's atomic batches.
+// hookedU is hooked with the file store's atomic batches, whose Tx it
+// hides behind a plain store.Tx: without store.ReadBackTx a migration
+// takes two batches, and the hook runs between them.
 type hookedU struct {
 	*hooked
 	f store.Updater
 }
 
 func (h hookedU) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := h.f.Update(ctx, fn); err != nil {
+	if err := h.f.Update(ctx, func(tx store.Tx) error { return fn(struct{ store.Tx }{tx}) }); err != nil {
 		return err
 	}
 	if h.updates++; h.updates == h.afterUpdate {

@@ -152,6 +152,26 @@ func (t *viewTx) DeleteMany(names []string) error {
 	return refused
 }
 
+var _ store.ReadBackTx = (*viewTx)(nil)
+
+// ReadBack implements [store.ReadBackTx] with [store.TxReadBack] on the
+// Tx underneath: check's values maps names as Values does (an error for
+// the first the view refuses) and reads them from the store as written.
+// It reports false, dropping check, where the Tx underneath cannot read
+// back (a read-only view, or a Provider without atomic batches).
+func (t *viewTx) ReadBack(check store.ReadBackCheck) bool {
+	return store.TxReadBack(t.tx, func(values func([]string) ([][]byte, error)) error {
+		return check(func(names []string) ([][]byte, error) {
+			keys, refused := t.keys("get", names, t.v.key)
+			vals, err := values(keys)
+			if err != nil {
+				return vals, t.v.fix(err)
+			}
+			return vals, refused
+		})
+	})
+}
+
 var _ store.NamesTx = (*viewTx)(nil)
 
 // Names implements [store.NamesTx]: the names List shows that start with

@@ -57,6 +57,11 @@ type document struct {
 	// bulk, when set, holds the entries of the changes one SetMany put
 	// without building them (see bulkSet); never with an index.
 	bulk *bulkSet
+
+	// readBack, when set, is the check a batch registered with
+	// [ReadBackTx.ReadBack], run on the file written before it replaces
+	// the store (see readback.go); never copied by clone.
+	readBack ReadBackCheck
 }
 
 // docEntry is one secret, as format.Record: Value holds the bytes as text

@@ -258,7 +258,11 @@ func (m *memStore) commit(ctx context.Context, fn func(*document) (bool, error))
 	if err != nil || !changed {
 		return err
 	}
-	if _, err := d.marshal(); err != nil {
+	plain, err := d.marshal()
+	if err != nil {
+		return err
+	}
+	if err := runReadBack(d, func() (*document, error) { return decodeDocument(plain) }); err != nil {
 		return err
 	}
 	m.doc = d

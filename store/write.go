@@ -91,10 +91,8 @@ func (f *File) write(d *document, verify bool) error {
 		return err
 	}
 	d.digest = digest
-	if verify {
-		if err := verifyFile(p.Name(), size, f.opts.Identities); err != nil {
-			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
-		}
+	if err := f.verifyWritten(p.Name(), size, d, verify); err != nil {
+		return err
 	}
 	if err := laterThan(p.Name(), prev); err != nil {
 		return &atomicfile.Error{Step: atomicfile.StepWrite, Path: f.path, Err: err}
