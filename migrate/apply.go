@@ -34,35 +34,46 @@ import (
 //     no clash, completion is recorded under __hush_migrate_<ID> (created
 //     only if absent).
 //
-// The listing of the keys to move and the copies of all moves are one
-// store.Update (so the moves are those of the keys as that batch finds
-// them); the read-backs, the deletions and the record another, in which
-// each move's new key is read back before its old key is deleted. On a
-// store.Updater each batch reads all the keys it needs, then writes,
-// with the store's calls for many names (store.TxNames, TxValues,
-// TxSetMany, TxDeleteMany), which changes nothing inside an atomic
-// batch. The deletions are written only when
-// that second batch commits, after every read-back, so they never reach
-// the store before the copies they depend on were read back from the
-// store as the first batch left it. On a store.Updater (the file store)
-// a migration of any size is therefore two writes, and a crash or error
-// leaves either the old state, both keys, or the end state: every secret
-// stays readable by its old name or through [Migration.Fallback], and a
-// rerun converges. (On the file store the second batch reads the store
-// as the first wrote it, from the handle's cache when the file is still
-// the one written; see [store.File].) On a provider without atomic
-// batches the same steps run one call at a time, each old key's
-// deletion right after its new key's read-back, with the same guarantees
-// except that each check-then-write is not atomic. Several processes may
-// apply the same migration at once.
+// On a store whose batches read back what they write (store.TxReadBack:
+// the file and memory stores, and the views of package scope over them)
+// a migration of any size is one batch and one write: it lists the keys
+// to move, reads the old and the new keys, writes the copies, deletes the
+// old keys copied or found present and, with no clash, records
+// completion, each with the store's calls for many names (store.TxNames,
+// TxValues, TxSetMany, TxDeleteMany); the store encrypts the result to a
+// new file, fsyncs it, and before that file replaces the store, step 2
+// decrypts it and compares every copied key's value with the old value
+// read. A difference or a failed read fails the migration, naming the
+// step (verify) and the key: the new file is removed and the store is
+// left as it was. So the old keys are gone only at the rename, after the
+// read-back of the very bytes that replace them, and a crash anywhere
+// leaves the old store or the end state.
+//
+// Elsewhere the listing of the keys to move and the copies of all moves
+// are one store.Update (so the moves are those of the keys as that batch
+// finds them); the read-backs, the deletions and the record another, in
+// which each move's new key is read back before its old key is deleted.
+// On a store.Updater each batch reads all the keys it needs, then writes,
+// with the calls for many names. The deletions are written only when that
+// second batch commits, after every read-back, so they never reach the
+// store before the copies they depend on were read back from the store as
+// the first batch left it. A crash or error leaves either the old state,
+// both keys, or the end state: every secret stays readable by its old
+// name or through [Migration.Fallback], and a rerun converges. On a
+// provider without atomic batches the same steps run one call at a time,
+// each old key's deletion right after its new key's read-back, with the
+// same guarantees except that each check-then-write is not atomic.
+// Several processes may apply the same migration at once.
 //
 // Errors are *StepError values naming the step (plan, copy, verify,
 // delete, record) and, when one key caused it, the key; a failed commit of
-// a whole batch names no key (a failed commit of the second batch is
-// step delete). A verify failure wraps ErrVerify, or the read's error; the
-// moves that did verify are completed, the migration is not recorded, and the
-// first failure is returned. Clashes (Report.Clashes) are reported the
-// same way once everything else is done: the migration is not recorded,
+// a whole batch names no key (a failed commit of the one batch is step
+// copy, of the second batch step delete). A verify failure wraps
+// ErrVerify, or the read's error; in the one batch nothing is written;
+// with two, the moves that did verify are completed, the migration is
+// not recorded, and the first failure is returned. Clashes
+// (Report.Clashes) are reported the same way once everything else is
+// done: the migration is not recorded,
 // so a rerun after a person has kept one of the two values completes it,
 // and, without a verify failure, the error wraps ErrClash and names the
 // first clash. The report says what was done either way.
