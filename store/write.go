@@ -140,6 +140,11 @@ func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, [
 	if d.sizeHint() >= pipelineMin {
 		return encryptPipelined(w, d, rs, armored)
 	}
+	return encryptSequential(w, d, rs, armored)
+}
+
+// encryptSequential is encryptTo in the caller's goroutine alone.
+func encryptSequential(w io.Writer, d *document, rs []age.Recipient, armored bool) (int64, [sha256.Size]byte, error) {
 	fw := &firstErr{w: w, h: sha256.New()}
 	bw := bufio.NewWriterSize(fw, fileBuffer)
 	var digest [sha256.Size]byte
