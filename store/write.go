@@ -128,11 +128,21 @@ const fileBuffer = 256 << 10
 // streams from the encoder into age's writer: no copy of the whole
 // document is made. An error of w is returned as it is (an
 // *atomicfile.Error for a pending file); a plaintext over MaxStoreSize is
-// an error wrapping ErrLimit, after which w holds part of a file.
+// an error wrapping ErrLimit, after which w holds part of a file. A big
+// document (see pipelineMin) goes through encryptPipelined instead, with
+// the same results.
 func (f *File) encryptTo(w io.Writer, d *document, rs []age.Recipient) (int64, [sha256.Size]byte, error) {
 	f.mu.Lock()
 	armored := f.armored
 	f.mu.Unlock()
+	if d.sizeHint() >= pipelineMin {
+		return encryptPipelined(w, d, rs, armored)
+	}
+	return encryptSequential(w, d, rs, armored)
+}
+
+// encryptSequential is encryptTo in the caller's goroutine alone.
+func encryptSequential(w io.Writer, d *document, rs []age.Recipient, armored bool) (int64, [sha256.Size]byte, error) {
 	fw := &firstErr{w: w, h: sha256.New()}
 	bw := bufio.NewWriterSize(fw, fileBuffer)
 	var digest [sha256.Size]byte

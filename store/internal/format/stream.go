@@ -119,6 +119,9 @@ func (e *Encoder) Close(in Integrity) (int64, error) {
 	return e.n, e.err
 }
 
+// Size is the length of the plaintext d was decoded from.
+func (d *Document) Size() int { return len(d.plain) }
+
 // Written is the number of bytes written so far.
 func (e *Encoder) Written() int64 { return e.n }
 
