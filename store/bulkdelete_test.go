@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
-
-	"filippo.io/age"
 )
 
 // Deleting in one call names that sort before a bulk change of an
@@ -73,13 +70,7 @@ func TestDeleteManyKeepsBulk(t *testing.T) {
 // batch, from the handle and from the file.
 func TestDeleteManyBeforeBulkOfFile(t *testing.T) {
 	ctx := context.Background()
-	id := newX25519(t)
-	opts := Options{Identities: []age.Identity{id}}
-	p := filepath.Join(t.TempDir(), "store.age")
-	f, err := Create(ctx, p, []string{id.Recipient().String()}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, p, opts := newFileStore(t)
 	var old, moved []string
 	var values [][]byte
 	for i := range 50 {

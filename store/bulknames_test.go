@@ -18,13 +18,7 @@ import (
 // List of the Tx with the prefix.
 func TestNamesOfDecodedFile(t *testing.T) {
 	ctx := context.Background()
-	id := newX25519(t)
-	opts := Options{Identities: []age.Identity{id}}
-	p := filepath.Join(t.TempDir(), "store.age")
-	f, err := Create(ctx, p, []string{id.Recipient().String()}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, p, opts := newFileStore(t)
 	all := []string{"A", "AB", "ABC", "ABD", "B", "B_1", "B_2", "C", "__hush_s_X"}
 	vals := make([][]byte, len(all))
 	for i := range vals {
@@ -34,7 +28,7 @@ func TestNamesOfDecodedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := mustOpen(t, p, opts)
-	err = g.Update(ctx, func(tx Tx) error {
+	err := g.Update(ctx, func(tx Tx) error {
 		if d := tx.(*docTx).doc; d.base == nil || d.base.decoded == nil || len(d.keys) != 0 {
 			t.Fatal("the Tx of a store read anew is not a clone of the decoded file")
 		}
@@ -62,13 +56,7 @@ func TestNamesOfDecodedFile(t *testing.T) {
 // what Get gives.
 func TestValuesCursor(t *testing.T) {
 	ctx := context.Background()
-	id := newX25519(t)
-	opts := Options{Identities: []age.Identity{id}}
-	p := filepath.Join(t.TempDir(), "store.age")
-	f, err := Create(ctx, p, []string{id.Recipient().String()}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, p, opts := newFileStore(t)
 	var base []string
 	var vals [][]byte
 	for i := range 30 {
@@ -78,7 +66,7 @@ func TestValuesCursor(t *testing.T) {
 	if err := f.Update(ctx, func(tx Tx) error { return TxSetMany(tx, base, vals) }); err != nil {
 		t.Fatal(err)
 	}
-	err = mustOpen(t, p, opts).Update(ctx, func(tx Tx) error {
+	err := mustOpen(t, p, opts).Update(ctx, func(tx Tx) error {
 		if err := tx.Set("K05", []byte("set")); err != nil {
 			return err
 		}
@@ -131,4 +119,19 @@ func TestValuesCursor(t *testing.T) {
 	if err != nil || len(es) != 30-1-5+3 || es[1].Name != "K04" {
 		t.Fatalf("after DeleteMany, List = %v, %v; want K00, K04 to K27 but K10, L1 to L3", es, err)
 	}
+}
+
+// newFileStore creates an empty store file in a temporary directory with
+// a new X25519 identity as its one recipient, and returns it, its path
+// and the options that open it again.
+func newFileStore(t *testing.T) (f *File, path string, opts Options) {
+	t.Helper()
+	id := newX25519(t)
+	opts = Options{Identities: []age.Identity{id}}
+	path = filepath.Join(t.TempDir(), "store.age")
+	f, err := Create(context.Background(), path, []string{id.Recipient().String()}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, path, opts
 }
