@@ -142,7 +142,7 @@ standard error. Exit codes: 0 ok, 1 other error, 2 usage, 3 not found,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
 			a.readOnly = cmd.Annotations[readOnly] != ""
-			a.noLock = a.readOnly || cmd.Annotations[noLock] != ""
+			a.noLock = a.readOnly || cmd.Annotations[noLock] != "" || dryRun(cmd)
 			if !a.readOnly {
 				a.watchSignals()
 			}
@@ -207,6 +207,14 @@ func readOnlyCmd(c *cobra.Command) *cobra.Command {
 // may write elsewhere or prompt (so they keep watchSignals): like
 // readOnly commands, they ignore a malformed HUSH_LOCK_TIMEOUT.
 const noLock = "hush-no-lock"
+
+// dryRun reports whether cmd was given --dry-run: a dry run writes
+// nothing and takes no lock, so it ignores a malformed HUSH_LOCK_TIMEOUT
+// like the commands annotated noLock.
+func dryRun(cmd *cobra.Command) bool {
+	f := cmd.Flags().Lookup("dry-run")
+	return f != nil && f.Changed && f.Value.String() == "true"
+}
 
 // markNoLock annotates the subcommands, built in their own files, that
 // only read the store (readOnly) or write no store (noLock).
