@@ -209,6 +209,10 @@ func (o ops) Each(ctx context.Context, fn func(name, value []byte) error) error 
 			if decoded = e.Encoding != ""; decoded {
 				v = e.bytes()
 			} else {
+				if cap(value) < len(e.Value) { // the old copy cleared, not left to the GC
+					clear(value[:cap(value)])
+					value = make([]byte, 0, len(e.Value))
+				}
 				value = append(value[:0], e.Value...)
 				v = value[:len(value):len(value)]
 			}
@@ -218,7 +222,7 @@ func (o ops) Each(ctx context.Context, fn func(name, value []byte) error) error 
 			clear(v)
 		}
 	})
-	clear(value)
+	clear(value[:cap(value)])
 	return fnErr
 }
 
