@@ -108,8 +108,12 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 		return err
 	}
 	inherited := inheritedReferences(a.env, o.Pristine)
-	all := len(o.Only) == 0 && len(o.Secrets) == 0 && len(files) == 0 && len(o.EnvFiles) == 0 && len(inherited) == 0
-	env, err := a.execEnv(ctx, p, o, ms, all, append(inherited, vars...))
+	var env []string
+	if len(o.Only) == 0 && len(o.Secrets) == 0 && len(files) == 0 && len(o.EnvFiles) == 0 && len(inherited) == 0 {
+		env, err = a.execEnvAll(ctx, p, o) // every secret of the view
+	} else {
+		env, err = a.execEnv(ctx, p, o, ms, append(inherited, vars...))
+	}
 	if err != nil {
 		return err
 	}
@@ -131,17 +135,12 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 
 // execEnv returns the child's environment (see childEnv): hush's own, or
 // its minimum with --pristine, with vars set (references resolved), then
-// the secrets of ms added; or, when all is set (runExec sets it only when
-// there are no mappings and no vars), every secret of the view
-// (execEnvAll). On failure nothing has been started and the error names
-// no value.
+// the secrets of ms added (execEnvAll gives every secret of the view). On
+// failure nothing has been started and the error names no value.
 //
 // It allocates little beyond the values: each variable is made once, in
 // one buffer, as the NAME=value string the child receives.
-func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, all bool, vars []envVar) ([]string, error) {
-	if all {
-		return a.execEnvAll(ctx, p, o)
-	}
+func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, vars []envVar) ([]string, error) {
 	add, err := resolveReferences(ctx, p, vars)
 	if err != nil {
 		return nil, err

@@ -68,16 +68,16 @@ func TestExecEnvMemory(t *testing.T) {
 	})
 	var got []string
 	all := allocated(func() {
-		if got, err = a.execEnv(ctx, p, execOptions{}, nil, true, nil); err != nil {
+		if got, err = a.execEnvAll(ctx, p, execOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if len(got) != n+2 || got[0] != env[0] || got[n+1] != "SECRET_0999=value-999-"+fmt.Sprintf("%064d", 999) {
-		t.Fatalf("execEnv gave %d variables, %q ... %q", len(got), got[0], got[len(got)-1])
+		t.Fatalf("execEnvAll gave %d variables, %q ... %q", len(got), got[0], got[len(got)-1])
 	}
 	slices := 16 * (n + len(env)) // the environment
 	if own, most := all-min(read, all), uint64(vars+8192+slices); own > most {
-		t.Errorf("execEnv allocates %d bytes beyond reading %d secrets (%d), want at most %d (%d bytes of variables, 8 KiB of rounding, %d of slices)",
+		t.Errorf("execEnvAll allocates %d bytes beyond reading %d secrets (%d), want at most %d (%d bytes of variables, 8 KiB of rounding, %d of slices)",
 			own, n, read, most, vars, slices)
 	}
 }
@@ -113,11 +113,11 @@ func TestExecEnvAll(t *testing.T) {
 		}
 	}
 	a := newApp(strings.NewReader(""), io.Discard, io.Discard, []string{"PATH=/bin"})
-	got, err := a.execEnv(ctx, scope.User(unlisted{m}), execOptions{}, nil, true, nil)
+	got, err := a.execEnvAll(ctx, scope.User(unlisted{m}), execOptions{})
 	if err != nil {
-		t.Fatalf("execEnv over a provider with Each: %v", err)
+		t.Fatalf("execEnvAll over a provider with Each: %v", err)
 	}
 	if want := []string{"PATH=/bin", "A=value-A", "B=value-B"}; !slices.Equal(got, want) {
-		t.Fatalf("execEnv = %q, want %q", got, want)
+		t.Fatalf("execEnvAll = %q, want %q", got, want)
 	}
 }
