@@ -42,6 +42,7 @@ var (
 	_ store.Updater            = (*View)(nil)
 	_ store.GetManyProvider    = (*View)(nil)
 	_ store.AllProvider        = (*View)(nil)
+	_ store.EachProvider       = (*View)(nil)
 	_ store.DeleteManyProvider = (*View)(nil)
 	_ store.CleanupProvider    = (*View)(nil)
 )
@@ -54,6 +55,9 @@ type mapping interface {
 	// name returns the caller's name of a stored key, and false if the
 	// view hides the key. It keeps sorted keys sorted.
 	name(key string) (string, bool)
+	// nameOf is name for a key lent as bytes: the caller's name, a part
+	// of key, and false if the view hides the key.
+	nameOf(key []byte) ([]byte, bool)
 }
 
 // Scoped returns a view of p in which every name is stored as
@@ -134,6 +138,13 @@ func (s prefixed) name(key string) (string, bool) {
 	return key[len(s.prefix):], true
 }
 
+func (s prefixed) nameOf(key []byte) ([]byte, bool) {
+	if len(key) <= len(s.prefix) || string(key[:len(s.prefix)]) != s.prefix {
+		return nil, false
+	}
+	return key[len(s.prefix):], true
+}
+
 // unreserved is the mapping of User: names are keys, reserved ones
 // refused and hidden.
 type unreserved struct{}
@@ -147,6 +158,10 @@ func (unreserved) key(name string) (string, error) {
 
 func (unreserved) name(key string) (string, bool) { return key, !IsReserved(key) }
 
+func (unreserved) nameOf(key []byte) ([]byte, bool) {
+	return key, len(key) < len(Prefix) || string(key[:len(Prefix)]) != Prefix
+}
+
 // identity is the mapping of ReadOnly: names are keys.
 //
 // Every mapping checks names with store.ValidateExistingName, so that an
@@ -154,8 +169,9 @@ func (unreserved) name(key string) (string, bool) { return key, !IsReserved(key)
 // whatever the Provider underneath does with it.
 type identity struct{}
 
-func (identity) key(name string) (string, error) { return name, store.ValidateExistingName(name) }
-func (identity) name(key string) (string, bool)  { return key, true }
+func (identity) key(name string) (string, error)  { return name, store.ValidateExistingName(name) }
+func (identity) name(key string) (string, bool)   { return key, true }
+func (identity) nameOf(key []byte) ([]byte, bool) { return key, true }
 
 // key returns the stored key of name, or a *store.KeyError for op if the
 // view refuses name.
@@ -327,6 +343,28 @@ func (v *View) All(ctx context.Context) ([]string, [][]byte, error) {
 	clear(keys[n:])
 	clear(vals[n:])
 	return keys[:n], vals[:n], nil
+}
+
+// Each calls fn with the name and value of each entry the view lists, in
+// List's order, lent as [store.EachProvider] says, through [store.Each] on
+// the Provider underneath: from one read of the store, without a copy,
+// when that Provider lends them. The keys the view hides are passed over.
+// fn's first error stops Each and is returned as it is; the other errors
+// are those of List. As with All, a migration fallback plays no part.
+func (v *View) Each(ctx context.Context, fn func(name, value []byte) error) error {
+	var fnErr error
+	err := store.Each(ctx, v.p, func(key, value []byte) error {
+		name, ok := v.m.nameOf(key)
+		if !ok {
+			return nil
+		}
+		fnErr = fn(name, value)
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr // fn's own, naming the caller's names already
+	}
+	return v.fix(err)
 }
 
 // DeleteMany removes names, ignoring absent ones, through

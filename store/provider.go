@@ -22,12 +22,13 @@ type docStore interface {
 }
 
 // ops implements Provider, Updater, GetManyProvider, AllProvider,
-// DeleteManyProvider and CleanupProvider for any docStore.
+// EachProvider, DeleteManyProvider and CleanupProvider for any docStore.
 type ops struct{ s docStore }
 
 var (
 	_ GetManyProvider    = (*File)(nil)
 	_ AllProvider        = (*File)(nil)
+	_ EachProvider       = (*File)(nil)
 	_ DeleteManyProvider = (*File)(nil)
 	_ CleanupProvider    = (*File)(nil)
 )
@@ -133,6 +134,98 @@ func (o ops) All(ctx context.Context) ([]string, [][]byte, error) {
 	return names, values, nil
 }
 
+// EachProvider is a Provider that can lend each entry it lists, with its
+// value, without copying either. [Each] uses the method when a Provider
+// has it.
+type EachProvider interface {
+	Provider
+
+	// Each calls fn with the name and value of each entry List returns, in
+	// the same order, all from one version of the store, read once. Both
+	// are lent: they are valid only until fn returns, and fn must not
+	// modify them. Each stops at the first error fn returns and returns it
+	// as it is. Its other errors are List's, returned before fn is called;
+	// an empty view calls fn never and returns nil.
+	Each(ctx context.Context, fn func(name, value []byte) error) error
+}
+
+// Each calls fn with the name and value of each entry p lists, in List's
+// order, as [EachProvider] describes: through p's method when p has one;
+// otherwise it reads them with [All] and lends them one by one (and clears
+// the values after). It stops at fn's first error and returns it as it
+// is.
+func Each(ctx context.Context, p Provider, fn func(name, value []byte) error) error {
+	if e, ok := p.(EachProvider); ok {
+		return e.Each(ctx, fn)
+	}
+	names, values, err := All(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, v := range values {
+			clear(v)
+		}
+	}()
+	for i, n := range names {
+		if err := fn([]byte(n), values[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Each implements [EachProvider]: one load of the store and one walk of
+// its entries. An entry of the document read lends its name and value
+// where they lie in the plaintext (a base64 value is decoded, lent, then
+// cleared); a changed entry, held as strings, lends a copy in a buffer
+// reused for each. Nothing is allocated per entry: hush exec builds a
+// thousand variables from these without a copy of the store between
+// (issue 18).
+func (o ops) Each(ctx context.Context, fn func(name, value []byte) error) error {
+	d, err := o.s.load(ctx)
+	if err != nil {
+		return err
+	}
+	var fnErr error
+	var name, value []byte // the copies lent for a changed entry
+	d.each(func(fd *format.Document, i int, e *docEntry) {
+		if fnErr != nil {
+			return
+		}
+		var n, v []byte
+		decoded := false
+		if e == nil {
+			fe := &fd.Entries[i]
+			n = fd.Bytes(fe.Name)
+			if decoded = fe.Base64; decoded {
+				v = fd.Value(fe)
+			} else {
+				v = fd.Bytes(fe.Value)
+			}
+		} else {
+			name = append(name[:0], e.Name...)
+			n = name
+			if decoded = e.Encoding != ""; decoded {
+				v = e.bytes()
+			} else {
+				if cap(value) < len(e.Value) { // the old copy cleared, not left to the GC
+					clear(value[:cap(value)])
+					value = make([]byte, 0, len(e.Value))
+				}
+				value = append(value[:0], e.Value...)
+				v = value[:len(value):len(value)]
+			}
+		}
+		fnErr = fn(n[:len(n):len(n)], v)
+		if decoded {
+			clear(v)
+		}
+	})
+	clear(value[:cap(value)])
+	return fnErr
+}
+
 func (o ops) Set(ctx context.Context, name string, value []byte) error {
 	if err := ValidateName(name); err != nil {
 		return &KeyError{Op: "set", Name: name, Err: err}
@@ -206,6 +299,7 @@ var (
 	_ Updater            = (*Memory)(nil)
 	_ GetManyProvider    = (*Memory)(nil)
 	_ AllProvider        = (*Memory)(nil)
+	_ EachProvider       = (*Memory)(nil)
 	_ DeleteManyProvider = (*Memory)(nil)
 	_ CleanupProvider    = (*Memory)(nil)
 )

@@ -72,7 +72,8 @@ func loaderVar(name string) bool {
 		return true
 	}
 	for _, p := range loaderPrefixes {
-		if strings.HasPrefix(u, p) {
+		// the first byte first: most names start like none of them
+		if u != "" && u[0] == p[0] && strings.HasPrefix(u, p) {
 			return true
 		}
 	}

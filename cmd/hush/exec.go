@@ -108,8 +108,12 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 		return err
 	}
 	inherited := inheritedReferences(a.env, o.Pristine)
-	all := len(o.Only) == 0 && len(o.Secrets) == 0 && len(files) == 0 && len(o.EnvFiles) == 0 && len(inherited) == 0
-	env, err := a.execEnv(ctx, p, o, ms, all, append(inherited, vars...))
+	var env []string
+	if len(o.Only) == 0 && len(o.Secrets) == 0 && len(files) == 0 && len(o.EnvFiles) == 0 && len(inherited) == 0 {
+		env, err = a.execEnvAll(ctx, p, o) // every secret of the view
+	} else {
+		env, err = a.execEnv(ctx, p, o, ms, append(inherited, vars...))
+	}
 	if err != nil {
 		return err
 	}
@@ -131,17 +135,12 @@ func (a *app) runExec(ctx context.Context, o execOptions) error {
 
 // execEnv returns the child's environment (see childEnv): hush's own, or
 // its minimum with --pristine, with vars set (references resolved), then
-// the secrets of ms added, or, when all is set, every secret of the view.
-// On failure nothing has been started and the error names no value.
+// the secrets of ms added (execEnvAll gives every secret of the view). On
+// failure nothing has been started and the error names no value.
 //
-// It allocates little beyond the values (TestExecEnvMemory): with all,
-// the view's names and values come from one store.All, without the
-// metadata of a listing, and are walked in place; each variable is made
-// once, in one buffer, as the NAME=value string the child receives. Each
-// 4 KiB a process touches for the first time is a page fault, 10-40 µs
-// on the virtual machines measured (issue 18): with 1,000 secrets, more
-// than all of exec's own work.
-func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, all bool, vars []envVar) ([]string, error) {
+// It allocates little beyond the values: each variable is made once, in
+// one buffer, as the NAME=value string the child receives.
+func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms []mapping, vars []envVar) ([]string, error) {
 	add, err := resolveReferences(ctx, p, vars)
 	if err != nil {
 		return nil, err
@@ -151,37 +150,15 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			return nil, fmt.Errorf("%w: exec: the value for %s contains a NUL byte, which an environment variable cannot hold", errRefused, printable(k))
 		}
 	}
-	// listed and their values: every secret of the view, with all
-	var listed []string
-	var listedVals [][]byte
-	if all {
-		if listed, listedVals, err = store.All(ctx, p); err != nil {
-			return nil, err
-		}
-	}
-	// mappings yields ms, then a mapping for each name listed, with their
-	// index.
-	mappings := func(yield func(int, mapping) bool) {
-		for i, m := range ms {
-			if !yield(i, m) {
-				return
-			}
-		}
-		for i, name := range listed {
-			if !yield(len(ms)+i, mapping{name: name, target: o.Prefix + name}) {
-				return
-			}
-		}
-	}
 	// What to do with each mapping, up to the first one --strict refuses,
-	// and the values of those of ms to set, read from one version of the
-	// store; the loop below then meets each check, value and error in the
-	// order of the mappings.
-	verdicts := make([]verdict, 0, len(ms)+len(listed))
+	// and the values of those to set, read from one version of the store;
+	// the loop below then meets each check, value and error in the order
+	// of the mappings.
+	verdicts := make([]verdict, 0, len(ms))
 	// (room for the child's whole environment: see set below)
-	names := make([]string, 0, len(a.env)+len(add)+len(ms)+len(listed))
+	names := make([]string, 0, len(a.env)+len(add)+len(ms))
 	size := 0 // of the variables, for one buffer that holds them all
-	for i, m := range mappings {
+	for _, m := range ms {
 		v := verdictOf(m)
 		verdicts = append(verdicts, v)
 		if v == notAName && o.Strict {
@@ -189,19 +166,12 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 		}
 		if v == setIt {
 			size += len(m.target) + 1
-			if i < len(ms) {
-				names = append(names, m.name)
-			} else {
-				size += len(listedVals[i-len(ms)])
-			}
+			names = append(names, m.name)
 		}
 	}
 	vals, getErr := store.GetMany(ctx, p, names)
 	defer func() { // the values an early return left unused
 		for _, v := range vals {
-			clear(v)
-		}
-		for _, v := range listedVals {
 			clear(v)
 		}
 	}()
@@ -214,8 +184,8 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 	// inherited ones in front of them (childEnv)
 	set := appendVars(names[:0], add)
 	var skipped, loaders []string
-	for i, m := range mappings {
-		switch verdicts[i] { // the loop stops at the last verdict or before
+	for i, m := range ms[:len(verdicts)] {
+		switch verdicts[i] { // the loop stops at the last verdict
 		case notAName:
 			if o.Strict {
 				return nil, withHint(fmt.Errorf("%w: %q is not a valid environment variable name", errRefused, m.target),
@@ -227,14 +197,11 @@ func (a *app) execEnv(ctx context.Context, p store.Provider, o execOptions, ms [
 			loaders = append(loaders, loaderWarning(m))
 			continue
 		}
-		var v []byte
-		if i >= len(ms) {
-			v = listedVals[i-len(ms)]
-		} else if len(vals) > 0 {
-			v, vals = vals[0], vals[1:]
-		} else {
+		if len(vals) == 0 {
 			return nil, secretFor("exec: "+m.via(), getErr)
 		}
+		v := vals[0]
+		vals = vals[1:]
 		if bytes.IndexByte(v, 0) >= 0 {
 			clear(v)
 			if o.Strict {

@@ -9,7 +9,7 @@ import (
 	"github.com/hush-secrets/hush/store"
 )
 
-// testAll checks store.All through q, which is p or p with its optional
+// testAll checks store.All, and store.Each (testEach), through q, which is p or p with its optional
 // methods hidden: empty at first, then over Values() and a few changes
 // (written through p when set is true), against List and GetMany through
 // q: the same names in the same order, the same values, and values the
@@ -22,6 +22,7 @@ func testAll(t *testing.T, p, q store.Provider, set bool) {
 		if err != nil || len(got) != 0 || len(vals) != 0 {
 			t.Fatalf("All on an empty view = %q, %d values, %v; want none and no error", got, len(vals), err)
 		}
+		testEach(t, q, nil, nil)
 		for name, v := range Values() {
 			mustSet(t, p, name, string(v))
 		}
@@ -63,6 +64,7 @@ func testAll(t *testing.T, p, q store.Provider, set bool) {
 		}
 		return vals
 	}
+	testEach(t, q, want, wantVals)
 	vals := check()
 	// The values are the caller's: appending to some or clearing them
 	// changes neither the others nor the store.

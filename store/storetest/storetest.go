@@ -1,8 +1,8 @@
 // Package storetest is a conformance suite for store.Provider
 // implementations, in the manner of testing/fstest: TestProvider runs the
 // whole contract against fresh, empty providers, including the helpers
-// store.GetMany, store.All, store.DeleteMany and store.Cleanup in each
-// way they can take.
+// store.GetMany, store.All, store.Each, store.DeleteMany and
+// store.Cleanup in each way they can take.
 package storetest
 
 import (
