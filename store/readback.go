@@ -1,8 +1,12 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
+
+	"filippo.io/age"
 )
 
 // ReadBackCheck checks what a batch wrote (see [ReadBackTx]). values
@@ -78,51 +82,220 @@ func runReadBack(d *document, read func() (*document, error)) error {
 // verifyWritten runs the checks of the store file of size bytes written
 // for d at name, before it replaces the store: with verify, that the
 // caller's identities decrypt it (else an error wrapping
-// ErrLastRecipient); then d's read-back check, if any, against the file
-// fsynced and decrypted. The file is decrypted at most once.
+// ErrLastRecipient); then d's read-back check, if any, with values that
+// fsync the file and scan it (see scanWritten), each call anew.
 func (f *File) verifyWritten(name string, size int64, d *document, verify bool) error {
-	if verify && d.readBack == nil {
+	check := d.readBack
+	d.readBack = nil // d may be cached: it keeps no check
+	if verify {
 		if err := verifyFile(name, size, f.opts.Identities); err != nil {
 			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
 		}
+	}
+	if check == nil {
 		return nil
 	}
-	var (
-		read    *document
-		readErr error
-		done    bool
-	)
-	readFile := func() (*document, error) {
-		if !done {
-			done = true
-			read, readErr = readWritten(name, size, f)
+	synced := false
+	return check(func(names []string) ([][]byte, error) {
+		for i, n := range names {
+			if err := ValidateExistingName(n); err != nil {
+				return make([][]byte, i), &KeyError{Op: "get", Name: n, Err: err}
+			}
 		}
-		return read, readErr
-	}
-	if verify {
-		if _, err := readFile(); err != nil {
-			d.readBack = nil
-			return fmt.Errorf("%w: %v", ErrLastRecipient, err)
+		if !synced {
+			if err := syncFile(name); err != nil {
+				return nil, fmt.Errorf("reading back the store as written: %w", err)
+			}
+			synced = true
 		}
-	}
-	return runReadBack(d, readFile)
+		vals, err := scanWritten(name, size, names, f.opts.Identities)
+		if err != nil {
+			return nil, fmt.Errorf("reading back the store as written: %w", err)
+		}
+		return vals, nil
+	})
 }
 
-// readWritten fsyncs the store file of size bytes at name and decrypts
-// it with f's identities, as a reader would.
-func readWritten(name string, size int64, f *File) (*document, error) {
+// syncFile fsyncs the file at name.
+func syncFile(name string) error {
+	fh, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	return fh.Sync()
+}
+
+// The pieces of plaintext a read-back decrypts at a time, two of them:
+// one being decrypted while the other is scanned. An eighth of the
+// plaintext, so that a small store's take little memory, within these
+// bounds: at least one of age's chunks, and at most eight (age's ReaderAt
+// allocates a chunk's buffer a call, which a bigger piece shares among
+// more chunks).
+const (
+	minPiece = 64 << 10
+	maxPiece = 512 << 10
+)
+
+// scanWritten decrypts the store file at name, of size bytes, with ids,
+// as a reader would (age authenticates every chunk, and the end of the
+// file), and returns the values of names in it, in the order of names:
+// nil for a name the file has no entry for. It never holds the plaintext
+// whole: one goroutine decrypts it a piece at a time into one of two
+// buffers while this one scans the other for the entries of names (see
+// docScanner), keeping only their values. So a read-back costs one
+// decryption of the file, beside a pass over its bytes, and builds no
+// decoded document: the entries it is not asked about are skipped. An
+// I/O error of the file is returned as it is; a decryption error wraps
+// ErrDecrypt, and so does a plaintext that is not a document as hush
+// writes it; one over MaxStoreSize wraps ErrLimit.
+func scanWritten(name string, size int64, names []string, ids []age.Identity) ([][]byte, error) {
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	if err := fh.Sync(); err != nil {
+	src := &ioErrReaderAt{r: fh}
+	read, plain, err := openPlain(src, size, ids)
+	if err != nil {
+		if src.err != nil {
+			return nil, src.err
+		}
 		return nil, err
 	}
-	src := &ioErrReaderAt{r: fh}
-	d, _, err := decryptDocumentAt(src, size, f.opts.Identities)
-	if src.err != nil {
-		return nil, src.err
+	type piece struct {
+		b   []byte
+		err error
 	}
-	return d, err
+	pieces, free := make(chan piece, 1), make(chan []byte, 2)
+	for range 2 {
+		free <- make([]byte, min(max(plain/8, minPiece), maxPiece))
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(pieces)
+		for {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			n, err := read(b)
+			select {
+			case pieces <- piece{b[:n], err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	s := newDocScanner(names)
+	var total int64
+	for pc := range pieces {
+		total += int64(len(pc.b))
+		if total > MaxStoreSize {
+			return nil, fmt.Errorf("%w: the store's plaintext is over %d bytes", ErrLimit, MaxStoreSize)
+		}
+		if err := s.feed(pc.b); err != nil {
+			return nil, &DecryptError{Reason: err}
+		}
+		free <- pc.b[:cap(pc.b)]
+		switch err := pc.err; {
+		case err == io.EOF:
+			if err := s.end(); err != nil {
+				return nil, &DecryptError{Reason: err}
+			}
+			return s.vals, nil
+		case err != nil && src.err != nil:
+			return nil, src.err
+		case err != nil:
+			return nil, err
+		}
+	}
+	panic("unreachable: the decrypting goroutine ends with an error or io.EOF")
+}
+
+// openPlain opens the store file src of size bytes with ids. It returns
+// read, which fills a buffer with the plaintext that follows and returns
+// io.EOF with the last of it, once the end of the file is authenticated;
+// and the plaintext's size (for an armored file, the file's, which is
+// more). A binary file is decrypted with age's ReaderAt, whose buffers
+// are one chunk a call, into the caller's buffers; an armored one is
+// streamed. Errors are as decryptPlainAt's.
+func openPlain(src io.ReaderAt, size int64, ids []age.Identity) (read func([]byte) (int, error), plain int64, err error) {
+	if len(ids) == 0 {
+		return nil, 0, &DecryptError{Reason: errors.New("no identity was given")}
+	}
+	head := make([]byte, min(size, int64(armorPeek)))
+	if _, err := src.ReadAt(head, 0); err != nil && err != io.EOF {
+		return nil, 0, err
+	}
+	if isArmored(head) {
+		pr, _, err := openPayload(io.NewSectionReader(src, 0, size), ids)
+		if err != nil {
+			return nil, 0, err
+		}
+		return func(b []byte) (int, error) {
+			n, err := fill(pr, b)
+			if err != nil && err != io.EOF {
+				err = &DecryptError{Reason: err, inPayload: true}
+			}
+			return n, err
+		}, size, nil
+	}
+	// As decryptPlainAt: the header stage first, so that its failures
+	// are told from the payload's.
+	hdr, err := age.ExtractHeader(io.NewSectionReader(src, 0, size))
+	if err != nil {
+		return nil, 0, &DecryptError{Reason: err}
+	}
+	key, err := age.DecryptHeader(hdr, ids...)
+	if err != nil {
+		return nil, 0, &DecryptError{Reason: err}
+	}
+	defer clear(key)
+	if size < int64(len(hdr))+nonceSize {
+		return nil, 0, &DecryptError{Reason: fmt.Errorf("failed to read nonce: %w", io.ErrUnexpectedEOF)}
+	}
+	ra, n, err := age.DecryptReaderAt(src, size, age.NewInjectedFileKeyIdentity(key))
+	if err != nil {
+		return nil, 0, &DecryptError{Reason: err, inPayload: true}
+	}
+	var off int64
+	return func(b []byte) (int, error) {
+		b = b[:min(int64(len(b)), n-off)]
+		m, err := ra.ReadAt(b, off)
+		off += int64(m)
+		switch {
+		case off == n:
+			return m, io.EOF
+		case err == nil && m == len(b):
+			return m, nil
+		case err == nil || err == io.EOF:
+			return m, &DecryptError{Reason: io.ErrUnexpectedEOF, inPayload: true}
+		}
+		return m, &DecryptError{Reason: err, inPayload: true}
+	}, n, nil
+}
+
+// fill reads from r until buf is full or r fails; io.EOF is the end of
+// r, as r returned it.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
