@@ -54,10 +54,8 @@ func oneBatch(tx store.Tx, moves []Move, st *moveState, rec record, key, step *s
 // ErrVerify; an error of values is returned as it is, with *key set to
 // the old key of the move whose new key it names, if any.
 func readBackAll(values func([]string) ([][]byte, error), moves []Move, st *moveState, key *string) error {
-	var (
-		news []string
-		at   []int // the moves copied, by index in moves
-	)
+	n := st.count(copyDone)
+	news, at := make([]string, 0, n), make([]int, 0, n) // at: the moves copied, by index in moves
 	for i, mv := range moves {
 		if st.kind[i] == copyDone {
 			news, at = append(news, mv.New), append(at, i)
