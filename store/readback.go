@@ -1,12 +1,17 @@
 package store
 
 import (
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // ReadBackCheck checks what a batch wrote (see [ReadBackTx]). values
@@ -126,16 +131,10 @@ func syncFile(name string) error {
 	return fh.Sync()
 }
 
-// The pieces of plaintext a read-back decrypts at a time, two of them:
-// one being decrypted while the other is scanned. An eighth of the
-// plaintext, so that a small store's take little memory, within these
-// bounds: at least one of age's chunks, and at most eight (age's ReaderAt
-// allocates a chunk's buffer a call, which a bigger piece shares among
-// more chunks).
-const (
-	minPiece = 64 << 10
-	maxPiece = 512 << 10
-)
+// scanPiece is the size of the buffers of a read-back, two of them: one
+// being decrypted while the other is scanned. Each holds two of age's
+// chunks, decrypted where they were read.
+const scanPiece = 2 * encChunk
 
 // scanWritten decrypts the store file at name, of size bytes, with ids,
 // as a reader would (age authenticates every chunk, and the end of the
@@ -156,7 +155,7 @@ func scanWritten(name string, size int64, names []string, ids []age.Identity) ([
 	}
 	defer fh.Close()
 	src := &ioErrReaderAt{r: fh}
-	read, plain, err := openPlain(src, size, ids)
+	read, err := openPlain(src, size, ids)
 	if err != nil {
 		if src.err != nil {
 			return nil, src.err
@@ -169,7 +168,7 @@ func scanWritten(name string, size int64, names []string, ids []age.Identity) ([
 	}
 	pieces, free := make(chan piece, 1), make(chan []byte, 2)
 	for range 2 {
-		free <- make([]byte, min(max(plain/8, minPiece), maxPiece))
+		free <- make([]byte, min(size, scanPiece))
 	}
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -224,24 +223,25 @@ func scanWritten(name string, size int64, names []string, ids []age.Identity) ([
 }
 
 // openPlain opens the store file src of size bytes with ids. It returns
-// read, which fills a buffer with the plaintext that follows and returns
-// io.EOF with the last of it, once the end of the file is authenticated;
-// and the plaintext's size (for an armored file, the file's, which is
-// more). A binary file is decrypted with age's ReaderAt, whose buffers
-// are one chunk a call, into the caller's buffers; an armored one is
-// streamed. Errors are as decryptPlainAt's.
-func openPlain(src io.ReaderAt, size int64, ids []age.Identity) (read func([]byte) (int, error), plain int64, err error) {
+// read, which fills a buffer with the plaintext that follows, as far as
+// whole chunks of the payload fit in it (a buffer of scanPiece bytes, or
+// of size bytes, always takes one), and returns io.EOF with the last of
+// it, once the end of the file is authenticated. An armored file is
+// streamed with age's reader. Errors are as decryptPlainAt's, and
+// outcomes too: age checks the header, the payload's size and its last
+// chunk, as it does for decryptPlainAt, before anything is read.
+func openPlain(src io.ReaderAt, size int64, ids []age.Identity) (read func([]byte) (int, error), err error) {
 	if len(ids) == 0 {
-		return nil, 0, &DecryptError{Reason: errors.New("no identity was given")}
+		return nil, &DecryptError{Reason: errors.New("no identity was given")}
 	}
 	head := make([]byte, min(size, int64(armorPeek)))
 	if _, err := src.ReadAt(head, 0); err != nil && err != io.EOF {
-		return nil, 0, err
+		return nil, err
 	}
 	if isArmored(head) {
 		pr, _, err := openPayload(io.NewSectionReader(src, 0, size), ids)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		return func(b []byte) (int, error) {
 			n, err := fill(pr, b)
@@ -249,41 +249,89 @@ func openPlain(src io.ReaderAt, size int64, ids []age.Identity) (read func([]byt
 				err = &DecryptError{Reason: err, inPayload: true}
 			}
 			return n, err
-		}, size, nil
+		}, nil
 	}
 	// As decryptPlainAt: the header stage first, so that its failures
 	// are told from the payload's.
 	hdr, err := age.ExtractHeader(io.NewSectionReader(src, 0, size))
 	if err != nil {
-		return nil, 0, &DecryptError{Reason: err}
+		return nil, &DecryptError{Reason: err}
 	}
 	key, err := age.DecryptHeader(hdr, ids...)
 	if err != nil {
-		return nil, 0, &DecryptError{Reason: err}
+		return nil, &DecryptError{Reason: err}
 	}
 	defer clear(key)
 	if size < int64(len(hdr))+nonceSize {
-		return nil, 0, &DecryptError{Reason: fmt.Errorf("failed to read nonce: %w", io.ErrUnexpectedEOF)}
+		return nil, &DecryptError{Reason: fmt.Errorf("failed to read nonce: %w", io.ErrUnexpectedEOF)}
 	}
-	ra, n, err := age.DecryptReaderAt(src, size, age.NewInjectedFileKeyIdentity(key))
+	// age checks the payload's size and authenticates its last chunk;
+	// then each chunk is read into the caller's buffer and decrypted in
+	// place, with no buffer of its own (age's ReaderAt allocates one a
+	// call, and copies out of it).
+	if _, _, err := age.DecryptReaderAt(src, size, age.NewInjectedFileKeyIdentity(key)); err != nil {
+		return nil, &DecryptError{Reason: err, inPayload: true}
+	}
+	nonce := make([]byte, nonceSize)
+	if _, err := src.ReadAt(nonce, int64(len(hdr))); err != nil {
+		return nil, err
+	}
+	aead, err := payloadAEAD(key, nonce)
 	if err != nil {
-		return nil, 0, &DecryptError{Reason: err, inPayload: true}
+		return nil, &DecryptError{Reason: err, inPayload: true}
 	}
-	var off int64
+	start := int64(len(hdr)) + nonceSize
+	chunks := (size - start + encChunk - 1) / encChunk
+	var next int64 // the chunk to read next
 	return func(b []byte) (int, error) {
-		b = b[:min(int64(len(b)), n-off)]
-		m, err := ra.ReadAt(b, off)
-		off += int64(m)
-		switch {
-		case off == n:
-			return m, io.EOF
-		case err == nil && m == len(b):
-			return m, nil
-		case err == nil || err == io.EOF:
-			return m, &DecryptError{Reason: io.ErrUnexpectedEOF, inPayload: true}
+		n := 0
+		for ; next < chunks; next++ {
+			off := start + next*encChunk
+			l := int(min(encChunk, size-off))
+			if len(b)-n < l {
+				break
+			}
+			ct := b[n : n+l]
+			if _, err := src.ReadAt(ct, off); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return n, &DecryptError{Reason: err, inPayload: true}
+			}
+			var cn [chacha20poly1305.NonceSize]byte
+			binary.BigEndian.PutUint64(cn[3:11], uint64(next))
+			if next == chunks-1 {
+				cn[11] = 1 // the last chunk
+			}
+			pt, err := aead.Open(ct[:0], cn[:], ct, nil)
+			if err != nil {
+				return n, &DecryptError{Reason: errors.New("failed to decrypt and authenticate payload chunk"), inPayload: true}
+			}
+			n += len(pt)
 		}
-		return m, &DecryptError{Reason: err, inPayload: true}
-	}, n, nil
+		switch {
+		case next == chunks:
+			return n, io.EOF
+		case n == 0:
+			return 0, errors.New("store: a read-back buffer smaller than a chunk")
+		}
+		return n, nil
+	}, nil
+}
+
+// encChunk is the size of a chunk of age's payload: 64 KiB of plaintext
+// and its tag.
+const encChunk = 64<<10 + chacha20poly1305.Overhead
+
+// payloadAEAD returns the cipher of the payload of an age file whose file
+// key is key and whose payload starts with nonce, as age derives it.
+func payloadAEAD(key, nonce []byte) (cipher.AEAD, error) {
+	k, err := hkdf.Key(sha256.New, key, nonce, "payload", chacha20poly1305.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(k)
+	return chacha20poly1305.New(k)
 }
 
 // fill reads from r until buf is full or r fails; io.EOF is the end of

@@ -94,7 +94,7 @@ func TestDocScannerMatchesDecoder(t *testing.T) {
 
 // openPlain against decryptPlain on age's community test vectors: the
 // same outcome (see cctvOutcome), all or nothing, and on success the
-// same plaintext, read in pieces of one chunk and of a few bytes.
+// same plaintext, read in pieces of one chunk, two, and the whole file.
 func TestOpenPlainCCTV(t *testing.T) {
 	entries, err := fs.ReadDir(agetest.Vectors, ".")
 	if err != nil {
@@ -106,10 +106,10 @@ func TestOpenPlainCCTV(t *testing.T) {
 			continue
 		}
 		plain, _, perr := decryptPlain(v.file, v.ids)
-		for _, piece := range []int{1000, 64 << 10} {
+		for _, piece := range []int{encChunk, scanPiece, len(v.file)} {
 			src := bytes.NewReader(v.file)
 			var got []byte
-			read, _, err := openPlain(src, int64(len(v.file)), v.ids)
+			read, err := openPlain(src, int64(len(v.file)), v.ids)
 			buf := make([]byte, piece)
 			for err == nil {
 				var n int
@@ -129,7 +129,7 @@ func TestOpenPlainCCTV(t *testing.T) {
 	}
 }
 
-// The read-back of a store of many pieces of plaintext (see maxPiece),
+// The read-back of a store of many pieces of plaintext (see scanPiece),
 // binary and armored: every value read back, and a byte flipped in any
 // chunk of the file fails it with ErrDecrypt, leaving the store as it was.
 func TestReadBackBigStore(t *testing.T) {
