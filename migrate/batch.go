@@ -50,7 +50,8 @@ func copyEach(tx store.Tx, moves []Move, st *moveState, key *string) error {
 }
 
 // copyBatch is step 1 for every move, as copyEach, in three calls: the
-// old keys' values, the new keys', and the new keys written.
+// old keys' values, the new keys', and the new keys written (which it
+// keeps in st.written).
 func copyBatch(tx store.Tx, moves []Move, st *moveState, key *string) error {
 	olds, news := make([]string, len(moves)), make([]string, len(moves))
 	for i, mv := range moves {
@@ -80,12 +81,16 @@ func copyBatch(tx store.Tx, moves []Move, st *moveState, key *string) error {
 			st.kind[i] = copyClash
 		}
 	}
-	names, values := make([]string, 0, n), make([][]byte, 0, n)
-	for i, mv := range moves {
-		if st.kind[i] == copyDone {
-			names, values = append(names, mv.New), append(values, st.value[i])
+	names, values := news, vOld // every move copied, as in a first run
+	if n < len(moves) {
+		names, values = make([]string, 0, n), make([][]byte, 0, n)
+		for i, mv := range moves {
+			if st.kind[i] == copyDone {
+				names, values = append(names, mv.New), append(values, st.value[i])
+			}
 		}
 	}
+	st.written = names
 	if err := store.TxSetMany(tx, names, values); err != nil {
 		*key = oldOf(err, moves, func(mv Move) string { return mv.New })
 		return err

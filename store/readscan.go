@@ -22,7 +22,7 @@ import (
 // the rest of the document (package format does that on every read).
 type docScanner struct {
 	want  []string // the names asked for, sorted
-	order []int    // order[i]: the index in the caller's names of want[i]
+	order []int    // order[i]: the index in the caller's names of want[i]; nil: i
 	next  int      // the first of want not yet met
 	vals  [][]byte // the values found, by index in the caller's names
 
@@ -48,13 +48,15 @@ type docScanner struct {
 }
 
 func newDocScanner(names []string) *docScanner {
-	s := &docScanner{vals: make([][]byte, len(names)), order: make([]int, len(names)), cur: -1}
+	s := &docScanner{want: names, vals: make([][]byte, len(names)), cur: -1}
+	if slices.IsSorted(names) {
+		return s // as the names of a migration or an import come
+	}
+	s.order = make([]int, len(names))
 	for i := range names {
 		s.order[i] = i
 	}
-	if !slices.IsSortedFunc(s.order, func(a, b int) int { return strings.Compare(names[a], names[b]) }) {
-		slices.SortStableFunc(s.order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
-	}
+	slices.SortStableFunc(s.order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
 	s.want = make([]string, len(names))
 	for i, j := range s.order {
 		s.want[i] = names[j]
@@ -395,7 +397,11 @@ func (s *docScanner) endEntry() error {
 		v = d[:n]
 	}
 	for i := s.cur; i < s.curEnd; i++ {
-		s.vals[s.order[i]] = v
+		if s.order != nil {
+			s.vals[s.order[i]] = v
+		} else {
+			s.vals[i] = v
+		}
 	}
 	s.next, s.cur = s.curEnd, -1
 	return nil
