@@ -17,8 +17,9 @@ import (
 // ReadBackCheck checks what a batch wrote (see [ReadBackTx]). values
 // returns the values of names in the store as written, in the order of
 // names, as [TxValues] does in a Tx: nil for an absent name; its errors
-// are TxValues', or, on the first call, the failure to read the written
-// store back. The check must not retain values.
+// are TxValues', or the failure to read the written store back (the file
+// store reads it on every call, the memory store on the first). The
+// check must not retain values.
 type ReadBackCheck func(values func(names []string) ([][]byte, error)) error
 
 // ReadBackTx is a Tx whose batch can read back the store it writes
@@ -30,10 +31,12 @@ type ReadBackTx interface {
 	// ReadBack registers check, to run once the batch's changes are
 	// written and before they replace the store, and reports whether it
 	// will run. The file store encrypts the batch to a new file, fsyncs
-	// it, and then runs check with values that decrypt that file (with
-	// the caller's identities, on their first call) and look names up in
-	// it: what check reads is the durable bytes about to replace the
-	// store, not a copy in memory. The memory store runs check on its
+	// it, and then runs check with values that decrypt that file with
+	// the caller's identities, every chunk authenticated, and scan its
+	// plaintext for the names asked, skipping the other entries: what
+	// check reads is the durable bytes about to replace the store, not a
+	// copy in memory, and no document is decoded for it. The memory
+	// store runs check on its
 	// document as encoded and decoded again. If check returns an error,
 	// the batch fails with it as it is: the new file is removed and the
 	// store is left as it was. A batch that changes nothing writes
