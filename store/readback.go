@@ -91,7 +91,8 @@ func runReadBack(d *document, read func() (*document, error)) error {
 // for d at name, before it replaces the store: with verify, that the
 // caller's identities decrypt it (else an error wrapping
 // ErrLastRecipient); then d's read-back check, if any, with values that
-// fsync the file and scan it (see scanWritten), each call anew.
+// scan the file (see scanWritten), each call anew, the first one while
+// it fsyncs the file.
 func (f *File) verifyWritten(name string, size int64, d *document, verify bool) error {
 	check := d.readBack
 	d.readBack = nil // d may be cached: it keeps no check
@@ -110,16 +111,24 @@ func (f *File) verifyWritten(name string, size int64, d *document, verify bool) 
 				return make([][]byte, i), &KeyError{Op: "get", Name: n, Err: err}
 			}
 		}
+		// The first call fsyncs the file while it reads it back: what it
+		// reads is what the fsync makes durable (nothing else writes the
+		// file), and on a disk the fsync of a big store takes about as
+		// long as its read-back.
+		sync := make(chan error, 1)
 		if !synced {
-			if err := syncFile(name); err != nil {
-				return nil, fmt.Errorf("reading back the store as written: %w", err)
-			}
-			synced = true
+			go func() { sync <- syncFile(name) }()
+		} else {
+			sync <- nil
 		}
 		vals, err := scanWritten(name, size, names, f.opts.Identities)
+		if serr := <-sync; serr != nil && err == nil {
+			vals, err = nil, serr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reading back the store as written: %w", err)
 		}
+		synced = true
 		return vals, nil
 	})
 }
