@@ -153,6 +153,9 @@ const (
 type moveState struct {
 	kind  []uint8  // one of the constants above
 	value [][]byte // with copyDone: the value written
+	// written is the new keys of the moves copied, in the order of the
+	// moves, when copyBatch wrote them.
+	written []string
 	// verifyErr is the first read-back that failed, a *StepError of step
 	// verify.
 	verifyErr error

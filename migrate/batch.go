@@ -3,7 +3,9 @@ package migrate
 import (
 	"bytes"
 	"errors"
+	"slices"
 
+	"github.com/hush-secrets/hush/scope"
 	"github.com/hush-secrets/hush/store"
 )
 
@@ -49,8 +51,9 @@ func copyEach(tx store.Tx, moves []Move, st *moveState, key *string) error {
 	return nil
 }
 
-// copyBatch is step 1 for every move, as copyEach, in three calls: the
-// old keys' values, the new keys', and the new keys written.
+// copyBatch is step 1 for every move, as copyEach, in a few calls: the
+// old keys' values, the new keys' (see newValues), and the new keys
+// written (which it keeps in st.written).
 func copyBatch(tx store.Tx, moves []Move, st *moveState, key *string) error {
 	olds, news := make([]string, len(moves)), make([]string, len(moves))
 	for i, mv := range moves {
@@ -61,9 +64,8 @@ func copyBatch(tx store.Tx, moves []Move, st *moveState, key *string) error {
 		*key = moves[len(vOld)].Old
 		return err
 	}
-	vNew, err := store.TxValues(tx, news)
+	vNew, err := newValues(tx, moves, news, key)
 	if err != nil {
-		*key = moves[len(vNew)].Old
 		return err
 	}
 	n := 0
@@ -80,17 +82,64 @@ func copyBatch(tx store.Tx, moves []Move, st *moveState, key *string) error {
 			st.kind[i] = copyClash
 		}
 	}
-	names, values := make([]string, 0, n), make([][]byte, 0, n)
-	for i, mv := range moves {
-		if st.kind[i] == copyDone {
-			names, values = append(names, mv.New), append(values, st.value[i])
+	names, values := news, vOld // every move copied, as in a first run
+	if n < len(moves) {
+		names, values = make([]string, 0, n), make([][]byte, 0, n)
+		for i, mv := range moves {
+			if st.kind[i] == copyDone {
+				names, values = append(names, mv.New), append(values, st.value[i])
+			}
 		}
 	}
+	st.written = names
 	if err := store.TxSetMany(tx, names, values); err != nil {
 		*key = oldOf(err, moves, func(mv Move) string { return mv.New })
 		return err
 	}
 	return nil
+}
+
+// newValues returns the values of news, the new keys of moves, as
+// store.TxValues does, reading only those that exist: it lists the names
+// in each scope the moves go to (store.TxNames; before a first run, none)
+// and reads the values of those among news. On error it sets *key to the
+// old key of the move whose read failed, if one did.
+func newValues(tx store.Tx, moves []Move, news []string, key *string) ([][]byte, error) {
+	var scopes []string
+	exist := map[string]bool{}
+	for _, mv := range moves {
+		if slices.Contains(scopes, mv.Scope) {
+			continue
+		}
+		scopes = append(scopes, mv.Scope)
+		names, err := store.TxNames(tx, scope.Key(mv.Scope, ""))
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			exist[n] = true
+		}
+	}
+	vals := make([][]byte, len(news))
+	if len(exist) == 0 {
+		return vals, nil
+	}
+	var read []string
+	var at []int // the index in news of each of read
+	for i, n := range news {
+		if exist[n] {
+			read, at = append(read, n), append(at, i)
+		}
+	}
+	got, err := store.TxValues(tx, read)
+	if err != nil {
+		*key = moves[at[len(got)]].Old
+		return nil, err
+	}
+	for j, i := range at {
+		vals[i] = got[j]
+	}
+	return vals, nil
 }
 
 // oldOf returns the old key of the move whose key (name gives it) err, a

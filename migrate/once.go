@@ -54,13 +54,14 @@ func oneBatch(tx store.Tx, moves []Move, st *moveState, rec record, key, step *s
 // ErrVerify; an error of values is returned as it is, with *key set to
 // the old key of the move whose new key it names, if any.
 func readBackAll(values func([]string) ([][]byte, error), moves []Move, st *moveState, key *string) error {
-	var (
-		news []string
-		at   []int // the moves copied, by index in moves
-	)
-	for i, mv := range moves {
-		if st.kind[i] == copyDone {
-			news, at = append(news, mv.New), append(at, i)
+	news := st.written // the moves copied, in order; at: their indexes in moves, unless every move was
+	var at []int
+	if len(news) < len(moves) {
+		at = make([]int, 0, len(news))
+		for i := range moves {
+			if st.kind[i] == copyDone {
+				at = append(at, i)
+			}
 		}
 	}
 	*key = ""
@@ -69,7 +70,11 @@ func readBackAll(values func([]string) ([][]byte, error), moves []Move, st *move
 		*key = oldOf(err, moves, func(mv Move) string { return mv.New })
 		return err
 	}
-	for j, i := range at {
+	for j := range news {
+		i := j
+		if at != nil {
+			i = at[j]
+		}
 		if got[j] == nil || !bytes.Equal(got[j], st.value[i]) {
 			return &StepError{Key: moves[i].Old, Step: StepVerify, Err: fmt.Errorf("%w (read back from the store as written); nothing was written", ErrVerify)}
 		}

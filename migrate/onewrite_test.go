@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -122,9 +123,12 @@ func (t spoilTx) ReadBack(check store.ReadBackCheck) bool {
 func TestApplyReadBackFails(t *testing.T) {
 	sc := newScenario(50, false)
 	snap := newSnapshot(t, sc)
+	// The victim is a move the migration copies: not one whose new key
+	// the scenario already holds (that move writes nothing to mangle).
 	var victim Move
-	for k := range sc.initial {
-		if r, ok := sc.m.match(k); ok {
+	for _, k := range slices.Sorted(maps.Keys(sc.initial)) {
+		r, ok := sc.m.match(k)
+		if _, present := sc.initial[scope.Key(r.Scope, k)]; ok && !present {
 			victim = Move{Old: k, New: scope.Key(r.Scope, k)}
 			break
 		}
