@@ -72,8 +72,8 @@ func isNameByte(c byte) bool {
 }
 
 // validDotenvName reports whether name can be written as a dotenv name.
-func validDotenvName(name string) bool {
-	if name == "" || !isNameStart(name[0]) {
+func validDotenvName[S string | []byte](name S) bool {
+	if len(name) == 0 || !isNameStart(name[0]) {
 		return false
 	}
 	for i := 1; i < len(name); i++ {
@@ -130,9 +130,17 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 	// repeat; the map of names (to their index in out) is built only once
 	// a name comes out of order.
 	var seen map[string]int
+	// Until then the names are not made a string each: they are copied
+	// into a buffer, which becomes one string whose pieces they are when
+	// it is full (see flush). prev is the name before, in data.
+	var (
+		names nameBuffer
+		prev  []byte
+	)
 	for {
 		p.skipBlanks()
 		if p.eof() {
+			names.flush(out)
 			return out, nil
 		}
 		switch p.data[p.pos] {
@@ -145,19 +153,24 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 			continue
 		}
 		line := p.line
-		name, err := p.name()
+		nb, err := p.name()
 		if err != nil {
 			return nil, err
 		}
+		name := ""
 		switch {
-		case seen == nil && (len(out) == 0 || name > out[len(out)-1].Name):
+		case seen == nil && (len(out) == 0 || bytes.Compare(nb, prev) > 0):
+			names.add(out, nb)
+			prev = nb
 		default:
 			if seen == nil {
+				names.flush(out)
 				seen = make(map[string]int, n)
 				for i, s := range out {
 					seen[s.Name] = i
 				}
 			}
+			name = string(nb)
 			if first, dup := seen[name]; dup {
 				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
 			}
@@ -169,6 +182,44 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		}
 		out = append(out, Secret{Name: name, Value: value})
 	}
+}
+
+// nameBufferSize is the size of the strings a nameBuffer makes.
+const nameBufferSize = 64 << 10
+
+// A nameBuffer gives the secrets parsed their names: a name added is
+// copied into buf, and the secrets named in buf are given their names as
+// pieces of one string once buf is full (or flush is called), not one
+// string each.
+type nameBuffer struct {
+	buf   []byte
+	ends  []int // where the names in buf end
+	first int   // the index in out of the secret buf's first name names
+}
+
+// add adds name, the name of the secret out[len(out)] (appended next).
+func (b *nameBuffer) add(out []Secret, name []byte) {
+	if len(b.buf)+len(name) > nameBufferSize {
+		b.flush(out)
+	}
+	if b.buf == nil {
+		b.buf = make([]byte, 0, nameBufferSize)
+	}
+	if len(b.ends) == 0 {
+		b.first = len(out)
+	}
+	b.buf = append(b.buf, name...)
+	b.ends = append(b.ends, len(b.buf))
+}
+
+// flush gives the secrets named in buf their names, and empties buf.
+func (b *nameBuffer) flush(out []Secret) {
+	s, start := string(b.buf), 0
+	for k, end := range b.ends {
+		out[b.first+k].Name = s[start:end]
+		start = end
+	}
+	b.buf, b.ends = b.buf[:0], b.ends[:0]
 }
 
 // lineOf returns the line of assignment k (from 0), reading the input
@@ -204,8 +255,9 @@ func (p *dotenvParser) lineOf(k int) int {
 	}
 }
 
-// name reads [export ]NAME and the "=" after it.
-func (p *dotenvParser) name() (string, error) {
+// name reads [export ]NAME and the "=" after it, and returns NAME (in
+// p.data).
+func (p *dotenvParser) name() ([]byte, error) {
 	if rest := p.data[p.pos:]; bytes.HasPrefix(rest, []byte("export")) && len(rest) > 6 && (rest[6] == ' ' || rest[6] == '\t') {
 		p.pos += 6
 		p.skipBlanks()
@@ -214,14 +266,14 @@ func (p *dotenvParser) name() (string, error) {
 	for !p.eof() && isNameByte(p.data[p.pos]) {
 		p.pos++
 	}
-	name := string(p.data[start:p.pos])
+	name := p.data[start:p.pos]
 	p.skipBlanks()
-	if name == "" || p.eof() || p.data[p.pos] != '=' {
+	if len(name) == 0 || p.eof() || p.data[p.pos] != '=' {
 		// The line may be a stray piece of a value: do not quote it.
-		return "", p.errorf(p.line, "expected NAME=VALUE")
+		return nil, p.errorf(p.line, "expected NAME=VALUE")
 	}
 	if !validDotenvName(name) {
-		return "", p.errorf(p.line, "invalid name: a name starts with a letter or '_' and has only letters, digits, '_', '.' and '-'")
+		return nil, p.errorf(p.line, "invalid name: a name starts with a letter or '_' and has only letters, digits, '_', '.' and '-'")
 	}
 	p.pos++ // the "="
 	return name, nil
