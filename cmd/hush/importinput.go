@@ -46,11 +46,14 @@ func (in *importInput) clearSecrets(secrets []formats.Secret) {
 		clearSecrets(secrets)
 		return
 	}
-	lo := reflect.ValueOf(in.data).Pointer()
+	// Where each value is, through a pointer to it: a slice made an
+	// interface would be copied to the heap, a value at a time.
+	lo := reflect.ValueOf(&in.data).Elem().Pointer()
 	hi := lo + uintptr(len(in.data))
-	for _, s := range secrets {
-		if p := reflect.ValueOf(s.Value).Pointer(); len(s.Value) > 0 && (p < lo || p >= hi) {
-			clear(s.Value)
+	for i := range secrets {
+		v := &secrets[i].Value
+		if p := reflect.ValueOf(v).Elem().Pointer(); len(*v) > 0 && (p < lo || p >= hi) {
+			clear(*v)
 		}
 	}
 }
