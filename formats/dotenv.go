@@ -49,14 +49,37 @@ func ParseDotenvBytes(data []byte) ([]Secret, error) {
 	if len(data) > store.MaxStoreSize {
 		return nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
 	}
-	p := &dotenvParser{data: data, line: 1}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if out, ok, err := parseSplit(data); ok {
+		return out, err
+	}
+	// One assignment a line, as files mostly are: sized once, not grown
+	// by copies (and rehashes) at every doubling; up to a bound, so that
+	// a file of empty lines costs no more than that.
+	n := min(estimateLines(data), maxPresize)
+	p := &dotenvParser{data: data, line: 1, presize: n, out: make([]Secret, 0, n)}
 	return p.parse()
 }
 
+// A dotenvParser parses data from pos, line, into out. parse returns at
+// the end of data, or at the first line that starts at or past end.
 type dotenvParser struct {
 	data []byte
 	pos  int
 	line int
+	end  int // 0: the end of data
+
+	out     []Secret
+	presize int // the room made for the names seen (see parse)
+	// While the names come in order (as hush export writes them) none can
+	// repeat; the map of names (to their index in out) is built only once
+	// a name comes out of order.
+	seen map[string]int
+	// Until then the names are not made a string each: they are copied
+	// into a buffer, which becomes one string whose pieces they are when
+	// it is full (see flush). prev is the name before, in data.
+	names nameBuffer
+	prev  []byte
 }
 
 func (p *dotenvParser) errorf(line int, format string, args ...any) error {
@@ -120,28 +143,15 @@ func estimateLines(data []byte) int {
 const maxPresize = 1 << 17
 
 func (p *dotenvParser) parse() ([]Secret, error) {
-	p.data = bytes.TrimPrefix(p.data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	// One assignment a line, as files mostly are: sized once, not grown
-	// by copies (and rehashes) at every doubling; up to a bound, so that
-	// a file of empty lines costs no more than that.
-	n := min(estimateLines(p.data), maxPresize)
-	out := make([]Secret, 0, n)
-	// While the names come in order (as hush export writes them) none can
-	// repeat; the map of names (to their index in out) is built only once
-	// a name comes out of order.
-	var seen map[string]int
-	// Until then the names are not made a string each: they are copied
-	// into a buffer, which becomes one string whose pieces they are when
-	// it is full (see flush). prev is the name before, in data.
-	var (
-		names nameBuffer
-		prev  []byte
-	)
 	for {
+		if p.end > 0 && p.pos >= p.end {
+			p.names.flush(p.out)
+			return p.out, nil
+		}
 		p.skipBlanks()
 		if p.eof() {
-			names.flush(out)
-			return out, nil
+			p.names.flush(p.out)
+			return p.out, nil
 		}
 		switch p.data[p.pos] {
 		case '\n':
@@ -159,28 +169,28 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		}
 		name := ""
 		switch {
-		case seen == nil && (len(out) == 0 || bytes.Compare(nb, prev) > 0):
-			names.add(out, nb)
-			prev = nb
+		case p.seen == nil && (len(p.out) == 0 || bytes.Compare(nb, p.prev) > 0):
+			p.names.add(p.out, nb)
+			p.prev = nb
 		default:
-			if seen == nil {
-				names.flush(out)
-				seen = make(map[string]int, n)
-				for i, s := range out {
-					seen[s.Name] = i
+			if p.seen == nil {
+				p.names.flush(p.out)
+				p.seen = make(map[string]int, p.presize)
+				for i, s := range p.out {
+					p.seen[s.Name] = i
 				}
 			}
 			name = string(nb)
-			if first, dup := seen[name]; dup {
+			if first, dup := p.seen[name]; dup {
 				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
 			}
-			seen[name] = len(out)
+			p.seen[name] = len(p.out)
 		}
 		value, err := p.value()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Secret{Name: name, Value: value})
+		p.out = append(p.out, Secret{Name: name, Value: value})
 	}
 }
 

@@ -51,29 +51,36 @@ func TestImportInputMapped(t *testing.T) {
 // A mapped input cut short by another process while it is read is an
 // error, not a fault that kills the process, and nothing is imported.
 func TestImportInputCutShort(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "in.env")
 	var b strings.Builder
-	for i := range 20000 {
+	for i := range 30000 { // over 1 MiB: parsed in two halves, one in a goroutine of its own
 		fmt.Fprintf(&b, "SECRET_%06d=%s\n", i, strings.Repeat("v", 32))
 	}
-	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a := &app{}
-	in, err := a.readImport(p, maxImport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.release()
-	if err := os.Truncate(p, 0); err != nil {
-		t.Fatal(err)
-	}
-	m := store.NewMemory()
-	rep, err := runImport(context.Background(), m, importOptions{Format: "dotenv"}, in)
-	if !errors.Is(err, errInputChanged) || rep != nil {
-		t.Fatalf("import of a file cut short = %v, %v; want errInputChanged", rep, err)
-	}
-	if es, err := m.List(context.Background()); err != nil || len(es) != 0 {
-		t.Errorf("an import of a file cut short wrote %d secrets (%v)", len(es), err)
+	data := b.String()
+	// Cut short where the parser reads first: the start (read by the
+	// caller's goroutine), and a page past the middle (the second half's).
+	half := len(data) / 2
+	half += strings.IndexByte(data[half:], '\n') + 1
+	for _, size := range []int64{0, int64(half/4096+2) * 4096} {
+		p := filepath.Join(t.TempDir(), "in.env")
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		a := &app{}
+		in, err := a.readImport(p, maxImport)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.release()
+		if err := os.Truncate(p, size); err != nil {
+			t.Fatal(err)
+		}
+		m := store.NewMemory()
+		rep, err := runImport(context.Background(), m, importOptions{Format: "dotenv"}, in)
+		if !errors.Is(err, errInputChanged) || rep != nil {
+			t.Fatalf("import of a file cut short to %d bytes = report %v, %v; want errInputChanged", size, rep != nil, err)
+		}
+		if es, err := m.List(context.Background()); err != nil || len(es) != 0 {
+			t.Errorf("an import of a file cut short to %d bytes wrote %d secrets (%v)", size, len(es), err)
+		}
 	}
 }
