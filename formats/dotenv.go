@@ -50,15 +50,56 @@ func ParseDotenvBytes(data []byte) ([]Secret, error) {
 		return nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	if out, ok, err := parseSplit(data); ok {
-		return out, err
+	names, values, err := ParseDotenvLists(data)
+	if err != nil {
+		return nil, err
 	}
-	// One assignment a line, as files mostly are: sized once, not grown
-	// by copies (and rehashes) at every doubling; up to a bound, so that
-	// a file of empty lines costs no more than that.
-	n := min(estimateLines(data), maxPresize)
-	p := &dotenvParser{data: data, line: 1, presize: n, out: make([]Secret, 0, n)}
-	return p.parse()
+	out := make([]Secret, len(names))
+	for i := range out {
+		out[i] = Secret{Name: names[i], Value: values[i]}
+	}
+	return out, nil
+}
+
+// ParseDotenvLists is [ParseDotenvBytes] with the secrets as two lists,
+// as [ImportLists] takes them: the secret named names[i] has the value
+// values[i].
+func ParseDotenvLists(data []byte) (names []string, values [][]byte, err error) {
+	if len(data) > store.MaxStoreSize {
+		return nil, nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	out, ok, err := parseSplit(data)
+	if !ok {
+		// One assignment a line, as files mostly are: sized once, not
+		// grown by copies (and rehashes) at every doubling; up to a
+		// bound, so that a file of empty lines costs no more than that.
+		n := min(estimateLines(data), maxPresize)
+		p := &dotenvParser{data: data, line: 1, presize: n, out: makeLists(n)}
+		out, err = p.parse()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return out.names, out.values, nil
+}
+
+// lists are secrets as two lists: names[i] names values[i].
+type lists struct {
+	names  []string
+	values [][]byte
+}
+
+// makeLists returns empty lists with room for n secrets.
+func makeLists(n int) lists {
+	return lists{make([]string, 0, n), make([][]byte, 0, n)}
+}
+
+func (l lists) len() int { return len(l.names) }
+
+// slice returns l[i:j:k], as a slice expression would of each list.
+func (l lists) slice(i, j, k int) lists {
+	return lists{l.names[i:j:k], l.values[i:j:k]}
 }
 
 // A dotenvParser parses data from pos, line, into out. parse returns at
@@ -69,7 +110,7 @@ type dotenvParser struct {
 	line int
 	end  int // 0: the end of data
 
-	out     []Secret
+	out     lists
 	presize int // the room made for the names seen (see parse)
 	// While the names come in order (as hush export writes them) none can
 	// repeat; the map of names (to their index in out) is built only once
@@ -142,15 +183,15 @@ func estimateLines(data []byte) int {
 // has read them.
 const maxPresize = 1 << 17
 
-func (p *dotenvParser) parse() ([]Secret, error) {
+func (p *dotenvParser) parse() (lists, error) {
 	for {
 		if p.end > 0 && p.pos >= p.end {
-			p.names.flush(p.out)
+			p.names.flush(p.out.names)
 			return p.out, nil
 		}
 		p.skipBlanks()
 		if p.eof() {
-			p.names.flush(p.out)
+			p.names.flush(p.out.names)
 			return p.out, nil
 		}
 		switch p.data[p.pos] {
@@ -165,32 +206,32 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 		line := p.line
 		nb, err := p.name()
 		if err != nil {
-			return nil, err
+			return lists{}, err
 		}
 		name := ""
 		switch {
-		case p.seen == nil && (len(p.out) == 0 || bytes.Compare(nb, p.prev) > 0):
-			p.names.add(p.out, nb)
+		case p.seen == nil && (p.out.len() == 0 || bytes.Compare(nb, p.prev) > 0):
+			p.names.add(p.out.names, nb)
 			p.prev = nb
 		default:
 			if p.seen == nil {
-				p.names.flush(p.out)
+				p.names.flush(p.out.names)
 				p.seen = make(map[string]int, p.presize)
-				for i, s := range p.out {
-					p.seen[s.Name] = i
+				for i, n := range p.out.names {
+					p.seen[n] = i
 				}
 			}
 			name = string(nb)
 			if first, dup := p.seen[name]; dup {
-				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
+				return lists{}, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
 			}
-			p.seen[name] = len(p.out)
+			p.seen[name] = p.out.len()
 		}
 		value, err := p.value()
 		if err != nil {
-			return nil, err
+			return lists{}, err
 		}
-		p.out = append(p.out, Secret{Name: name, Value: value})
+		p.out.names, p.out.values = append(p.out.names, name), append(p.out.values, value)
 	}
 }
 
@@ -208,7 +249,7 @@ type nameBuffer struct {
 }
 
 // add adds name, the name of the secret out[len(out)] (appended next).
-func (b *nameBuffer) add(out []Secret, name []byte) {
+func (b *nameBuffer) add(out []string, name []byte) {
 	if len(b.buf)+len(name) > nameBufferSize {
 		b.flush(out)
 	}
@@ -223,10 +264,10 @@ func (b *nameBuffer) add(out []Secret, name []byte) {
 }
 
 // flush gives the secrets named in buf their names, and empties buf.
-func (b *nameBuffer) flush(out []Secret) {
+func (b *nameBuffer) flush(out []string) {
 	s, start := string(b.buf), 0
 	for k, end := range b.ends {
-		out[b.first+k].Name = s[start:end]
+		out[b.first+k] = s[start:end]
 		start = end
 	}
 	b.buf, b.ends = b.buf[:0], b.ends[:0]

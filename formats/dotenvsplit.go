@@ -31,10 +31,10 @@ const (
 // or too big for that (and nothing was parsed). A memory fault reading
 // data in the second half's goroutine (a mapped file cut short) panics
 // again in the caller's, where debug.SetPanicOnFault makes it one.
-func parseSplit(data []byte) (out []Secret, ok bool, err error) {
+func parseSplit(data []byte) (out lists, ok bool, err error) {
 	i := bytes.IndexByte(data[len(data)/2:], '\n')
 	if len(data) < splitMin || i < 0 {
-		return nil, false, nil
+		return lists{}, false, nil
 	}
 	split := len(data)/2 + i + 1
 	// base is the number of lines before split, at least the number of
@@ -44,14 +44,14 @@ func parseSplit(data []byte) (out []Secret, ok bool, err error) {
 	// counted here: the second is read first by its own goroutine.
 	base := bytes.Count(data[:split], []byte{'\n'})
 	if base > splitMaxLines/2 {
-		return nil, false, nil
+		return lists{}, false, nil
 	}
 	size := 2*base + 64
-	all := make([]Secret, 0, size)
-	p := &dotenvParser{data: data, line: 1, end: split, presize: size, out: all[:0:base]}
-	q := &dotenvParser{data: data, pos: split, line: base + 1, presize: size, out: all[base:base:size]}
+	all := makeLists(size)
+	p := &dotenvParser{data: data, line: 1, end: split, presize: size, out: all.slice(0, 0, base)}
+	q := &dotenvParser{data: data, pos: split, line: base + 1, presize: size, out: all.slice(base, base, size)}
 	var (
-		second  []Secret
+		second  lists
 		errQ    error
 		fault   any
 		settled = make(chan struct{})
@@ -68,18 +68,22 @@ func parseSplit(data []byte) (out []Secret, ok bool, err error) {
 		panic(fault)
 	}
 	if err != nil {
-		return nil, true, err
+		return lists{}, true, err
 	}
+	np, nq := first.len(), second.len()
 	if p.pos == split && errQ == nil && p.seen == nil && q.seen == nil &&
-		(len(first) == 0 || len(second) == 0 || first[len(first)-1].Name < second[0].Name) {
-		n := len(first) + len(second)
-		if len(second) > 0 && &second[0] != &all[:base+1][base] {
+		(np == 0 || nq == 0 || first.names[np-1] < second.names[0]) {
+		if nq > 0 && &second.names[0] != &all.names[:base+1][base] {
 			// The second half outgrew its room, and was moved.
-			return append(first, second...), true, nil
+			return lists{append(first.names, second.names...), append(first.values, second.values...)}, true, nil
 		}
-		copy(all[len(first):n], second)
-		clear(all[n : base+len(second)]) // the second half's copies past the end
-		return all[:n], true, nil
+		n := np + nq
+		copy(all.names[np:n], second.names)
+		copy(all.values[np:n], second.values)
+		// The second half's copies past the end.
+		clear(all.names[n : base+nq])
+		clear(all.values[n : base+nq])
+		return all.slice(0, n, n), true, nil
 	}
 	p.end = 0
 	out, err = p.parse()

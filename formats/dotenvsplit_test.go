@@ -10,7 +10,15 @@ import (
 // parseAlone parses data in one piece, as a small file is.
 func parseAlone(data []byte) ([]Secret, error) {
 	p := &dotenvParser{data: data, line: 1, presize: 16}
-	return p.parse()
+	l, err := p.parse()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Secret, l.len())
+	for i := range out {
+		out[i] = Secret{l.names[i], l.values[i]}
+	}
+	return out, nil
 }
 
 // A big file parsed in two halves gives exactly what one parse gives: the

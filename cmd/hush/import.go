@@ -89,19 +89,23 @@ to json for *.json files and dotenv otherwise.`,
 // runImport parses in and imports it into p in one change.
 func runImport(ctx context.Context, p store.Provider, o importOptions, in *importInput) (rep *formats.ImportReport, err error) {
 	err = in.guard(func() error {
-		var secrets []formats.Secret
 		if o.Format == "json" {
-			secrets, err = formats.ParseJSON(bytes.NewReader(in.data))
-		} else {
-			// in's data are this command's own and change no more (a
-			// mapped file is read as it is): parsed in place.
-			secrets, err = formats.ParseDotenvBytes(in.data)
+			secrets, err := formats.ParseJSON(bytes.NewReader(in.data))
+			if err != nil {
+				return err
+			}
+			defer in.clearSecrets(secrets)
+			rep, err = formats.Import(ctx, p, secrets, o.mode())
+			return err
 		}
+		// in's data are this command's own and change no more (a mapped
+		// file is read as it is): parsed in place, into two lists.
+		names, values, err := formats.ParseDotenvLists(in.data)
 		if err != nil {
 			return err
 		}
-		defer in.clearSecrets(secrets)
-		rep, err = formats.Import(ctx, p, secrets, o.mode())
+		defer in.clearValues(values)
+		rep, err = formats.ImportLists(ctx, p, names, values, o.mode())
 		return err
 	})
 	return rep, err

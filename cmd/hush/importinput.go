@@ -42,16 +42,29 @@ func (a *app) readImport(name string, limit int64) (*importInput, error) {
 // part of in's data: the copies made of quoted values with escapes. A
 // mapped input's own bytes are released, not written.
 func (in *importInput) clearSecrets(secrets []formats.Secret) {
+	in.clear(len(secrets), func(i int) *[]byte { return &secrets[i].Value })
+}
+
+// clearValues is clearSecrets of values.
+func (in *importInput) clearValues(values [][]byte) {
+	in.clear(len(values), func(i int) *[]byte { return &values[i] })
+}
+
+// clear zeroes the n values that value points to, but those in in's
+// data if in is mapped.
+func (in *importInput) clear(n int, value func(i int) *[]byte) {
 	if !in.mapped {
-		clearSecrets(secrets)
+		for i := range n {
+			clear(*value(i))
+		}
 		return
 	}
 	// Where each value is, through a pointer to it: a slice made an
 	// interface would be copied to the heap, a value at a time.
 	lo := reflect.ValueOf(&in.data).Elem().Pointer()
 	hi := lo + uintptr(len(in.data))
-	for i := range secrets {
-		v := &secrets[i].Value
+	for i := range n {
+		v := value(i)
 		if p := reflect.ValueOf(v).Elem().Pointer(); len(*v) > 0 && (p < lo || p >= hi) {
 			clear(*v)
 		}
