@@ -109,22 +109,23 @@ func TestImportLists(t *testing.T) {
 	values := [][]byte{[]byte("a"), []byte("new"), []byte("same"), []byte("d")}
 	for _, mode := range []ImportMode{ImportFail, ImportOverwrite, ImportSkipExisting} {
 		for _, seed := range []map[string]string{nil, existing} {
-			run := func(imp func(p store.Provider) (*ImportReport, error)) (*ImportReport, error, map[string]string) {
+			// run returns what imp reported and the store after, as text.
+			run := func(imp func(p store.Provider) (*ImportReport, error)) string {
 				m := &bulkOnly{t: t, m: map[string]string{}}
 				for k, v := range seed {
 					m.m[k] = v
 				}
 				rep, err := imp(m)
-				return rep, err, m.m
+				return fmt.Sprint(rep, err, m.m)
 			}
 			var secrets []Secret
 			for i, n := range names {
 				secrets = append(secrets, Secret{n, values[i]})
 			}
-			repI, errI, afterI := run(func(p store.Provider) (*ImportReport, error) { return Import(ctx, p, secrets, mode) })
-			repL, errL, afterL := run(func(p store.Provider) (*ImportReport, error) { return ImportLists(ctx, p, names, values, mode) })
-			if fmt.Sprint(repI, errI, afterI) != fmt.Sprint(repL, errL, afterL) {
-				t.Errorf("mode %d over %v: Import gave %v, %v, %v; ImportLists %v, %v, %v", mode, seed, repI, errI, afterI, repL, errL, afterL)
+			gotI := run(func(p store.Provider) (*ImportReport, error) { return Import(ctx, p, secrets, mode) })
+			gotL := run(func(p store.Provider) (*ImportReport, error) { return ImportLists(ctx, p, names, values, mode) })
+			if gotI != gotL {
+				t.Errorf("mode %d over %v: Import gave %s; ImportLists %s", mode, seed, gotI, gotL)
 			}
 			if fmt.Sprint(names) != "[A B C D]" {
 				t.Fatalf("ImportLists changed the caller's names to %q", names)
