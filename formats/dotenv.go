@@ -49,14 +49,78 @@ func ParseDotenvBytes(data []byte) ([]Secret, error) {
 	if len(data) > store.MaxStoreSize {
 		return nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
 	}
-	p := &dotenvParser{data: data, line: 1}
-	return p.parse()
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	names, values, err := ParseDotenvLists(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Secret, len(names))
+	for i := range out {
+		out[i] = Secret{Name: names[i], Value: values[i]}
+	}
+	return out, nil
 }
 
+// ParseDotenvLists is [ParseDotenvBytes] with the secrets as two lists,
+// as [ImportLists] takes them: the secret named names[i] has the value
+// values[i].
+func ParseDotenvLists(data []byte) (names []string, values [][]byte, err error) {
+	if len(data) > store.MaxStoreSize {
+		return nil, nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	out, ok, err := parseSplit(data)
+	if !ok {
+		// One assignment a line, as files mostly are: sized once, not
+		// grown by copies (and rehashes) at every doubling; up to a
+		// bound, so that a file of empty lines costs no more than that.
+		n := min(estimateLines(data), maxPresize)
+		p := &dotenvParser{data: data, line: 1, presize: n, out: makeLists(n)}
+		out, err = p.parse()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return out.names, out.values, nil
+}
+
+// lists are secrets as two lists: names[i] names values[i].
+type lists struct {
+	names  []string
+	values [][]byte
+}
+
+// makeLists returns empty lists with room for n secrets.
+func makeLists(n int) lists {
+	return lists{make([]string, 0, n), make([][]byte, 0, n)}
+}
+
+func (l lists) len() int { return len(l.names) }
+
+// slice returns l[i:j:k], as a slice expression would of each list.
+func (l lists) slice(i, j, k int) lists {
+	return lists{l.names[i:j:k], l.values[i:j:k]}
+}
+
+// A dotenvParser parses data from pos, line, into out. parse returns at
+// the end of data, or at the first line that starts at or past end.
 type dotenvParser struct {
 	data []byte
 	pos  int
 	line int
+	end  int // 0: the end of data
+
+	out     lists
+	presize int // the room made for the names seen (see parse)
+	// While the names come in order (as hush export writes them) none can
+	// repeat; the map of names (to their index in out) is built only once
+	// a name comes out of order.
+	seen map[string]int
+	// Until then the names are not made a string each: they are copied
+	// into a buffer, which becomes one string whose pieces they are when
+	// it is full (see flush). prev is the name before, in data.
+	names nameBuffer
+	prev  []byte
 }
 
 func (p *dotenvParser) errorf(line int, format string, args ...any) error {
@@ -72,8 +136,8 @@ func isNameByte(c byte) bool {
 }
 
 // validDotenvName reports whether name can be written as a dotenv name.
-func validDotenvName(name string) bool {
-	if name == "" || !isNameStart(name[0]) {
+func validDotenvName[S string | []byte](name S) bool {
+	if len(name) == 0 || !isNameStart(name[0]) {
 		return false
 	}
 	for i := 1; i < len(name); i++ {
@@ -119,21 +183,16 @@ func estimateLines(data []byte) int {
 // has read them.
 const maxPresize = 1 << 17
 
-func (p *dotenvParser) parse() ([]Secret, error) {
-	p.data = bytes.TrimPrefix(p.data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	// One assignment a line, as files mostly are: sized once, not grown
-	// by copies (and rehashes) at every doubling; up to a bound, so that
-	// a file of empty lines costs no more than that.
-	n := min(estimateLines(p.data), maxPresize)
-	out := make([]Secret, 0, n)
-	// While the names come in order (as hush export writes them) none can
-	// repeat; the map of names (to their index in out) is built only once
-	// a name comes out of order.
-	var seen map[string]int
+func (p *dotenvParser) parse() (lists, error) {
 	for {
+		if p.end > 0 && p.pos >= p.end {
+			p.names.flush(p.out.names)
+			return p.out, nil
+		}
 		p.skipBlanks()
 		if p.eof() {
-			return out, nil
+			p.names.flush(p.out.names)
+			return p.out, nil
 		}
 		switch p.data[p.pos] {
 		case '\n':
@@ -145,30 +204,73 @@ func (p *dotenvParser) parse() ([]Secret, error) {
 			continue
 		}
 		line := p.line
-		name, err := p.name()
+		nb, err := p.name()
 		if err != nil {
-			return nil, err
+			return lists{}, err
 		}
+		name := ""
 		switch {
-		case seen == nil && (len(out) == 0 || name > out[len(out)-1].Name):
+		case p.seen == nil && (p.out.len() == 0 || bytes.Compare(nb, p.prev) > 0):
+			p.names.add(p.out.names, nb)
+			p.prev = nb
 		default:
-			if seen == nil {
-				seen = make(map[string]int, n)
-				for i, s := range out {
-					seen[s.Name] = i
+			if p.seen == nil {
+				p.names.flush(p.out.names)
+				p.seen = make(map[string]int, p.presize)
+				for i, n := range p.out.names {
+					p.seen[n] = i
 				}
 			}
-			if first, dup := seen[name]; dup {
-				return nil, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
+			name = string(nb)
+			if first, dup := p.seen[name]; dup {
+				return lists{}, p.errorf(line, "name %s given twice (first on line %d)", name, p.lineOf(first))
 			}
-			seen[name] = len(out)
+			p.seen[name] = p.out.len()
 		}
 		value, err := p.value()
 		if err != nil {
-			return nil, err
+			return lists{}, err
 		}
-		out = append(out, Secret{Name: name, Value: value})
+		p.out.names, p.out.values = append(p.out.names, name), append(p.out.values, value)
 	}
+}
+
+// nameBufferSize is the size of the strings a nameBuffer makes.
+const nameBufferSize = 64 << 10
+
+// A nameBuffer gives the secrets parsed their names: a name added is
+// copied into buf, and the secrets named in buf are given their names as
+// pieces of one string once buf is full (or flush is called), not one
+// string each.
+type nameBuffer struct {
+	buf   []byte
+	ends  []int // where the names in buf end
+	first int   // the index in out of the secret buf's first name names
+}
+
+// add adds name, the name of the secret out[len(out)] (appended next).
+func (b *nameBuffer) add(out []string, name []byte) {
+	if len(b.buf)+len(name) > nameBufferSize {
+		b.flush(out)
+	}
+	if b.buf == nil {
+		b.buf = make([]byte, 0, nameBufferSize)
+	}
+	if len(b.ends) == 0 {
+		b.first = len(out)
+	}
+	b.buf = append(b.buf, name...)
+	b.ends = append(b.ends, len(b.buf))
+}
+
+// flush gives the secrets named in buf their names, and empties buf.
+func (b *nameBuffer) flush(out []string) {
+	s, start := string(b.buf), 0
+	for k, end := range b.ends {
+		out[b.first+k] = s[start:end]
+		start = end
+	}
+	b.buf, b.ends = b.buf[:0], b.ends[:0]
 }
 
 // lineOf returns the line of assignment k (from 0), reading the input
@@ -204,8 +306,9 @@ func (p *dotenvParser) lineOf(k int) int {
 	}
 }
 
-// name reads [export ]NAME and the "=" after it.
-func (p *dotenvParser) name() (string, error) {
+// name reads [export ]NAME and the "=" after it, and returns NAME (in
+// p.data).
+func (p *dotenvParser) name() ([]byte, error) {
 	if rest := p.data[p.pos:]; bytes.HasPrefix(rest, []byte("export")) && len(rest) > 6 && (rest[6] == ' ' || rest[6] == '\t') {
 		p.pos += 6
 		p.skipBlanks()
@@ -214,14 +317,14 @@ func (p *dotenvParser) name() (string, error) {
 	for !p.eof() && isNameByte(p.data[p.pos]) {
 		p.pos++
 	}
-	name := string(p.data[start:p.pos])
+	name := p.data[start:p.pos]
 	p.skipBlanks()
-	if name == "" || p.eof() || p.data[p.pos] != '=' {
+	if len(name) == 0 || p.eof() || p.data[p.pos] != '=' {
 		// The line may be a stray piece of a value: do not quote it.
-		return "", p.errorf(p.line, "expected NAME=VALUE")
+		return nil, p.errorf(p.line, "expected NAME=VALUE")
 	}
 	if !validDotenvName(name) {
-		return "", p.errorf(p.line, "invalid name: a name starts with a letter or '_' and has only letters, digits, '_', '.' and '-'")
+		return nil, p.errorf(p.line, "invalid name: a name starts with a letter or '_' and has only letters, digits, '_', '.' and '-'")
 	}
 	p.pos++ // the "="
 	return name, nil

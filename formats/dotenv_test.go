@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -235,5 +236,38 @@ func TestParseDotenvBytes(t *testing.T) {
 		if _, err := ParseDotenvBytes([]byte(bad.in)); err == nil {
 			t.Errorf("%s: no error", bad.name)
 		}
+	}
+}
+
+// A long file's names, in order and then out of it, are each its own:
+// the names are made strings a buffer at a time while they come in
+// order, and one a name after; a name given twice is still found, and
+// its first line named.
+func TestParseDotenvManyNames(t *testing.T) {
+	var b strings.Builder
+	var want []string
+	add := func(name string) {
+		b.WriteString(name + "=v_" + name + "\n")
+		want = append(want, name)
+	}
+	for i := range 12000 { // about 200 KiB of names: several buffers
+		add(fmt.Sprintf("N%07d", i))
+	}
+	add("A_OUT_OF_ORDER")
+	add("Z_AFTER")
+	got, err := ParseDotenvBytes([]byte(b.String()))
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("parse = %d secrets, %v; want %d", len(got), err, len(want))
+	}
+	for i, s := range got {
+		if s.Name != want[i] || string(s.Value) != "v_"+want[i] {
+			t.Fatalf("secret %d = %s=%s, want %s=v_%s", i, s.Name, s.Value, want[i], want[i])
+		}
+	}
+	b.WriteString("N0011999=again\n") // in the last buffer
+	_, err = ParseDotenvBytes([]byte(b.String()))
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != len(want)+1 || !strings.Contains(pe.Reason, "N0011999 given twice (first on line 12000)") {
+		t.Errorf("a name given twice after many = %v", err)
 	}
 }

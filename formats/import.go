@@ -45,22 +45,42 @@ type ImportReport struct {
 // ImportFail mode; any error of p. The source the secrets came from is
 // never touched: Import only has the values.
 func Import(ctx context.Context, p store.Provider, secrets []Secret, mode ImportMode) (*ImportReport, error) {
-	if mode < ImportFail || mode > ImportSkipExisting {
-		return nil, fmt.Errorf("formats: import: unknown mode %d", mode)
-	}
-	if err := checkDuplicates("import", secrets); err != nil {
-		return nil, err
-	}
-	// The names, checked, for the batch's read and then its write.
+	// The names, for the batch's read and then its write.
 	names := make([]string, len(secrets))
 	for i, s := range secrets {
 		names[i] = s.Name
-		if err := store.ValidateName(s.Name); err != nil {
-			return nil, &store.KeyError{Op: "import", Name: s.Name, Err: err}
+	}
+	return importLists(ctx, p, names, func(i int) []byte { return secrets[i].Value }, nil, mode)
+}
+
+// ImportLists is [Import] of the secrets named names[i] with the values
+// values[i]: no list of secrets made of them. When every name is added,
+// the report's list of additions is names itself. Lists of different
+// lengths are an error.
+func ImportLists(ctx context.Context, p store.Provider, names []string, values [][]byte, mode ImportMode) (*ImportReport, error) {
+	if len(names) != len(values) {
+		return nil, fmt.Errorf("formats: import: %d names and %d values", len(names), len(values))
+	}
+	return importLists(ctx, p, names, func(i int) []byte { return values[i] }, values, mode)
+}
+
+// importLists is Import of the secrets named names, whose values value
+// gives (values, if not nil, lists them). names is changed only when it
+// is not the caller's (values is nil).
+func importLists(ctx context.Context, p store.Provider, names []string, value func(i int) []byte, values [][]byte, mode ImportMode) (*ImportReport, error) {
+	if mode < ImportFail || mode > ImportSkipExisting {
+		return nil, fmt.Errorf("formats: import: unknown mode %d", mode)
+	}
+	if err := checkNames("import", len(names), func(i int) string { return names[i] }); err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		if err := store.ValidateName(n); err != nil {
+			return nil, &store.KeyError{Op: "import", Name: n, Err: err}
 		}
-		if len(s.Value) > store.MaxValueLen {
-			return nil, &store.KeyError{Op: "import", Name: s.Name,
-				Err: fmt.Errorf("%w: value is %d bytes, the limit is %d", store.ErrLimit, len(s.Value), store.MaxValueLen)}
+		if v := value(i); len(v) > store.MaxValueLen {
+			return nil, &store.KeyError{Op: "import", Name: n,
+				Err: fmt.Errorf("%w: value is %d bytes, the limit is %d", store.ErrLimit, len(v), store.MaxValueLen)}
 		}
 	}
 	var rep *ImportReport
@@ -75,16 +95,14 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 		}
 		// What to do with each secret is one byte, and the report's lists
 		// are sized from their counts: no list of a hundred thousand
-		// secrets grows by copies. The names and values to write go into
-		// the arrays of names and cur, read no more past each index.
-		act := make([]importAction, len(secrets))
+		// secrets grows by copies.
+		act := make([]importAction, len(names))
 		var count [actions]int
-		set, values := names[:0], cur[:0]
-		for i, s := range secrets {
-			switch {
-			case cur[i] == nil:
+		for i, c := range cur {
+			switch v := value(i); {
+			case c == nil:
 				act[i] = actAdd
-			case bytes.Equal(cur[i], s.Value):
+			case bytes.Equal(c, v):
 				act[i] = actUnchanged
 			case mode == ImportOverwrite:
 				act[i] = actOverwrite
@@ -94,39 +112,53 @@ func Import(ctx context.Context, p store.Provider, secrets []Secret, mode Import
 				act[i] = actClash
 			}
 			count[act[i]]++
-			if act[i] == actAdd || act[i] == actOverwrite {
-				set, values = append(set, s.Name), append(values, s.Value)
-			}
 		}
 		if count[actClash] > 0 {
 			clashes := make([]string, 0, count[actClash])
-			for i, s := range secrets {
+			for i, n := range names {
 				if act[i] == actClash {
-					clashes = append(clashes, s.Name)
+					clashes = append(clashes, n)
 				}
 			}
 			return &ClashError{Names: clashes}
 		}
-		// Every secret new (an import into an empty store): the list of
-		// names to write is the report's list of additions.
-		allNew := count[actAdd] == len(secrets)
+		// Every secret new (an import into an empty store): the names
+		// and values to write are those given, and the list of names the
+		// report's list of additions.
 		rep = &ImportReport{Overwritten: sized(count[actOverwrite]),
 			Unchanged: sized(count[actUnchanged]), Skipped: sized(count[actSkip])}
-		if !allNew {
-			rep.Added = sized(count[actAdd])
-			lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
-				actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
-			for i, s := range secrets {
-				*lists[act[i]] = append(*lists[act[i]], s.Name)
+		set := names
+		if count[actAdd] == len(names) {
+			if values == nil {
+				values = cur[:0]
+				for i := range names {
+					values = append(values, value(i))
+				}
+			}
+			if err := store.TxSetMany(tx, set, values); err != nil {
+				return err
+			}
+			rep.Added = set // TxSetMany keeps neither list
+			return nil
+		}
+		// Else they go into the array of cur, read no more past each
+		// index, and of names when it is not the caller's.
+		rep.Added = sized(count[actAdd])
+		lists := [actions]*[]string{actAdd: &rep.Added, actOverwrite: &rep.Overwritten,
+			actUnchanged: &rep.Unchanged, actSkip: &rep.Skipped}
+		for i, n := range names {
+			*lists[act[i]] = append(*lists[act[i]], n)
+		}
+		if values != nil {
+			set = make([]string, 0, count[actAdd]+count[actOverwrite])
+		}
+		set, put := set[:0], cur[:0]
+		for i, n := range names {
+			if act[i] == actAdd || act[i] == actOverwrite {
+				set, put = append(set, n), append(put, value(i))
 			}
 		}
-		if err := store.TxSetMany(tx, set, values); err != nil {
-			return err
-		}
-		if allNew {
-			rep.Added = set // TxSetMany keeps neither list
-		}
-		return nil
+		return store.TxSetMany(tx, set, put)
 	})
 	if err != nil {
 		return nil, err

@@ -98,3 +98,41 @@ func TestImportIsBulk(t *testing.T) {
 		})
 	}
 }
+
+// ImportLists does what Import does with the same secrets, in every mode,
+// in an empty store and over one with entries; the caller's lists are left
+// as they were, and lists of different lengths are refused.
+func TestImportLists(t *testing.T) {
+	ctx := context.Background()
+	existing := map[string]string{"B": "old", "C": "same"}
+	names := []string{"A", "B", "C", "D"}
+	values := [][]byte{[]byte("a"), []byte("new"), []byte("same"), []byte("d")}
+	for _, mode := range []ImportMode{ImportFail, ImportOverwrite, ImportSkipExisting} {
+		for _, seed := range []map[string]string{nil, existing} {
+			// run returns what imp reported and the store after, as text.
+			run := func(imp func(p store.Provider) (*ImportReport, error)) string {
+				m := &bulkOnly{t: t, m: map[string]string{}}
+				for k, v := range seed {
+					m.m[k] = v
+				}
+				rep, err := imp(m)
+				return fmt.Sprint(rep, err, m.m)
+			}
+			var secrets []Secret
+			for i, n := range names {
+				secrets = append(secrets, Secret{n, values[i]})
+			}
+			gotI := run(func(p store.Provider) (*ImportReport, error) { return Import(ctx, p, secrets, mode) })
+			gotL := run(func(p store.Provider) (*ImportReport, error) { return ImportLists(ctx, p, names, values, mode) })
+			if gotI != gotL {
+				t.Errorf("mode %d over %v: Import gave %s; ImportLists %s", mode, seed, gotI, gotL)
+			}
+			if fmt.Sprint(names) != "[A B C D]" {
+				t.Fatalf("ImportLists changed the caller's names to %q", names)
+			}
+		}
+	}
+	if _, err := ImportLists(ctx, &bulkOnly{t: t, m: map[string]string{}}, names, values[:3], ImportFail); err == nil {
+		t.Error("ImportLists of 4 names and 3 values = no error")
+	}
+}

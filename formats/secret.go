@@ -36,21 +36,26 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 // checkDuplicates refuses a list that names a secret twice; op ("export"
 // or "import") says which operation refused it.
 func checkDuplicates(op string, secrets []Secret) error {
+	return checkNames(op, len(secrets), func(i int) string { return secrets[i].Name })
+}
+
+// checkNames is checkDuplicates of the n names that name gives.
+func checkNames(op string, n int, name func(i int) string) error {
 	// A list in strictly increasing order (hush export writes one) names
 	// nothing twice: no map of its names needed.
 	i := 1
-	for i < len(secrets) && secrets[i-1].Name < secrets[i].Name {
+	for i < n && name(i-1) < name(i) {
 		i++
 	}
-	if i >= len(secrets) {
+	if i >= n {
 		return nil
 	}
-	seen := make(map[string]bool, len(secrets))
-	for _, s := range secrets {
-		if seen[s.Name] {
-			return fmt.Errorf("formats: %s: name %s given twice", op, quote(s.Name))
+	seen := make(map[string]bool, n)
+	for i := range n {
+		if seen[name(i)] {
+			return fmt.Errorf("formats: %s: name %s given twice", op, quote(name(i)))
 		}
-		seen[s.Name] = true
+		seen[name(i)] = true
 	}
 	return nil
 }

@@ -110,6 +110,16 @@ var (
 // with no error built for an absent one, and found at once when it comes
 // right after the name before it in the store (see cursor).
 func (t *docTx) Values(names []string) ([][]byte, error) {
+	if t.doc.bare() {
+		// Nothing to look up (an import into a new store): the names
+		// checked, and every value absent.
+		for i, n := range names {
+			if err := ValidateExistingName(n); err != nil {
+				return make([][]byte, i), &KeyError{Op: "get", Name: n, Err: err}
+			}
+		}
+		return make([][]byte, len(names)), nil
+	}
 	vals := make([][]byte, 0, len(names))
 	var c cursor
 	for _, n := range names {
@@ -177,11 +187,17 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 	b := &bulkSet{now: t.now}
 	var put []int
 	count, size := 0, 0
+	bare := t.doc.bare() // no name to look up
 	for k := range names {
 		i := at(k)
 		v := values[i]
 		text := utf8.Valid(v)
-		if old, ok := t.doc.get(names[i]); ok {
+		var old *docEntry
+		ok := false
+		if !bare {
+			old, ok = t.doc.get(names[i])
+		}
+		if ok {
 			same := text && old.Encoding == "" && old.Value == string(v)
 			if !text {
 				val, enc := format.EncodeValue(v)
@@ -249,6 +265,15 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 	t.doc.putBulk(keys, b)
 	t.changed = true
 	return nil
+}
+
+// bare reports whether d certainly holds no entry, cheaply: a document
+// with none, or a clone of one with no change yet.
+func (d *document) bare() bool {
+	if d.base != nil {
+		return len(d.keys) == 0 && d.base.len() == 0
+	}
+	return d.len() == 0
 }
 
 // bulkSet holds the changes one SetMany put into a clone without an entry

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -53,5 +54,49 @@ func TestSetManyBuildsNoEntries(t *testing.T) {
 		if v, err := m.Get(ctx, n); err != nil || string(v) != want {
 			t.Fatalf("after a second write, Get(%s) = %q, %v; want %q", n, v, err, want)
 		}
+	}
+}
+
+// Values in an empty store (an import into a new one) looks nothing up:
+// every name is absent, and a refused name is still refused, with the
+// values of the names before it. In a store that holds entries, or once
+// the Tx holds a change, the names are looked up.
+func TestValuesOfEmptyStore(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	err := m.Update(ctx, func(tx Tx) error {
+		vals, err := TxValues(tx, []string{"a", "b", "c"})
+		if err != nil || len(vals) != 3 || vals[0] != nil || vals[1] != nil || vals[2] != nil {
+			t.Errorf("Values in an empty store = %q, %v; want three nil", vals, err)
+		}
+		vals, err = TxValues(tx, []string{"a", "", "c"})
+		var ke *KeyError
+		if !errors.As(err, &ke) || ke.Name != "" || ke.Op != "get" || len(vals) != 1 {
+			t.Errorf("Values of a refused name in an empty store = %q, %v; want one value and its *KeyError", vals, err)
+		}
+		if err := TxSetMany(tx, []string{"b"}, [][]byte{[]byte("in tx")}); err != nil {
+			return err
+		}
+		vals, err = TxValues(tx, []string{"a", "b"})
+		if err != nil || vals[0] != nil || string(vals[1]) != "in tx" {
+			t.Errorf("Values after a SetMany in the same Tx = %q, %v", vals, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Update(ctx, func(tx Tx) error {
+		if err := TxSetMany(tx, []string{"c", "a"}, [][]byte{[]byte("1"), []byte("2")}); err != nil {
+			return err
+		}
+		vals, err := TxValues(tx, []string{"a", "b", "c", "d"})
+		if err != nil || string(vals[0]) != "2" || string(vals[1]) != "in tx" || string(vals[2]) != "1" || vals[3] != nil {
+			t.Errorf("Values in a store with entries = %q, %v", vals, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

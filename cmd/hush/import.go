@@ -65,13 +65,13 @@ to json for *.json files and dotenv otherwise.`,
 			// The input read is the first of what stays live: the
 			// collector waits from before it (see importGC).
 			defer a.importGC(0)()
-			data, err := a.readInput(o.File, maxImport)
+			in, err := a.readImport(o.File, maxImport)
 			if err != nil {
 				return err
 			}
-			defer clear(data)
-			a.importGC(len(data))
-			rep, err := runImport(cmd.Context(), p, o, data)
+			defer in.release()
+			a.importGC(len(in.data))
+			rep, err := runImport(cmd.Context(), p, o, in)
 			if err != nil {
 				return inputErr("import", o.File, err)
 			}
@@ -86,23 +86,29 @@ to json for *.json files and dotenv otherwise.`,
 	return cmd
 }
 
-// runImport parses data and imports it into p in one change.
-func runImport(ctx context.Context, p store.Provider, o importOptions, data []byte) (*formats.ImportReport, error) {
-	var (
-		secrets []formats.Secret
-		err     error
-	)
-	if o.Format == "json" {
-		secrets, err = formats.ParseJSON(bytes.NewReader(data))
-	} else {
-		// data is this command's own and changes no more: parsed in place.
-		secrets, err = formats.ParseDotenvBytes(data)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer clearSecrets(secrets)
-	return formats.Import(ctx, p, secrets, o.mode())
+// runImport parses in and imports it into p in one change.
+func runImport(ctx context.Context, p store.Provider, o importOptions, in *importInput) (rep *formats.ImportReport, err error) {
+	err = in.guard(func() error {
+		if o.Format == "json" {
+			secrets, err := formats.ParseJSON(bytes.NewReader(in.data))
+			if err != nil {
+				return err
+			}
+			defer in.clearSecrets(secrets)
+			rep, err = formats.Import(ctx, p, secrets, o.mode())
+			return err
+		}
+		// in's data are this command's own and change no more (a mapped
+		// file is read as it is): parsed in place, into two lists.
+		names, values, err := formats.ParseDotenvLists(in.data)
+		if err != nil {
+			return err
+		}
+		defer in.clearValues(values)
+		rep, err = formats.ImportLists(ctx, p, names, values, o.mode())
+		return err
+	})
+	return rep, err
 }
 
 // inputErr is the error of command op (import, restore) reading file, as a

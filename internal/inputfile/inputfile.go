@@ -110,3 +110,44 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	}
 	return Read(f, path, limit)
 }
+
+// Map returns the contents of the regular file at path, of at most limit
+// bytes, as ReadFile does, and release, which the caller calls once it is
+// done with them (and not before). A file that is not empty is mapped
+// into memory read-only instead of copied: no buffer is filled, and none
+// is touched page by page. Such data must never be written (a write kills
+// the process with a fault); release unmaps it. Data read instead, when
+// the file is empty (or not one the system maps), is a buffer that
+// release clears.
+//
+// Mapped data are the file's: bytes another process writes to the file
+// meanwhile may show in them, and reading past an end it cuts the file
+// short to is a memory fault: a caller that reads them with
+// debug.SetPanicOnFault(true) gets a panic it can recover from instead of
+// the end of the process.
+//
+// Its errors are those of ReadFile.
+func Map(path string, limit int64) (data []byte, release func(), err error) {
+	f, fi, err := Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	n := fi.Size()
+	if n > limit {
+		return nil, nil, fmt.Errorf("%s: %w: more than %d bytes", path, store.ErrLimit, limit)
+	}
+	if n > 0 && int64(int(n)) == n {
+		// MAP_POPULATE: the file's pages are mapped in the call, not
+		// one fault at a time as they are read.
+		b, err := syscall.Mmap(int(f.Fd()), 0, int(n), syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
+		if err == nil {
+			return b, func() { syscall.Munmap(b) }, nil
+		}
+	}
+	b, err := Read(f, path, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, func() { clear(b) }, nil
+}

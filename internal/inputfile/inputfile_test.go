@@ -58,3 +58,42 @@ func TestRead(t *testing.T) {
 		t.Errorf("Read over the limit = %v", err)
 	}
 }
+
+// Map gives what ReadFile gives, with the same refusals; an empty file is
+// read, not mapped.
+func TestMap(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "in")
+	if err := os.WriteFile(p, []byte("12345"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, release, err := inputfile.Map(p, 5)
+	if err != nil || string(b) != "12345" {
+		t.Fatalf("Map at the limit = %q, %v", b, err)
+	}
+	release()
+	if b, _, err := inputfile.Map(p, 4); !errors.Is(err, store.ErrLimit) || b != nil {
+		t.Errorf("Map over the limit = %q, %v; want ErrLimit and nothing", b, err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, release, err := inputfile.Map(empty, 5); err != nil || len(b) != 0 {
+		t.Errorf("Map of an empty file = %q, %v", b, err)
+	} else {
+		release()
+	}
+	if _, _, err := inputfile.Map(filepath.Join(dir, "missing"), 5); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Map of a missing file = %v, want ErrNotExist", err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, "/dev/null", dir} {
+		if _, _, err := inputfile.Map(p, 5); !errors.Is(err, inputfile.ErrNotRegular) {
+			t.Errorf("Map(%s) = %v, want a *NotRegularError", p, err)
+		}
+	}
+}
