@@ -59,13 +59,26 @@ func (f *File) decryptFile() (*document, fileID, bool, error) {
 	// The descriptor pins this version of the file, whatever renames
 	// happen meanwhile.
 	src := &ioErrReaderAt{r: fh}
+	// What the integrity check needs (see check): the state, and the
+	// file's digest. A big file is hashed while it is decrypted, by a
+	// second goroutine reading the same descriptor (digestAside).
+	var (
+		state    *AcceptedState
+		stateErr error
+		digest   func() ([32]byte, error)
+	)
+	if f.opts.StateDir != "" {
+		state, stateErr = f.loadStateTo(true)
+		digest = digestAside(state, fh, idOf(fi), fi.Size())
+	}
 	d, armored, err := decryptDocumentAt(src, fi.Size(), f.opts.Identities)
-	if err == nil && f.opts.StateDir != "" {
-		// What the integrity check needs (see check): the state, and
-		// the file's digest.
-		d.fileID = idOf(fi)
-		d.state, d.stateErr = f.loadStateTo(true)
-		d.digest, err = fileDigest(d.state, fh, d.fileID)
+	if digest != nil {
+		sum, derr := digest() // waited for even after a failure: fh is closed on return
+		if err == nil {
+			d.fileID = idOf(fi)
+			d.state, d.stateErr = state, stateErr
+			d.digest, err = sum, derr
+		}
 	}
 	if src.err != nil {
 		err = src.err // a failed read is an I/O error, not a bad file

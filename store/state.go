@@ -285,23 +285,6 @@ func (st *AcceptedState) parseFile(v string) error {
 	return nil
 }
 
-// fileDigest returns the SHA-256 of the store file fh (identified as id),
-// from the state st when it is the file last read or written, else by
-// reading fh from its start.
-func fileDigest(st *AcceptedState, fh *os.File, id fileID) ([32]byte, error) {
-	if st != nil && id != (fileID{}) && st.last == id {
-		return st.lastSum, nil
-	}
-	if _, err := fh.Seek(0, io.SeekStart); err != nil {
-		return [32]byte{}, err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.LimitReader(fh, 2*MaxStoreSize)); err != nil {
-		return [32]byte{}, err
-	}
-	return [32]byte(h.Sum(nil)), nil
-}
-
 // accept records d as the version of the store this client accepts,
 // after the state loaded before (prev, nil if none); with all, every
 // plugin recipient of d is accepted too (see stateOf). The names file is
