@@ -163,4 +163,27 @@ func TestBigStoreRead(t *testing.T) {
 			t.Fatalf("export: %s = %q (present %v); want %q", name, got, ok, bigValue(i))
 		}
 	}
+
+	// import: the dotenv export (over 1 MiB: a mapped file, parsed in two
+	// halves) into a new store holds every exported value exactly.
+	envFile := filepath.Join(home, "big.env")
+	hush("-q", "export", "--format", "dotenv", "-o", envFile)
+	if fi, err := os.Stat(envFile); err != nil || fi.Size() < 2<<20 {
+		t.Fatalf("the dotenv export: %v, want over 2 MiB", err)
+	}
+	second := filepath.Join(home, "second.age")
+	hush("-q", "--store", second, "init")
+	hush("-q", "--store", second, "import", envFile)
+	var reimported map[string]string
+	if err := json.Unmarshal(hush("--store", second, "export", "--format", "json"), &reimported); err != nil {
+		t.Fatal(err)
+	}
+	if len(reimported) != len(exported) {
+		t.Fatalf("the import of the dotenv export holds %d entries; want %d", len(reimported), len(exported))
+	}
+	for name, want := range exported {
+		if got, ok := reimported[name]; !ok || got != want {
+			t.Fatalf("import of the dotenv export: %s = %q (present %v); want %q", name, got, ok, want)
+		}
+	}
 }
