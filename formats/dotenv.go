@@ -49,8 +49,7 @@ func ParseDotenvBytes(data []byte) ([]Secret, error) {
 	if len(data) > store.MaxStoreSize {
 		return nil, fmt.Errorf("formats: input is larger than %d bytes: %w", store.MaxStoreSize, store.ErrLimit)
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	names, values, err := ParseDotenvLists(data)
+	names, values, err := ParseDotenvLists(data) // which drops a byte order mark
 	if err != nil {
 		return nil, err
 	}

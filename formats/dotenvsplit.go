@@ -30,7 +30,8 @@ const (
 // parseSplit parses data in two halves; ok is false if data is too small
 // or too big for that (and nothing was parsed). A memory fault reading
 // data in the second half's goroutine (a mapped file cut short) panics
-// again in the caller's, where debug.SetPanicOnFault makes it one.
+// again in the caller's, where debug.SetPanicOnFault makes it one; a
+// panic in the caller's returns once that goroutine has ended.
 func parseSplit(data []byte) (out lists, ok bool, err error) {
 	i := bytes.IndexByte(data[len(data)/2:], '\n')
 	if len(data) < splitMin || i < 0 {
@@ -62,8 +63,17 @@ func parseSplit(data []byte) (out lists, ok bool, err error) {
 		debug.SetPanicOnFault(true)
 		second, errQ = q.parse()
 	}()
+	// A fault here (see SetPanicOnFault) waits for the second half too:
+	// no goroutine reads data once the caller has recovered (and unmapped).
+	joined := false
+	defer func() {
+		if !joined {
+			<-settled
+		}
+	}()
 	first, err := p.parse()
 	<-settled
+	joined = true
 	if fault != nil {
 		panic(fault)
 	}

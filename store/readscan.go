@@ -82,6 +82,9 @@ func (s *docScanner) feed(p []byte) error {
 			if b := bytes.IndexByte(seg, '\\'); b >= 0 {
 				seg = seg[:b]
 			}
+			if s.high != 0 && len(seg) > 0 {
+				return s.fail("invalid surrogate pair")
+			}
 			if s.keep {
 				s.text = append(s.text, seg...)
 			}
@@ -208,7 +211,7 @@ func (s *docScanner) strByte(c byte) error {
 		}
 		s.code = s.code<<4 | v
 		if s.hex--; s.hex == 0 {
-			s.addRune(s.code)
+			return s.addRune(s.code)
 		}
 		return nil
 	case s.esc:
@@ -233,8 +236,7 @@ func (s *docScanner) strByte(c byte) error {
 		default:
 			return s.fail("bad escape")
 		}
-		s.addRune(rune(r))
-		return nil
+		return s.addRune(rune(r))
 	case c == '\\':
 		s.esc = true
 		return nil
@@ -242,33 +244,30 @@ func (s *docScanner) strByte(c byte) error {
 	// c is the closing quote.
 	s.inStr = false
 	if s.high != 0 {
-		s.addRune(-1)
+		return s.fail("invalid surrogate pair")
 	}
 	return s.endString()
 }
 
-// addRune adds r, from an escape, to the string's text; r -1 ends a high
-// surrogate left alone.
-func (s *docScanner) addRune(r rune) {
+// addRune adds r, from an escape, to the string's text. A surrogate
+// that is not half of a pair is an error, as it is to the decoder.
+func (s *docScanner) addRune(r rune) error {
 	if s.high != 0 {
-		if utf16.IsSurrogate(r) && r >= 0xdc00 {
-			r, s.high = utf16.DecodeRune(s.high, r), 0
-		} else {
-			s.high = 0
-			if s.keep {
-				s.text = utf8.AppendRune(s.text, utf8.RuneError)
-			}
-			if r < 0 {
-				return
-			}
+		if !utf16.IsSurrogate(r) || r < 0xdc00 {
+			return s.fail("invalid surrogate pair")
 		}
-	} else if utf16.IsSurrogate(r) && r < 0xdc00 {
+		r, s.high = utf16.DecodeRune(s.high, r), 0
+	} else if utf16.IsSurrogate(r) {
+		if r >= 0xdc00 {
+			return s.fail("invalid surrogate pair")
+		}
 		s.high = r
-		return
+		return nil
 	}
 	if s.keep {
 		s.text = utf8.AppendRune(s.text, r)
 	}
+	return nil
 }
 
 func unhex(c byte) (rune, bool) {
