@@ -221,7 +221,11 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 			if b.encoded == nil {
 				b.encoded = map[int]string{}
 			}
-			b.encoded[count], _ = format.EncodeValue(v)
+			val, enc := format.EncodeValue(v)
+			if enc == "" { // text now: changed since the check (see below)
+				return &KeyError{Op: "set", Name: names[i], Err: errValueChanged}
+			}
+			b.encoded[count] = val
 		} else {
 			size += len(v)
 		}
@@ -257,7 +261,15 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 		i := index(j)
 		keys[j] = names[i]
 		if _, ok := b.encoded[j]; !ok {
+			// What is kept as text is the copy, checked again: a value
+			// whose bytes another writer changes meanwhile (an input
+			// file mapped into memory) is never stored as text that is
+			// not UTF-8, which the encoder would make another value.
+			from := all.Len()
 			all.Write(values[i])
+			if !utf8.ValidString(all.String()[from:]) {
+				return &KeyError{Op: "set", Name: names[i], Err: errValueChanged}
+			}
 		}
 		b.ends[j] = uint32(all.Len())
 	}
@@ -266,6 +278,10 @@ func (t *docTx) SetMany(names []string, values [][]byte) error {
 	t.changed = true
 	return nil
 }
+
+// errValueChanged is the error of a SetMany whose value changed while it
+// was set (see SetMany).
+var errValueChanged = errors.New("the value changed while it was stored")
 
 // bare reports whether d certainly holds no entry, cheaply: a document
 // with none, or a clone of one with no change yet.
