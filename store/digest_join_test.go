@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,20 +21,9 @@ func TestDigestAsideJoinedOnError(t *testing.T) {
 	other, _ := age.GenerateX25519Identity()
 	path := filepath.Join(t.TempDir(), "store.age")
 	state := filepath.Join(t.TempDir(), "state")
-	f, err := Create(ctx, path, []string{id.Recipient().String()}, Options{Identities: []age.Identity{id}, StateDir: state})
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, values := make([]string, 60_000), make([][]byte, 60_000)
-	for i := range names {
-		names[i], values[i] = fmt.Sprintf("K%06d", i), bytes.Repeat([]byte{'v'}, 32)
-	}
-	if err := f.Update(ctx, func(tx Tx) error { return TxSetMany(tx, names, values) }); err != nil {
-		t.Fatal(err)
-	}
-	good, err := os.ReadFile(path)
-	if err != nil || len(good) < 2*digestAsideMin {
-		t.Fatalf("the store is %d bytes (%v): too small to be hashed aside", len(good), err)
+	good, _ := filledStore(t, path, id, Options{Identities: []age.Identity{id}, StateDir: state}, 60_000, 32)
+	if len(good) < 2*digestAsideMin {
+		t.Fatalf("the store is %d bytes: too small to be hashed aside", len(good))
 	}
 	flipped := bytes.Clone(good)
 	flipped[len(flipped)/3] ^= 1

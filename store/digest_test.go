@@ -65,21 +65,7 @@ func TestBigStoreCopyDigest(t *testing.T) {
 	id, _ := age.GenerateX25519Identity()
 	path := filepath.Join(t.TempDir(), "store.age")
 	opts := Options{Identities: []age.Identity{id}, StateDir: filepath.Join(t.TempDir(), "state")}
-	f, err := Create(ctx, path, []string{id.Recipient().String()}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, values := make([]string, 30_000), make([][]byte, 30_000)
-	for i := range names {
-		names[i], values[i] = fmt.Sprintf("K%06d", i), bytes.Repeat([]byte{'v'}, 32)
-	}
-	if err := f.Update(ctx, func(tx Tx) error { return TxSetMany(tx, names, values) }); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _ := filledStore(t, path, id, opts, 30_000, 32)
 	if len(b) < 2*digestAsideMin {
 		t.Fatalf("the store is %d bytes: too small to be hashed aside", len(b))
 	}
@@ -107,4 +93,29 @@ func TestBigStoreCopyDigest(t *testing.T) {
 	if st.last != idOf(fi) || st.lastSum != sha256.Sum256(b) {
 		t.Fatal("the state does not record the copy with its SHA-256")
 	}
+}
+
+// filledStore creates a store at path, encrypted to id and opened with
+// opts, holding n entries K000000, K000001, ... whose values are
+// valueLen bytes each, in one write; it returns the store file's bytes
+// and the names.
+func filledStore(t *testing.T, path string, id *age.X25519Identity, opts Options, n, valueLen int) ([]byte, []string) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := Create(ctx, path, []string{id.Recipient().String()}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, values := make([]string, n), make([][]byte, n)
+	for i := range names {
+		names[i], values[i] = fmt.Sprintf("K%06d", i), fmt.Appendf(nil, "%0*d", valueLen, i)
+	}
+	if err := f.Update(ctx, func(tx Tx) error { return TxSetMany(tx, names, values) }); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, names
 }

@@ -2,9 +2,7 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,29 +16,12 @@ import (
 // once its decrypting goroutine has ended: none is left reading the file
 // it closed.
 func TestScanWrittenJoinsOnError(t *testing.T) {
-	ctx := context.Background()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := []age.Identity{id}
-	p := filepath.Join(t.TempDir(), "store.age")
-	f, err := Create(ctx, p, []string{id.Recipient().String()}, Options{Identities: ids})
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, values := make([]string, 4000), make([][]byte, 4000)
-	for i := range names {
-		names[i] = fmt.Sprintf("KEY_%05d", i)
-		values[i] = fmt.Appendf(nil, "%0200d", i)
-	}
-	if err := f.Update(ctx, func(tx Tx) error { return TxSetMany(tx, names, values) }); err != nil {
-		t.Fatal(err)
-	}
-	good, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good, names := filledStore(t, filepath.Join(t.TempDir(), "store.age"), id, Options{Identities: ids}, 4000, 200)
 	if len(good) < 4*scanPiece {
 		t.Fatalf("the store is %d bytes, want several pieces", len(good))
 	}
