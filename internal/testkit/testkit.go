@@ -1,7 +1,8 @@
 // Package testkit holds plain helpers that the tests of several packages
 // share: age encryption and decryption with the age library alone (no hush
-// code in between), and the store's plaintext document as encoding/json
-// reads it. It imports nothing of this module, so the tests of every
+// code in between), the store's plaintext document as encoding/json
+// reads it, and which goroutines are still at work in a function (Working).
+// It imports nothing of this module, so the tests of every
 // package, store's own internal tests included, can use it.
 package testkit
 
